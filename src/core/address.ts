@@ -1,0 +1,84 @@
+/** Parsing of the address strings `listen` and `connect` take. */
+
+export interface Address {
+  host: string;
+  port: number;
+}
+
+export interface Endpoint extends Address {
+  /** Lower-case scheme without "://": "tcp", "udp", "mqtt", "http", "ws" … */
+  scheme: string;
+  /** The path part of a URL ("/" when absent). Protocols read it; the core ignores it. */
+  path: string;
+}
+
+function isDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/**
+ * Parses `scheme://host:port/path`, `host:port`, `:port`, `port`, `[::1]:port`.
+ * A missing host means every interface for listen ("0.0.0.0") and loopback for
+ * connect; `defaultPorts` maps schemes to ports that may be omitted.
+ * Throws an Error naming the address when it cannot be understood.
+ */
+export function parseAddress(url: string, defaultHost: string, defaultPorts?: { [scheme: string]: number }): Endpoint {
+  const bad = (why: string) => new Error('bad address "' + url + '": ' + why);
+  let rest = url;
+  let scheme = 'tcp';
+  const sep = rest.indexOf('://');
+  if (sep >= 0) {
+    scheme = rest.substring(0, sep).toLowerCase();
+    if (scheme.length === 0) throw bad('empty scheme');
+    rest = rest.substring(sep + 3);
+  }
+  let path = '/';
+  const slash = rest.indexOf('/');
+  if (slash >= 0) {
+    path = rest.substring(slash);
+    rest = rest.substring(0, slash);
+  }
+  let host = '';
+  let portText = '';
+  if (rest.charAt(0) === '[') {
+    const close = rest.indexOf(']');
+    if (close < 0) throw bad('unclosed [');
+    host = rest.substring(1, close);
+    const after = rest.substring(close + 1);
+    if (after.length > 0) {
+      if (after.charAt(0) !== ':') throw bad('expected ":" after ]');
+      portText = after.substring(1);
+    }
+  } else if (isDigits(rest)) {
+    portText = rest;
+  } else {
+    const colon = rest.lastIndexOf(':');
+    if (colon >= 0) {
+      if (rest.indexOf(':') !== colon) throw bad('IPv6 hosts go in brackets');
+      host = rest.substring(0, colon);
+      portText = rest.substring(colon + 1);
+    } else {
+      host = rest;
+    }
+  }
+  let port: number;
+  if (portText.length === 0) {
+    const fallback = defaultPorts ? defaultPorts[scheme] : undefined;
+    if (fallback === undefined) throw bad('no port');
+    port = fallback;
+  } else {
+    if (!isDigits(portText)) throw bad('port is not a number');
+    port = +portText;
+    if (port > 65535) throw bad('port out of range');
+  }
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    if (c <= 32 || c === 47 || c === 64 || c === 91 || c === 93) throw bad('bad character in host');
+  }
+  return { scheme: scheme, host: host.length ? host : defaultHost, port: port, path: path };
+}

@@ -1,0 +1,205 @@
+/**
+ * One connection: its two rings, its flags, and the state the manager keeps
+ * between a driver callback and the next poll.
+ */
+import type { Address } from './address.js';
+import type { DriverSocket, SocketSink } from './driver.js';
+import { ErrorCode } from './events.js';
+import type { CoreEvents, ErrorInfo } from './events.js';
+import { Ring } from './ring.js';
+
+/** Connection flags. Library layers use only the named bits; `USER_FLAGS` is the application's. */
+export const enum Flag {
+  /** Close once `unsent` is empty. */
+  SEND_AND_CLOSE = 1,
+  /** Close at the next poll; unsent bytes are dropped. */
+  CLOSE_IMMEDIATELY = 2,
+  LISTENING = 4,
+  CONNECTING = 8,
+  UDP = 16,
+  TLS = 32,
+}
+
+/** Bits 16–23 belong to the application; no ringnet layer reads or writes them. */
+export const USER_FLAGS = 0xff0000;
+
+/** The argument lists a handler can receive, one tuple per event, from an event → payload map. */
+export type HandlerArgs<M> = { [K in keyof M]: [Connection, K, M[K]] }[keyof M];
+
+/**
+ * An event handler. Switching on `ev` narrows `data` to that event's payload:
+ *   (c, ev, data) => { if (ev === Ev.RECV) c.recv.discard(data); }
+ */
+export type Handler<M = CoreEvents> = (...args: HandlerArgs<M>) => void;
+
+/** What every handler slot accepts, whatever events its protocol adds. */
+export type AnyHandler = (c: Connection, ev: number, data: any) => void;
+
+/** A UDP datagram in `unsent` is stored behind a 2-byte length so datagrams never merge. */
+const DATAGRAM_HEADER = 2;
+
+export interface Owner {
+  /** Asks for a poll soon: something for the socket is waiting. */
+  wakeSoon(): void;
+  /** Milliseconds on the manager's clock. */
+  now(): number;
+  /** Delivers an event to the protocol handler, then the user's. */
+  emit(c: Connection, ev: number, data: any): void;
+}
+
+export class Connection implements SocketSink {
+  /** Unique per manager, never reused. */
+  id = 0;
+  flags = 0;
+  /** Bytes received and not yet consumed; a handler calls `recv.discard(n)` for what it parsed. */
+  readonly recv: Ring;
+  /** Bytes accepted by `send()` and not yet taken by the socket. */
+  readonly unsent: Ring;
+  /** The peer (for UDP: the sender of the last datagram, where replies go). */
+  remote: Address = { host: '', port: 0 };
+  /** The application's own per-connection value. */
+  userData: any = null;
+  /** Sees every event before `handler` (a protocol layer: HTTP, MQTT …). */
+  protocol: AnyHandler | null = null;
+  /** The protocol layer's own per-connection state. */
+  protocolState: any = null;
+  handler: AnyHandler | null = null;
+  /** Which pool the rings came from. */
+  readonly pool: string;
+
+  // --- manager state, written by driver callbacks and consumed by poll() ---
+  /** @internal */ io: DriverSocket | null = null;
+  /** @internal ACCEPT or CONNECT(0) has been delivered. */ opened = false;
+  /** @internal An ACCEPT waits to be delivered. */ acceptPending = false;
+  /** @internal CONNECT result waiting (-1: none). */ connectResult = -1;
+  /** @internal When a pending connect gives up (-1: never). */ connectDeadline = -1;
+  /** @internal The peer closed; close after reading what the socket still holds. */ peerClosed = false;
+  /** @internal What will be reported as ERROR before CLOSE. */ error: ErrorInfo | null = null;
+  /** @internal One-shot TIMER due time (-1: none). */ timerAt = -1;
+  /** @internal CLOSE has been delivered; the slot is free for reuse. */ released = true;
+  /** @internal Listener handle for a TCP listening connection. */ listenHandle: { close(): void; port: number } | null = null;
+
+  private readonly owner: Owner;
+
+  constructor(owner: Owner, pool: string, recv: Ring, unsent: Ring) {
+    this.owner = owner;
+    this.pool = pool;
+    this.recv = recv;
+    this.unsent = unsent;
+  }
+
+  /**
+   * Queues bytes (a Uint8Array, or a binary string: one byte per char code) for
+   * the socket. All or nothing: returns false and queues nothing when `unsent`
+   * lacks room or the connection is closing, so protocol framing never breaks.
+   * For UDP each call is one datagram.
+   */
+  send(data: Uint8Array | string): boolean {
+    const n = data.length;
+    if (!this.canSend(n)) return false;
+    if (this.flags & Flag.UDP) {
+      this.unsent.writeByte(n >> 8);
+      this.unsent.writeByte(n & 255);
+    }
+    if (typeof data === 'string') this.unsent.writeString(data);
+    else this.unsent.write(data);
+    this.owner.wakeSoon();
+    return true;
+  }
+
+  /** Delivers an event (core or protocol) to this connection's protocol handler, then its user handler. */
+  emit(ev: number, data?: any): void {
+    this.owner.emit(this, ev, data);
+  }
+
+  /** Milliseconds on the manager's clock. */
+  now(): number {
+    return this.owner.now();
+  }
+
+  /** Whether `send()` of `n` bytes would be accepted now. */
+  canSend(n: number): boolean {
+    if (this.released || this.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE)) return false;
+    if (this.flags & Flag.UDP) return n <= 65535 && n + DATAGRAM_HEADER <= this.unsent.free;
+    if (this.flags & Flag.LISTENING) return false;
+    return n <= this.unsent.free;
+  }
+
+  /** A TIMER event after `ms` (replaces a pending one). */
+  setTimer(ms: number): void {
+    this.timerAt = this.owner.now() + ms;
+    this.owner.wakeSoon();
+  }
+
+  clearTimer(): void {
+    this.timerAt = -1;
+  }
+
+  /** Closes at the next poll, dropping unsent bytes. */
+  close(): void {
+    this.flags |= Flag.CLOSE_IMMEDIATELY;
+    this.owner.wakeSoon();
+  }
+
+  /** Closes once every queued byte has been taken by the socket. */
+  end(): void {
+    this.flags |= Flag.SEND_AND_CLOSE;
+    this.owner.wakeSoon();
+  }
+
+  get isClosing(): boolean {
+    return (this.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE)) !== 0 || this.error !== null;
+  }
+
+  // --- SocketSink: called from driver callbacks; record and wake only ---
+
+  /** @internal */
+  connected(result: ErrorCode): void {
+    if (this.connectResult < 0 && !this.opened) this.connectResult = result;
+    this.owner.wakeSoon();
+  }
+
+  /** @internal */
+  readable(): void {
+    this.owner.wakeSoon();
+  }
+
+  /** @internal */
+  writable(): void {
+    this.owner.wakeSoon();
+  }
+
+  /** @internal */
+  closed(error: ErrorCode, message: string): void {
+    this.peerClosed = true;
+    if (this.flags & Flag.CONNECTING && !this.opened) {
+      if (this.connectResult < 0) this.connectResult = error === ErrorCode.OK ? ErrorCode.RESET : error;
+    } else if (error !== ErrorCode.OK && this.error === null) {
+      this.error = { code: error, message: message };
+    }
+    this.owner.wakeSoon();
+  }
+
+  /** @internal Resets a pooled slot for a new life. */
+  reset(id: number, flags: number, handler: AnyHandler | null): void {
+    this.id = id;
+    this.flags = flags;
+    this.recv.clear();
+    this.unsent.clear();
+    this.remote = { host: '', port: 0 };
+    this.userData = null;
+    this.protocol = null;
+    this.protocolState = null;
+    this.handler = handler;
+    this.io = null;
+    this.opened = false;
+    this.acceptPending = false;
+    this.connectResult = -1;
+    this.connectDeadline = -1;
+    this.peerClosed = false;
+    this.error = null;
+    this.timerAt = -1;
+    this.released = false;
+    this.listenHandle = null;
+  }
+}

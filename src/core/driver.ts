@@ -1,0 +1,80 @@
+/**
+ * The contract between the manager and a runtime (Node, Espruino, the simulator).
+ *
+ * Shaped like ECMA-419 sockets: tiny, and `write` says how much it accepted.
+ * Every `*Sink` method is called from a driver callback and must only record
+ * what happened and ask for a poll; the manager does the work inside `poll()`.
+ */
+import type { Address } from './address.js';
+import type { ErrorCode } from './events.js';
+import type { Ring } from './ring.js';
+
+/** What a driver reports about one socket. */
+export interface SocketSink {
+  /** An outbound connect finished: 0 on success, else an ErrorCode. */
+  connected(result: ErrorCode): void;
+  /** Bytes (or a datagram) wait to be read. */
+  readable(): void;
+  /** The socket can take more bytes after refusing some. */
+  writable(): void;
+  /** The socket is gone: `0` for an orderly close by the peer, else an ErrorCode. */
+  closed(error: ErrorCode, message: string): void;
+}
+
+/** What a driver reports about a listening socket. */
+export interface ListenSink {
+  /** A peer connected. Return the sink for its socket, or null to refuse it (the driver closes it at once). */
+  accept(socket: DriverSocket, remote: Address): SocketSink | null;
+  /** Binding failed (port in use …) or the listener died. */
+  closed(error: ErrorCode, message: string): void;
+}
+
+export interface DriverSocket {
+  /**
+   * Stream: moves up to `into.free` held bytes into the ring; returns how many.
+   * Datagram: moves one whole datagram, or nothing when it does not fit
+   * (returns 0 and leaves it queued); returns -1 for a datagram larger than the
+   * ring's capacity, which is dropped.
+   */
+  read(into: Ring): number;
+  /** Offers bytes; returns how many were accepted now. A datagram socket takes all (one datagram) or nothing. */
+  write(src: Uint8Array, off: number, len: number): number;
+  /** The peer; for a datagram socket, the sender of the last datagram read. Writes go there. */
+  remote: Address;
+  /** Closes without waiting; no sink call follows. */
+  close(): void;
+}
+
+export interface ListenHandle {
+  /** The bound port (useful after listening on port 0). */
+  port: number;
+  close(): void;
+}
+
+export interface TlsOptions {
+  /** PEM texts; a driver without TLS refuses a TLS connect. */
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** Check the peer's certificate (default true). */
+  verify?: boolean;
+  servername?: string;
+}
+
+export interface Driver {
+  readonly name: string;
+  /** Milliseconds on the driver's clock (virtual in the simulator). */
+  now(): number;
+  /** The function `wake` calls; null detaches it. */
+  setPoller(poller: (() => void) | null): void;
+  /** Ask for one call of the poller within `ms` (0: as soon as possible). Pending requests merge: the earliest wins. */
+  wake(ms: number): void;
+  listen(host: string, port: number, sink: ListenSink, tls: TlsOptions | null): ListenHandle;
+  connect(host: string, port: number, sink: SocketSink, tls: TlsOptions | null): DriverSocket;
+  /** A datagram socket bound to `port` (0: any); `remote`, if given, is where writes go until a datagram arrives. */
+  udp(host: string, port: number, remote: Address | null, sink: SocketSink): DriverSocket;
+  /** Whether TLS sockets can be made. */
+  readonly hasTls: boolean;
+  /** Link state (Wi-Fi); drivers without a link say true. */
+  linkUp(): boolean;
+}

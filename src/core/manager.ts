@@ -1,0 +1,433 @@
+/**
+ * The event manager: owns the connection pools, the timers and the driver, and
+ * turns what drivers recorded into events, all inside poll().
+ */
+import { parseAddress } from './address.js';
+import type { Address, Endpoint } from './address.js';
+import { Connection, Flag } from './connection.js';
+import type { AnyHandler, Owner } from './connection.js';
+import type { Driver, DriverSocket, ListenSink, SocketSink, TlsOptions } from './driver.js';
+import { ErrorCode, Ev } from './events.js';
+import { Ring } from './ring.js';
+import { Timers } from './timer.js';
+import type { Timer } from './timer.js';
+
+/** One pool of identical connection slots. */
+export interface PoolSpec {
+  conns: number;
+  recv: number;
+  send: number;
+}
+
+export interface ManagerOptions {
+  /** Connection pools by name; `default` is used when a call names none. */
+  pools?: { [name: string]: PoolSpec };
+  /** Longest wait between polls under run() (POLL events and timers rely on it). */
+  pollMs?: number;
+}
+
+export interface OpenOptions {
+  /** Which pool the connection's rings come from (default "default"). */
+  pool?: string;
+  /** Makes the socket TLS (the driver must have it). */
+  tls?: TlsOptions;
+  /** Outbound only: CONNECT(TIMEOUT) when not connected by then. */
+  timeoutMs?: number;
+}
+
+export interface ManagerStats {
+  /** Inbound connections refused and outbound ones not made because a pool was full. */
+  refused: number;
+  /** Datagrams dropped because they were larger than the receiving ring. */
+  datagramsDropped: number;
+  /** Exceptions thrown by handlers (each also closed its connection). */
+  handlerErrors: number;
+}
+
+interface Pool {
+  free: Connection[];
+  spec: PoolSpec;
+}
+
+const CORE_SCHEMES: { [scheme: string]: boolean } = { tcp: true, udp: true, tls: true };
+/** How many read → RECV rounds one connection gets per poll, so one busy peer cannot starve the rest. */
+const READS_PER_POLL = 4;
+
+export class Manager {
+  readonly driver: Driver;
+  /** Live connections, listeners included, in the order they were made. */
+  readonly conns: Connection[] = [];
+  readonly stats: ManagerStats = { refused: 0, datagramsDropped: 0, handlerErrors: 0 };
+  /** Bytes of ring storage allocated at construction; never more. */
+  readonly arenaBytes: number;
+  readonly timers = new Timers();
+  private readonly pools: { [name: string]: Pool } = {};
+  private readonly pollMs: number;
+  private nextId = 1;
+  private running = false;
+  private inPoll = false;
+  private readonly scratch: Uint8Array;
+  private readonly owner: Owner;
+  private readonly noRing = new Ring(0);
+
+  constructor(driver: Driver, options?: ManagerOptions) {
+    this.driver = driver;
+    const opts = options || {};
+    const specs = opts.pools || { default: { conns: 8, recv: 2048, send: 2048 } };
+    this.pollMs = opts.pollMs || 100;
+    const self = this;
+    this.owner = {
+      wakeSoon: function () {
+        if (self.running && !self.inPoll) driver.wake(0);
+      },
+      now: function () {
+        return driver.now();
+      },
+      emit: function (c: Connection, ev: number, data: any) {
+        self.emit(c, ev, data);
+      },
+    };
+    let total = 0;
+    let largestSend = 0;
+    const names = Object.keys(specs);
+    for (let i = 0; i < names.length; i++) {
+      const s = specs[names[i]];
+      total += s.conns * (s.recv + s.send);
+      if (s.send > largestSend) largestSend = s.send;
+    }
+    // One arena for every ring: allocated once, sliced, never grown.
+    const arena = new Uint8Array(total + largestSend);
+    let at = 0;
+    for (let i = 0; i < names.length; i++) {
+      const s = specs[names[i]];
+      const pool: Pool = { free: [], spec: s };
+      for (let k = 0; k < s.conns; k++) {
+        const recv = new Ring(arena.subarray(at, at + s.recv));
+        at += s.recv;
+        const unsent = new Ring(arena.subarray(at, at + s.send));
+        at += s.send;
+        pool.free.push(new Connection(this.owner, names[i], recv, unsent));
+      }
+      this.pools[names[i]] = pool;
+    }
+    this.scratch = arena.subarray(at, at + largestSend); // a wrapped datagram is made contiguous here
+    this.arenaBytes = arena.length;
+  }
+
+  /** Free slots left in a pool. */
+  freeSlots(pool?: string): number {
+    const p = this.pools[pool || 'default'];
+    return p ? p.free.length : 0;
+  }
+
+  /**
+   * Listens on `tcp://host:port`, `udp://…`, `tls://…`, `:port` or `port`.
+   * Accepted connections get `handler` and rings from `opts.pool`. A bad
+   * address throws; a failed bind is ERROR then CLOSE on the returned listener.
+   * Returns null only for a UDP listener when its pool is full.
+   */
+  listen(url: string | Endpoint, handler: AnyHandler, opts?: OpenOptions): Connection | null {
+    const ep = this.endpoint(url, '0.0.0.0');
+    const o = opts || {};
+    const pool = this.pool(o.pool);
+    if (ep.scheme === 'udp') {
+      const c = this.take(pool, Flag.UDP | Flag.LISTENING, handler);
+      if (!c) return null;
+      c.opened = true;
+      c.io = this.driver.udp(ep.host, ep.port, null, c);
+      return c;
+    }
+    const c = new Connection(this.owner, o.pool || 'default', this.noRing, this.noRing);
+    c.reset(this.nextId++, Flag.LISTENING | (o.tls || ep.scheme === 'tls' ? Flag.TLS : 0), handler);
+    c.opened = true;
+    c.remote = { host: ep.host, port: ep.port };
+    this.conns.push(c);
+    const self = this;
+    const sink: ListenSink = {
+      accept: function (socket: DriverSocket, remote: Address): SocketSink | null {
+        if (c.released || c.isClosing) return null;
+        const child = self.take(pool, c.flags & Flag.TLS, handler);
+        if (!child) return null;
+        child.io = socket;
+        child.remote = remote;
+        child.acceptPending = true;
+        child.userData = c.userData;
+        if (c.protocol) {
+          child.protocol = c.protocol;
+        }
+        self.owner.wakeSoon();
+        return child;
+      },
+      closed: function (error: ErrorCode, message: string) {
+        c.closed(error === ErrorCode.OK ? ErrorCode.SOCKET : error, message);
+      },
+    };
+    try {
+      c.listenHandle = this.driver.listen(ep.host, ep.port, sink, o.tls || (ep.scheme === 'tls' ? {} : null));
+      c.remote.port = c.listenHandle.port;
+    } catch (e) {
+      c.closed(ErrorCode.SOCKET, String(e));
+    }
+    return c;
+  }
+
+  /**
+   * Connects to `tcp://host:port`, `udp://…` or `tls://…`. The result arrives
+   * as CONNECT (0 or an ErrorCode) from a later poll; a failed connect is then
+   * closed. A bad address throws. Returns null when the pool is full (counted).
+   */
+  connect(url: string | Endpoint, handler: AnyHandler, opts?: OpenOptions): Connection | null {
+    const ep = this.endpoint(url, '127.0.0.1');
+    const o = opts || {};
+    const pool = this.pool(o.pool);
+    const udp = ep.scheme === 'udp';
+    const tls = !udp && (!!o.tls || ep.scheme === 'tls');
+    const c = this.take(pool, (udp ? Flag.UDP : 0) | (tls ? Flag.TLS : 0) | Flag.CONNECTING, handler);
+    if (!c) return null;
+    c.remote = { host: ep.host, port: ep.port };
+    if (o.timeoutMs) c.connectDeadline = this.driver.now() + o.timeoutMs;
+    if (!this.driver.linkUp()) {
+      c.connectResult = ErrorCode.UNREACHABLE; // fail fast while Wi-Fi is down
+    } else if (tls && !this.driver.hasTls) {
+      c.connectResult = ErrorCode.SOCKET;
+    } else {
+      try {
+        if (udp) {
+          c.io = this.driver.udp('0.0.0.0', 0, c.remote, c);
+          c.connectResult = ErrorCode.OK;
+        } else {
+          c.io = this.driver.connect(ep.host, ep.port, c, tls ? o.tls || {} : null);
+        }
+      } catch (e) {
+        c.connectResult = ErrorCode.REFUSED;
+      }
+    }
+    this.owner.wakeSoon();
+    return c;
+  }
+
+  /** Runs `fn` every `ms` (or once, when `repeat` is false) from poll(). */
+  timer(ms: number, fn: () => void, repeat: boolean): Timer {
+    const t = this.timers.add(this.driver.now(), ms, fn, repeat);
+    this.owner.wakeSoon();
+    return t;
+  }
+
+  /** Calls `fn` for every open, non-listening connection; a throw closes that connection only. */
+  broadcast(fn: (c: Connection) => void): void {
+    const list = this.conns;
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i];
+      if (!c.opened || c.flags & Flag.LISTENING || c.isClosing) continue;
+      try {
+        fn(c);
+      } catch (e) {
+        this.fail(c, e);
+      }
+    }
+  }
+
+  /** Polls whenever the driver has something, and at least every `pollMs`. */
+  run(): void {
+    if (this.running) return;
+    this.running = true;
+    const self = this;
+    this.driver.setPoller(function () {
+      self.poll();
+    });
+    this.driver.wake(0);
+  }
+
+  stop(): void {
+    this.running = false;
+    this.driver.setPoller(null);
+  }
+
+  /** Closes every connection and listener (their CLOSE events run now) and stops run(). */
+  shutdown(): void {
+    for (let i = 0; i < this.conns.length; i++) this.conns[i].flags |= Flag.CLOSE_IMMEDIATELY;
+    this.poll();
+    this.stop();
+  }
+
+  /** Does all pending I/O and delivers the events, per connection: TIMER, POLL, CONNECT/ACCEPT, RECV, SEND, CLOSE. */
+  poll(): void {
+    if (this.inPoll) return; // a handler calling poll() must not re-enter
+    this.inPoll = true;
+    const now = this.driver.now();
+    this.timers.runDue(now);
+    const list = this.conns;
+    const n = list.length; // connections made by handlers during this poll start next poll
+    for (let i = 0; i < n; i++) this.pollOne(list[i], now);
+    for (let i = list.length - 1; i >= 0; i--) if (list[i].released) list.splice(i, 1);
+    this.inPoll = false;
+    if (this.running) this.scheduleNext(now);
+  }
+
+  private scheduleNext(now: number): void {
+    let due = now + this.pollMs;
+    const t = this.timers.nextDue();
+    if (t >= 0 && t < due) due = t;
+    for (let i = 0; i < this.conns.length; i++) {
+      const c = this.conns[i];
+      if (c.timerAt >= 0 && c.timerAt < due) due = c.timerAt;
+      if (c.connectDeadline >= 0 && c.connectDeadline < due) due = c.connectDeadline;
+    }
+    this.driver.wake(due > now ? due - now : 0);
+  }
+
+  private pollOne(c: Connection, now: number): void {
+    if (c.released) return;
+    if (c.opened) {
+      if (c.timerAt >= 0 && now >= c.timerAt) {
+        c.timerAt = -1;
+        this.emit(c, Ev.TIMER, undefined);
+      }
+      this.emit(c, Ev.POLL, undefined);
+    } else if (c.acceptPending) {
+      c.acceptPending = false;
+      c.opened = true;
+      this.emit(c, Ev.ACCEPT, c.remote);
+    } else {
+      if (c.connectResult < 0 && c.connectDeadline >= 0 && now >= c.connectDeadline) c.connectResult = ErrorCode.TIMEOUT;
+      if (c.connectResult >= 0) {
+        const result = c.connectResult;
+        c.flags &= ~Flag.CONNECTING;
+        if (result === ErrorCode.OK) c.opened = true;
+        else c.flags |= Flag.CLOSE_IMMEDIATELY; // a failed connect is followed by CLOSE only
+        this.emit(c, Ev.CONNECT, result);
+      }
+    }
+    if (c.opened && c.io && !(c.flags & Flag.CLOSE_IMMEDIATELY) && !(c.flags & Flag.LISTENING && !(c.flags & Flag.UDP))) {
+      const got = c.flags & Flag.UDP ? this.readDatagrams(c) : this.readStream(c);
+      if (c.peerClosed && got === 0) c.flags |= Flag.SEND_AND_CLOSE;
+      if (c.unsent.length > 0 && !(c.flags & Flag.CLOSE_IMMEDIATELY)) {
+        const sent = c.flags & Flag.UDP ? this.writeDatagrams(c) : this.writeStream(c);
+        if (sent > 0) this.emit(c, Ev.SEND, sent);
+      }
+    } else if (c.peerClosed && !c.opened && c.connectResult < 0 && !c.acceptPending) {
+      c.flags |= Flag.CLOSE_IMMEDIATELY;
+    }
+    const done =
+      c.flags & Flag.CLOSE_IMMEDIATELY ||
+      c.error !== null ||
+      (c.flags & Flag.SEND_AND_CLOSE && (c.unsent.length === 0 || c.peerClosed));
+    if (done) this.release(c);
+  }
+
+  private readStream(c: Connection): number {
+    const io = c.io as DriverSocket;
+    let total = 0;
+    for (let round = 0; round < READS_PER_POLL && c.recv.free > 0 && !c.isClosing; round++) {
+      const got = io.read(c.recv);
+      if (got <= 0) break;
+      total += got;
+      this.emit(c, Ev.RECV, got);
+    }
+    return total;
+  }
+
+  /** Each datagram is its own RECV with `c.recv` holding exactly it; what the handler leaves is cleared. */
+  private readDatagrams(c: Connection): number {
+    const io = c.io as DriverSocket;
+    let total = 0;
+    c.recv.clear();
+    for (let round = 0; round < READS_PER_POLL * 4 && !c.isClosing; round++) {
+      const got = io.read(c.recv);
+      if (got === 0) break;
+      if (got < 0) {
+        this.stats.datagramsDropped++;
+        continue;
+      }
+      total += got;
+      this.emit(c, Ev.RECV, got);
+      c.recv.clear();
+    }
+    return total;
+  }
+
+  private writeStream(c: Connection): number {
+    const io = c.io as DriverSocket;
+    const out = c.unsent;
+    let total = 0;
+    while (out.length > 0) {
+      const run = out.contiguousLength();
+      const took = io.write(out.bytes, out.start, run);
+      if (took <= 0) break;
+      out.discard(took);
+      total += took;
+      if (took < run) break;
+    }
+    return total;
+  }
+
+  private writeDatagrams(c: Connection): number {
+    const io = c.io as DriverSocket;
+    const out = c.unsent;
+    let total = 0;
+    while (out.length >= 2) {
+      const size = (out.peek(0) << 8) | out.peek(1);
+      out.copyTo(this.scratch, 0, 2, size);
+      if (io.write(this.scratch, 0, size) < size) break; // not taken: keep it queued whole
+      out.discard(2 + size);
+      total += size;
+    }
+    return total;
+  }
+
+  /** Delivers ERROR (if any) and CLOSE, closes the socket and returns the slot. */
+  private release(c: Connection): void {
+    if (c.error !== null) {
+      const info = c.error;
+      this.emit(c, Ev.ERROR, info);
+    }
+    this.emit(c, Ev.CLOSE, undefined);
+    c.released = true;
+    if (c.io) c.io.close();
+    if (c.listenHandle) c.listenHandle.close();
+    c.io = null;
+    c.listenHandle = null;
+    if (c.recv !== this.noRing) this.pools[c.pool].free.push(c);
+  }
+
+  /** Calls the protocol handler, then the user's; a throw becomes ERROR then CLOSE for this connection only. */
+  emit(c: Connection, ev: number, data: any): void {
+    try {
+      if (c.protocol) c.protocol(c, ev, data);
+      if (c.handler) c.handler(c, ev, data);
+    } catch (e) {
+      if (ev !== Ev.CLOSE && ev !== Ev.ERROR) this.fail(c, e);
+      else this.stats.handlerErrors++;
+    }
+  }
+
+  private fail(c: Connection, e: unknown): void {
+    this.stats.handlerErrors++;
+    if (c.error === null) c.error = { code: ErrorCode.HANDLER, message: e instanceof Error ? e.message : String(e) };
+    c.flags |= Flag.CLOSE_IMMEDIATELY;
+  }
+
+  private take(pool: Pool, flags: number, handler: AnyHandler): Connection | null {
+    const c = pool.free.pop();
+    if (!c) {
+      this.stats.refused++;
+      return null;
+    }
+    c.reset(this.nextId++, flags, handler);
+    this.conns.push(c);
+    return c;
+  }
+
+  private pool(name: string | undefined): Pool {
+    const p = this.pools[name || 'default'];
+    if (!p) throw new Error('no connection pool named "' + (name || 'default') + '"');
+    return p;
+  }
+
+  private endpoint(url: string | Endpoint, defaultHost: string): Endpoint {
+    if (typeof url !== 'string') return url;
+    const ep = parseAddress(url, defaultHost);
+    if (!CORE_SCHEMES[ep.scheme]) throw new Error('bad address "' + url + '": scheme ' + ep.scheme + ' needs its protocol module');
+    return ep;
+  }
+}

@@ -1,0 +1,266 @@
+/**
+ * The Node.js driver: node:net, node:tls and node:dgram under the core's
+ * driver contract. Callbacks only queue what happened and wake the manager.
+ */
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { performance } from 'node:perf_hooks';
+import type { Address } from '../core/address.js';
+import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
+import { ErrorCode } from '../core/events.js';
+import type { Ring } from '../core/ring.js';
+
+export interface NodeDriverOptions {
+  /** Bytes a socket may hold for the manager before it is paused (default 16 KiB). */
+  readAheadBytes?: number;
+  /** Datagrams a UDP socket may hold before newer ones are dropped (default 64). */
+  datagramQueue?: number;
+}
+
+function errorCode(err: NodeJS.ErrnoException): ErrorCode {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return ErrorCode.REFUSED;
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return ErrorCode.RESET;
+    case 'ETIMEDOUT':
+      return ErrorCode.TIMEOUT;
+    case 'ENOTFOUND':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EAI_AGAIN':
+      return ErrorCode.UNREACHABLE;
+    default:
+      return ErrorCode.SOCKET;
+  }
+}
+
+/** One TCP or TLS stream. */
+class NodeStream implements DriverSocket {
+  remote: Address;
+  sink: SocketSink | null = null;
+  private readonly chunks: Buffer[] = [];
+  private held = 0;
+  private offset = 0; // consumed bytes of chunks[0]
+  private paused = false;
+  private waitingDrain = false;
+  private done = false;
+
+  constructor(
+    private readonly socket: net.Socket,
+    remote: Address,
+    private readonly readAhead: number,
+  ) {
+    this.remote = remote;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.chunks.push(chunk);
+      this.held += chunk.length;
+      if (this.held >= this.readAhead && !this.paused) {
+        this.paused = true; // the manager is behind: stop reading until it catches up
+        socket.pause();
+      }
+      if (this.sink) this.sink.readable();
+    });
+    socket.on('drain', () => {
+      this.waitingDrain = false;
+      if (this.sink) this.sink.writable();
+    });
+    socket.on('end', () => this.finish(ErrorCode.OK, ''));
+    socket.on('error', (err: NodeJS.ErrnoException) => this.finish(errorCode(err), err.message));
+    socket.on('close', () => this.finish(ErrorCode.OK, ''));
+  }
+
+  private finish(code: ErrorCode, message: string): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.sink) this.sink.closed(code, message);
+  }
+
+  read(into: Ring): number {
+    let moved = 0;
+    while (this.chunks.length > 0 && into.free > 0) {
+      const chunk = this.chunks[0];
+      const n = into.write(chunk, this.offset);
+      moved += n;
+      this.offset += n;
+      if (this.offset === chunk.length) {
+        this.chunks.shift();
+        this.offset = 0;
+      }
+    }
+    this.held -= moved;
+    if (this.paused && this.held < this.readAhead) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    return moved;
+  }
+
+  write(src: Uint8Array, off: number, len: number): number {
+    if (this.waitingDrain || this.done) return 0;
+    // Copy: the ring's bytes are reused as soon as we return.
+    const ok = this.socket.write(Buffer.from(src.subarray(off, off + len)));
+    if (!ok) this.waitingDrain = true;
+    return len;
+  }
+
+  close(): void {
+    this.done = true;
+    this.sink = null;
+    this.socket.destroy();
+  }
+}
+
+/** A UDP socket: each read is one whole datagram. */
+class NodeDatagrams implements DriverSocket {
+  remote: Address;
+  private readonly queue: { bytes: Buffer; from: Address }[] = [];
+  private done = false;
+
+  constructor(
+    private readonly socket: dgram.Socket,
+    remote: Address | null,
+    sink: SocketSink,
+    private readonly maxQueue: number,
+  ) {
+    this.remote = remote || { host: '', port: 0 };
+    socket.on('message', (msg: Buffer, info: dgram.RemoteInfo) => {
+      if (this.done || this.queue.length >= this.maxQueue) return; // like a full socket buffer: the newest is lost
+      this.queue.push({ bytes: msg, from: { host: info.address, port: info.port } });
+      sink.readable();
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.done) return;
+      this.done = true;
+      sink.closed(errorCode(err), err.message);
+    });
+  }
+
+  read(into: Ring): number {
+    const head = this.queue[0];
+    if (!head) return 0;
+    if (head.bytes.length > into.capacity) {
+      this.queue.shift();
+      return -1;
+    }
+    if (head.bytes.length > into.free) return 0;
+    this.queue.shift();
+    this.remote = head.from;
+    return into.write(head.bytes);
+  }
+
+  write(src: Uint8Array, off: number, len: number): number {
+    if (this.done || !this.remote.port) return 0;
+    this.socket.send(Buffer.from(src.subarray(off, off + len)), this.remote.port, this.remote.host);
+    return len;
+  }
+
+  close(): void {
+    if (this.done) return;
+    this.done = true;
+    this.socket.close();
+  }
+}
+
+export class NodeDriver implements Driver {
+  readonly name = 'node';
+  readonly hasTls = true;
+  private poller: (() => void) | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private timeout: NodeJS.Timeout | null = null;
+  private timeoutDue = 0;
+  private readonly readAhead: number;
+  private readonly datagramQueue: number;
+  private readonly fire = () => {
+    if (this.immediate) clearImmediate(this.immediate);
+    if (this.timeout) clearTimeout(this.timeout);
+    this.immediate = null;
+    this.timeout = null;
+    if (this.poller) this.poller();
+  };
+
+  constructor(options?: NodeDriverOptions) {
+    this.readAhead = (options && options.readAheadBytes) || 16384;
+    this.datagramQueue = (options && options.datagramQueue) || 64;
+  }
+
+  now(): number {
+    return performance.now();
+  }
+
+  setPoller(poller: (() => void) | null): void {
+    this.poller = poller;
+    if (!poller) {
+      if (this.immediate) clearImmediate(this.immediate);
+      if (this.timeout) clearTimeout(this.timeout);
+      this.immediate = null;
+      this.timeout = null;
+    }
+  }
+
+  wake(ms: number): void {
+    if (!this.poller) return;
+    if (ms <= 0) {
+      if (!this.immediate) this.immediate = setImmediate(this.fire);
+      return;
+    }
+    const due = this.now() + ms;
+    if (this.timeout && this.timeoutDue <= due) return;
+    if (this.timeout) clearTimeout(this.timeout);
+    this.timeoutDue = due;
+    this.timeout = setTimeout(this.fire, ms);
+  }
+
+  linkUp(): boolean {
+    return true;
+  }
+
+  listen(host: string, port: number, sink: ListenSink, tlsOpts: TlsOptions | null): ListenHandle {
+    const onSocket = (socket: net.Socket) => {
+      const stream = new NodeStream(socket, { host: socket.remoteAddress || '', port: socket.remotePort || 0 }, this.readAhead);
+      const child = sink.accept(stream, stream.remote);
+      if (!child) socket.destroy();
+      else stream.sink = child;
+    };
+    const server = tlsOpts
+      ? tls.createServer({ cert: tlsOpts.cert, key: tlsOpts.key, ca: tlsOpts.ca }, onSocket)
+      : net.createServer(onSocket);
+    server.on('error', (err: NodeJS.ErrnoException) => sink.closed(errorCode(err), err.message));
+    server.listen(port, host === '0.0.0.0' ? undefined : host);
+    const address = server.address();
+    return {
+      port: address && typeof address === 'object' ? address.port : port,
+      close: () => {
+        server.close();
+      },
+    };
+  }
+
+  connect(host: string, port: number, sink: SocketSink, tlsOpts: TlsOptions | null): DriverSocket {
+    const socket = tlsOpts
+      ? tls.connect({
+          host: host,
+          port: port,
+          ca: tlsOpts.ca,
+          cert: tlsOpts.cert,
+          key: tlsOpts.key,
+          rejectUnauthorized: tlsOpts.verify !== false,
+          servername: tlsOpts.servername || (net.isIP(host) ? undefined : host),
+        })
+      : net.connect({ host: host, port: port });
+    const stream = new NodeStream(socket, { host: host, port: port }, this.readAhead);
+    stream.sink = sink;
+    socket.once(tlsOpts ? 'secureConnect' : 'connect', () => sink.connected(ErrorCode.OK));
+    return stream;
+  }
+
+  udp(host: string, port: number, remote: Address | null, sink: SocketSink): DriverSocket {
+    const socket = dgram.createSocket(host.indexOf(':') >= 0 ? 'udp6' : 'udp4');
+    const d = new NodeDatagrams(socket, remote, sink, this.datagramQueue);
+    socket.bind(port, host === '0.0.0.0' ? undefined : host);
+    return d;
+  }
+}
