@@ -61,6 +61,9 @@ export class Manager {
   /** Bytes of ring storage allocated at construction; never more. */
   readonly arenaBytes: number;
   readonly timers = new Timers();
+  /** Called from poll() when the driver's link (Wi-Fi) goes down or comes up. */
+  onLinkChange: ((up: boolean) => void) | null = null;
+  private linkWasUp = true;
   private readonly pools: { [name: string]: Pool } = {};
   private readonly pollMs: number;
   private nextId = 1;
@@ -72,6 +75,7 @@ export class Manager {
 
   constructor(driver: Driver, options?: ManagerOptions) {
     this.driver = driver;
+    this.linkWasUp = driver.linkUp();
     const opts = options || {};
     const specs = opts.pools || { default: { conns: 8, recv: 2048, send: 2048 } };
     this.pollMs = opts.pollMs || 100;
@@ -255,6 +259,18 @@ export class Manager {
     if (this.inPoll) return; // a handler calling poll() must not re-enter
     this.inPoll = true;
     const now = this.driver.now();
+    const up = this.driver.linkUp();
+    if (up !== this.linkWasUp) {
+      this.linkWasUp = up;
+      if (this.onLinkChange) {
+        try {
+          this.onLinkChange(up);
+        } catch (e) {
+          this.timers.errors++;
+          this.timers.lastError = String(e);
+        }
+      }
+    }
     this.timers.runDue(now);
     const list = this.conns;
     const n = list.length; // connections made by handlers during this poll start next poll
