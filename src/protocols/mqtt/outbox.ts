@@ -194,7 +194,7 @@ export class Outbox {
     if (this.latestPerTopic) this.replaceQueued(p.topic);
     let at: number;
     while ((at = this.room(size)) < 0 || this.live >= this.maxCount) {
-      if (this.refuseNew || this.live === 0) {
+      if (this.refuseNew || size > this.capacity) {
         this.dropped++;
         if (this.onDrop) this.onDrop(-1, size > this.capacity ? DropReason.TOO_BIG : DropReason.REFUSED, p.topic, p.qos, p.id);
         return -2;
@@ -287,22 +287,18 @@ export class Outbox {
     buf[at] |= St.DONE;
     this.live--;
     if (this.qos(at)) this.logId(Entry.DONE, this.id(at));
-    while (this.count > 0) {
-      if (buf[this.head] === PAD) {
+    for (;;) {
+      if (this.count > 0 && buf[this.head] === PAD) {
         this.used -= this.capacity - this.head;
         this.head = 0;
       }
-      if (!(buf[this.head] & St.DONE)) break;
-      const atCursor = this.pending === this.count;
-      const size = this.size(this.head);
-      this.used -= size;
+      if (this.count === 0 || !(buf[this.head] & St.DONE)) break;
+      if (this.pending === this.count) this.pending--; // the cursor was on it
+      this.used -= this.size(this.head);
       this.head = this.after(this.head);
       this.count--;
-      if (atCursor) {
-        this.pending--;
-        this.cursor = this.head;
-      }
     }
+    if (this.pending === this.count) this.cursor = this.head; // set after the PAD check: a PAD's byte is reused once passed
   }
 
   // ----------------------------------------------------- persistence
