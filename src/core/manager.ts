@@ -308,6 +308,7 @@ export class Manager {
       if (c.connectResult < 0 && c.connectDeadline >= 0 && now >= c.connectDeadline) c.connectResult = ErrorCode.TIMEOUT;
       if (c.connectResult >= 0) {
         const result = c.connectResult;
+        c.connectDeadline = -1; // decided: a stale deadline would make scheduleNext wake at once, forever
         c.flags &= ~Flag.CONNECTING;
         if (result === ErrorCode.OK) c.opened = true;
         else c.flags |= Flag.CLOSE_IMMEDIATELY; // a failed connect is followed by CLOSE only

@@ -95,8 +95,10 @@ export class SimBroker {
   readonly retained: { [topic: string]: { payload: Uint8Array; qos: QoS } } = {};
   /** Every PUBLISH received from any client, in arrival order (duplicates included). */
   readonly received: Received[] = [];
-  /** Connections accepted, and protocol errors seen. */
+  /** Connections accepted, PINGREQs and SUBSCRIBE packets received, and protocol errors seen. */
   connects = 0;
+  pings = 0;
+  subscribes = 0;
   errors: string[] = [];
   readonly listener: Connection;
   readonly opts: BrokerOptions;
@@ -260,6 +262,7 @@ export class SimBroker {
         return;
       }
       case PacketType.SUBSCRIBE: {
+        this.subscribes++;
         const codes: number[] = [];
         const max = this.opts.maxQos === undefined ? 2 : this.opts.maxQos;
         for (let i = 0; i < p.topics.length; i++) {
@@ -284,6 +287,7 @@ export class SimBroker {
         this.send(c, { type: PacketType.UNSUBACK, id: p.id });
         return;
       case PacketType.PINGREQ:
+        this.pings++;
         if (this.opts.answerPings !== false) this.send(c, { type: PacketType.PINGRESP });
         return;
       case PacketType.DISCONNECT:

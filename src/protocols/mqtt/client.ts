@@ -54,7 +54,7 @@ export interface MqttOptions {
   random?: () => number;
   /** QoS 1/2 publishes sent and not yet acknowledged, at most (default 16). */
   maxInflight?: number;
-  /** QoS 2 messages received and awaiting PUBREL that are remembered, at most (default 16). */
+  /** QoS 2 messages received and awaiting PUBREL that are remembered, at most (default 32). Exactly-once needs at least the broker's in-flight window. */
   maxQos2Pending?: number;
   /** Largest packet accepted from the broker (default and maximum: the connection's receive ring). */
   maxPacket?: number;
@@ -144,7 +144,7 @@ export class MqttClient {
       store: o.store,
     });
     const self = this;
-    this.session = new Session(outbox, o.maxInflight || 16, o.maxQos2Pending || 16, function (ev, data) {
+    this.session = new Session(outbox, o.maxInflight || 16, o.maxQos2Pending || 32, function (ev, data) {
       self.emit(ev, data);
     });
     this.proto = function (c: Connection, ev: number, data: any) {

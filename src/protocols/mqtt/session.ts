@@ -40,12 +40,16 @@ export type Emit = <K extends keyof MqttEvents>(ev: K, data: MqttEvents[K]) => v
 export class Session {
   readonly outbox: Outbox;
   readonly maxInflight: number;
-  /** Packet identifiers in flight (sent, not yet completed) and their outbox records. */
-  private readonly flightId: number[] = [];
-  private readonly flightAt: number[] = [];
+  /** Packet identifiers in flight (sent, not yet completed) and their outbox records. Typed arrays: a few bytes each on Espruino. */
+  private readonly flightId: Uint16Array;
+  private readonly flightAt: Int32Array;
   inFlight = 0;
-  /** QoS 2 identifiers received and not yet released (PUBREL): a resent PUBLISH with one is not delivered twice. */
-  private readonly rxIds: number[] = [];
+  /**
+   * QoS 2 identifiers received and not yet released (PUBREL): a resent PUBLISH
+   * with one is not delivered twice. Exactly-once needs room for the broker's
+   * whole in-flight window (mosquitto: max_inflight_messages, 20 by default).
+   */
+  private readonly rxIds: Uint16Array;
   private rxCount = 0;
   private readonly maxRx: number;
   readonly subs: Subscription[] = [];
@@ -59,11 +63,9 @@ export class Session {
     this.maxInflight = maxInflight > 0 ? maxInflight : 1;
     this.maxRx = maxRx > 0 ? maxRx : 1;
     this.emit = emit;
-    for (let i = 0; i < this.maxInflight; i++) {
-      this.flightId.push(0);
-      this.flightAt.push(0);
-    }
-    for (let i = 0; i < this.maxRx; i++) this.rxIds.push(0);
+    this.flightId = new Uint16Array(this.maxInflight);
+    this.flightAt = new Int32Array(this.maxInflight);
+    this.rxIds = new Uint16Array(this.maxRx);
     if (outbox.restoredId) this.nextId = outbox.restoredId >= 65535 ? 1 : outbox.restoredId + 1;
     const self = this;
     outbox.onDrop = function (at, reason, topic, qos, id) {
