@@ -54,8 +54,14 @@ export interface MqttOptions {
   random?: () => number;
   /** QoS 1/2 publishes sent and not yet acknowledged, at most (default 16). */
   maxInflight?: number;
-  /** QoS 2 messages received and awaiting PUBREL that are remembered, at most (default 32). Exactly-once needs at least the broker's in-flight window. */
-  maxQos2Pending?: number;
+  /**
+   * Runs of consecutive packet identifiers remembered for QoS 2 messages
+   * received and awaiting PUBREL (default 8, 4 bytes each). Brokers number
+   * messages in sequence, so a burst of any length is one run; if the runs
+   * ever overflow, the oldest is forgotten and a resend of it could be
+   * delivered twice.
+   */
+  qos2Ranges?: number;
   /** Largest packet accepted from the broker (default and maximum: the connection's receive ring). */
   maxPacket?: number;
   /** Outbox capacity in bytes (allocated once) and in messages (defaults 4096 and 64). */
@@ -144,7 +150,7 @@ export class MqttClient {
       store: o.store,
     });
     const self = this;
-    this.session = new Session(outbox, o.maxInflight || 16, o.maxQos2Pending || 32, function (ev, data) {
+    this.session = new Session(outbox, o.maxInflight || 16, o.qos2Ranges || 8, function (ev, data) {
       self.emit(ev, data);
     });
     this.proto = function (c: Connection, ev: number, data: any) {

@@ -45,12 +45,13 @@ export class Session {
   private readonly flightAt: Int32Array;
   inFlight = 0;
   /**
-   * QoS 2 identifiers received and not yet released (PUBREL): a resent PUBLISH
-   * with one is not delivered twice. Exactly-once needs room for the broker's
-   * whole in-flight window (mosquitto: max_inflight_messages, 20 by default).
+   * QoS 2 identifiers received and not yet released (PUBREL), so a resent
+   * PUBLISH is not delivered twice. Kept as ranges [lo, hi] of consecutive
+   * identifiers: brokers number messages in sequence, and mosquitto can leave
+   * hundreds awaiting PUBREL during a burst, which is then a single range.
    */
-  private readonly rxIds: Uint16Array;
-  private rxCount = 0;
+  private readonly rx: Uint16Array;
+  rxRanges = 0;
   private readonly maxRx: number;
   readonly subs: Subscription[] = [];
   private nextId = 1;
@@ -65,7 +66,7 @@ export class Session {
     this.emit = emit;
     this.flightId = new Uint16Array(this.maxInflight);
     this.flightAt = new Int32Array(this.maxInflight);
-    this.rxIds = new Uint16Array(this.maxRx);
+    this.rx = new Uint16Array(2 * this.maxRx);
     if (outbox.restoredId) this.nextId = outbox.restoredId >= 65535 ? 1 : outbox.restoredId + 1;
     const self = this;
     outbox.onDrop = function (at, reason, topic, qos, id) {
@@ -135,7 +136,7 @@ export class Session {
   start(c: Connection, sessionPresent: boolean): void {
     this.inFlight = 0;
     this.outbox.rewind();
-    if (!sessionPresent) this.rxCount = 0; // a new session: old QoS 2 identifiers mean nothing now
+    if (!sessionPresent) this.rxRanges = 0; // a new session: old QoS 2 identifiers mean nothing now
     const subs = this.subs;
     for (let i = subs.length - 1; i >= 0; i--) {
       const s = subs[i];
@@ -209,9 +210,8 @@ export class Session {
           this.ack(c, PacketType.PUBACK, m.id);
         } else if (m.qos === 2) {
           this.ack(c, PacketType.PUBREC, m.id);
-          if (this.rxIndex(m.id) >= 0) return; // already delivered; the broker resent it
-          if (this.rxCount === this.maxRx) this.rxRemove(0); // full: forget the oldest (its PUBREL is long overdue)
-          this.rxIds[this.rxCount++] = m.id;
+          if (this.rxFind(m.id) >= 0) return; // already delivered; the broker resent it
+          this.rxAdd(m.id);
         }
         this.emit(MqttEv.MESSAGE, m);
         return;
@@ -236,8 +236,7 @@ export class Session {
         return;
       }
       case PacketType.PUBREL: {
-        const k = this.rxIndex(p.id);
-        if (k >= 0) this.rxRemove(k);
+        this.rxRemove(p.id);
         this.ack(c, PacketType.PUBCOMP, p.id);
         return;
       }
@@ -332,15 +331,55 @@ export class Session {
     this.flightAt[k] = this.flightAt[last];
   }
 
-  /** Removes entry `k`, keeping the rest in arrival order. */
-  private rxRemove(k: number): void {
-    const ids = this.rxIds;
-    this.rxCount--;
-    for (let i = k; i < this.rxCount; i++) ids[i] = ids[i + 1];
+  private rxFind(id: number): number {
+    const r = this.rx;
+    for (let k = 0; k < this.rxRanges; k++) if (r[2 * k] <= id && id <= r[2 * k + 1]) return k;
+    return -1;
   }
 
-  private rxIndex(id: number): number {
-    for (let k = 0; k < this.rxCount; k++) if (this.rxIds[k] === id) return k;
-    return -1;
+  private rxAdd(id: number): void {
+    const r = this.rx;
+    for (let k = 0; k < this.rxRanges; k++) {
+      if (r[2 * k + 1] + 1 === id) {
+        r[2 * k + 1] = id; // the usual case: the next in sequence
+        return;
+      }
+      if (r[2 * k] - 1 === id) {
+        r[2 * k] = id;
+        return;
+      }
+    }
+    // Full: forget the oldest range (its PUBRELs are long overdue). A resend of one of its messages would be delivered again.
+    if (this.rxRanges === this.maxRx) this.rxDrop(0);
+    r[2 * this.rxRanges] = r[2 * this.rxRanges + 1] = id;
+    this.rxRanges++;
+  }
+
+  private rxRemove(id: number): void {
+    const r = this.rx;
+    let k = this.rxFind(id);
+    if (k < 0) return;
+    const lo = r[2 * k];
+    const hi = r[2 * k + 1];
+    if (lo === hi) this.rxDrop(k);
+    else if (id === lo) r[2 * k] = id + 1; // the usual case: released in order
+    else if (id === hi) r[2 * k + 1] = id - 1;
+    else {
+      if (this.rxRanges === this.maxRx) {
+        this.rxDrop(0);
+        k = this.rxFind(id);
+        if (k < 0) return;
+      }
+      r[2 * this.rxRanges] = id + 1;
+      r[2 * this.rxRanges + 1] = hi;
+      this.rxRanges++;
+      r[2 * k + 1] = id - 1;
+    }
+  }
+
+  private rxDrop(k: number): void {
+    const r = this.rx;
+    this.rxRanges--;
+    for (let i = 2 * k; i < 2 * this.rxRanges; i++) r[i] = r[i + 2];
   }
 }
