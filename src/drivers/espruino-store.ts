@@ -8,8 +8,10 @@
  * erases the old one, so flash is erased about once per `compactFactor` ×
  * outbox size of traffic, never per message.
  *
- * A file starts with "G<generation>" and is whole once its "C" line is
- * written; at load the newest whole file wins and the other is erased.
+ * A file starts with "#G<generation>" and is whole once its "#C" line is
+ * written (after the compacted entries; appended entries follow it); at load
+ * the newest whole file wins and the other is erased. "#" is not base64, so
+ * markers and entries cannot be confused.
  *
  *   const store = new EspruinoStore(require('Storage'), 'mqob');
  */
@@ -43,8 +45,8 @@ export class EspruinoStore implements OutboxStore {
   }
 
   load(entry: (bytes: Uint8Array) => void): void {
-    const g0 = this.header(0);
-    const g1 = this.header(1);
+    const g0 = this.scan(0);
+    const g1 = this.scan(1);
     if (g0 < 0 && g1 < 0) {
       this.start(0, 1);
       return;
@@ -53,11 +55,9 @@ export class EspruinoStore implements OutboxStore {
     this.generation = g1 > g0 ? g1 : g0;
     this.storage.open(this.names[1 - this.live], 'r').erase(); // an older or unfinished generation
     const f = this.storage.open(this.names[this.live], 'r');
-    f.readLine(); // G<n>
-    f.readLine(); // C
     for (let line = f.readLine(); line !== undefined; line = f.readLine()) {
       const text = line.charAt(line.length - 1) === '\n' ? line.substring(0, line.length - 1) : line;
-      if (text.length === 0) continue;
+      if (text.length === 0 || text.charAt(0) === '#') continue;
       let raw: string;
       try {
         raw = atob(text);
@@ -79,31 +79,33 @@ export class EspruinoStore implements OutboxStore {
     const next = 1 - this.live;
     this.storage.open(this.names[next], 'r').erase();
     const f = this.storage.open(this.names[next], 'a');
-    f.write('G' + (this.generation + 1) + '\n');
+    f.write('#G' + (this.generation + 1) + '\n');
     write(function (bytes: Uint8Array) {
       f.write(line(bytes));
     });
-    f.write('C\n'); // whole from here: it wins at the next load
+    f.write('#C\n'); // whole from here: it wins at the next load
     this.storage.open(this.names[this.live], 'r').erase();
     this.live = next;
     this.generation++;
     this.appender = f;
   }
 
-  /** The generation of file `k` when it is whole, else -1. */
-  private header(k: number): number {
+  /** The generation of file `k` when it is whole (its "#C" line was written), else -1. */
+  private scan(k: number): number {
     const f = this.storage.open(this.names[k], 'r');
     const g = f.readLine();
-    const c = f.readLine();
-    if (g === undefined || g.charAt(0) !== 'G' || c === undefined || c.charAt(0) !== 'C') return -1;
-    return parseInt(g.substring(1), 10);
+    if (g === undefined || g.charAt(0) !== '#' || g.charAt(1) !== 'G') return -1;
+    for (let line = f.readLine(); line !== undefined; line = f.readLine()) {
+      if (line.charAt(0) === '#' && line.charAt(1) === 'C') return parseInt(g.substring(2), 10);
+    }
+    return -1;
   }
 
   private start(k: number, generation: number): void {
     const f = this.storage.open(this.names[k], 'r');
     f.erase();
     const w = this.storage.open(this.names[k], 'a');
-    w.write('G' + generation + '\nC\n');
+    w.write('#G' + generation + '\n#C\n');
     this.live = k;
     this.generation = generation;
     this.appender = w;
