@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Ring } from '../src/core/ring.js';
 import { ErrorCode } from '../src/core/events.js';
-import { decode, encode, PacketType, validTopic } from '../src/protocols/mqtt/codec.js';
+import { decode, decodeFromServer, encode, PacketType, validTopic } from '../src/protocols/mqtt/codec.js';
 import type { Decoded, Packet, QoS } from '../src/protocols/mqtt/codec.js';
 import { utf8Decode, utf8Encode, utf8Length } from '../src/protocols/utf8.js';
 
@@ -232,6 +232,18 @@ test('malformed input is a protocol error value, never an exception', () => {
     assert.ok(e !== null && e.type === 0, why + ': got ' + JSON.stringify(normal(e)));
     assert.equal(e.code, ErrorCode.PROTOCOL, why);
     assert.equal(r.length, b.length, why + ': nothing consumed');
+  }
+});
+
+test('a client decoder refuses the packets only a server receives, and takes the rest', () => {
+  for (const p of PACKETS) {
+    const b = encodeToBytes(p);
+    const r = new Ring(b.length);
+    r.write(b);
+    const d = decodeFromServer(r, b.length);
+    const serverOnly = [PacketType.CONNECT, PacketType.SUBSCRIBE, PacketType.UNSUBSCRIBE, PacketType.PINGREQ, PacketType.DISCONNECT].indexOf(p.type) >= 0;
+    if (serverOnly) assert.ok(d && d.type === 0 && d.code === ErrorCode.PROTOCOL, 'type ' + p.type);
+    else assert.deepEqual(normal(d), expected(p));
   }
 });
 

@@ -5,7 +5,7 @@ import { PacketType } from '../src/protocols/mqtt/codec.js';
 import type { PublishPacket, QoS } from '../src/protocols/mqtt/codec.js';
 import { DropReason, Outbox } from '../src/protocols/mqtt/outbox.js';
 import type { OutboxOptions } from '../src/protocols/mqtt/outbox.js';
-import { MemoryStore } from '../src/protocols/mqtt/store.js';
+import { journal, MemoryStore } from '../src/protocols/mqtt/store.js';
 import type { OutboxStore } from '../src/protocols/mqtt/store.js';
 
 function pub(topic: string, size: number, qos: QoS, id: number): PublishPacket {
@@ -18,8 +18,9 @@ interface Drop {
   id: number;
 }
 
-function outbox(o: OutboxOptions): { ob: Outbox; drops: Drop[] } {
+function outbox(o: OutboxOptions & { store?: OutboxStore; compactFactor?: number }): { ob: Outbox; drops: Drop[] } {
   const ob = new Outbox(o);
+  if (o.store) ob.journal = journal(ob, o.store, o.compactFactor);
   const drops: Drop[] = [];
   ob.onDrop = (_at, reason, topic, _qos, id) => drops.push({ reason, topic, id });
   return { ob, drops };
@@ -280,6 +281,7 @@ test('store: the log is compacted, so it stays bounded however many messages pas
 
 test('store: a failing store is counted and the outbox carries on in RAM', () => {
   const broken: OutboxStore = {
+    attach: (ob) => journal(ob, broken),
     load() {},
     append() {
       throw new Error('flash full');

@@ -10,7 +10,9 @@ import type { StorageFileLike, StorageLike } from '../src/drivers/espruino-store
 import { PacketType } from '../src/protocols/mqtt/codec.js';
 import type { QoS } from '../src/protocols/mqtt/codec.js';
 import { Outbox } from '../src/protocols/mqtt/outbox.js';
+import { journal } from '../src/protocols/mqtt/store.js';
 import type { OutboxStore } from '../src/protocols/mqtt/store.js';
+import type { OutboxOptions } from '../src/protocols/mqtt/outbox.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ringnet-store-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,6 +21,13 @@ function entries(store: OutboxStore): number[][] {
   const out: number[][] = [];
   store.load((b) => out.push(Array.from(b)));
   return out;
+}
+
+/** An outbox restored from, and journaling to, `store`. */
+function stored(o: OutboxOptions & { store: OutboxStore; compactFactor?: number }): Outbox {
+  const ob = new Outbox(o);
+  ob.journal = journal(ob, o.store, o.compactFactor);
+  return ob;
 }
 
 function liveIds(ob: Outbox): number[] {
@@ -63,11 +72,11 @@ test('file store: entries come back after a restart; a torn last entry is cut of
 test('file store: an outbox restarts from it, and compaction keeps the file bounded', () => {
   const path = join(dir, 'b.log');
   const store = new NodeFileStore(path);
-  const ob = new Outbox({ bytes: 2000, count: 500, store, compactFactor: 2 });
+  const ob = stored({ bytes: 2000, count: 500, store, compactFactor: 2 });
   traffic(ob, 3000, 1);
   store.close();
   assert.ok(statSync(path).size < 3 * 2000 + 3000, 'file size ' + statSync(path).size);
-  const again = new Outbox({ bytes: 2000, count: 500, store: new NodeFileStore(path) });
+  const again = stored({ bytes: 2000, count: 500, store: new NodeFileStore(path) });
   assert.deepEqual(liveIds(again), liveIds(ob));
   assert.ok(liveIds(again).length > 0);
   assert.throws(() => readFileSync(path + '.tmp'), 'no temporary file left behind');
@@ -112,9 +121,9 @@ class FakeFlash implements StorageLike {
 
 test('Espruino store: an outbox restarts from flash with every unfinished message and its PUBREC state', () => {
   const flash = new FakeFlash();
-  const ob = new Outbox({ bytes: 1000, count: 100, store: new EspruinoStore(flash, 'mqob') });
+  const ob = stored({ bytes: 1000, count: 100, store: new EspruinoStore(flash, 'mqob') });
   traffic(ob, 60, 500);
-  const again = new Outbox({ bytes: 1000, count: 100, store: new EspruinoStore(flash, 'mqob') });
+  const again = stored({ bytes: 1000, count: 100, store: new EspruinoStore(flash, 'mqob') });
   assert.deepEqual(liveIds(again), liveIds(ob));
   const released: number[] = [];
   again.find((at) => {
@@ -126,27 +135,27 @@ test('Espruino store: an outbox restarts from flash with every unfinished messag
 
 test('Espruino store: flash is erased once per compaction, never per message, and stays bounded', () => {
   const flash = new FakeFlash();
-  const ob = new Outbox({ bytes: 500, count: 50, store: new EspruinoStore(flash, 'mqob'), compactFactor: 4 });
+  const ob = stored({ bytes: 500, count: 50, store: new EspruinoStore(flash, 'mqob'), compactFactor: 4 });
   traffic(ob, 5000, 1);
-  const stored = Object.keys(flash.files).reduce((n, k) => n + flash.files[k].length, 0);
+  const inUse = Object.keys(flash.files).reduce((n, k) => n + flash.files[k].length, 0);
   assert.ok(flash.erases < 5000 / 20, 'erases: ' + flash.erases);
   assert.ok(flash.erases > 5, 'compactions happened: ' + flash.erases);
-  assert.ok(stored < 4 * 500 * 1.5 + 1000, 'flash in use: ' + stored);
+  assert.ok(inUse < 4 * 500 * 1.5 + 1000, 'flash in use: ' + inUse);
   assert.equal(Object.keys(flash.files).length, 1, 'one live file');
-  const again = new Outbox({ bytes: 500, count: 50, store: new EspruinoStore(flash, 'mqob') });
+  const again = stored({ bytes: 500, count: 50, store: new EspruinoStore(flash, 'mqob') });
   assert.deepEqual(liveIds(again), liveIds(ob));
 });
 
 test('Espruino store: a reset in the middle of a compaction leaves the previous log in charge', () => {
   const flash = new FakeFlash();
   const store = new EspruinoStore(flash, 'mqob');
-  const ob = new Outbox({ bytes: 400, count: 50, store });
+  const ob = stored({ bytes: 400, count: 50, store });
   traffic(ob, 20, 1);
   const before = liveIds(ob);
   flash.failAfter = 3; // the compaction's new file gets its header and two entries, then the power goes
   assert.throws(() => store.rewrite((append) => ob.find((at) => (append(ob.buf.subarray(at, at + ob.size(at))), false))));
   flash.failAfter = -1;
-  const again = new Outbox({ bytes: 400, count: 50, store: new EspruinoStore(flash, 'mqob') });
+  const again = stored({ bytes: 400, count: 50, store: new EspruinoStore(flash, 'mqob') });
   assert.deepEqual(liveIds(again), before);
   assert.equal(Object.keys(flash.files).length, 1, 'the unfinished file was erased at load');
 });

@@ -52,6 +52,8 @@ interface Pool {
 const CORE_SCHEMES: { [scheme: string]: boolean } = { tcp: true, udp: true, tls: true };
 /** How many read → RECV rounds one connection gets per poll, so one busy peer cannot starve the rest. */
 const READS_PER_POLL = 4;
+/** Likewise for write → SEND rounds (a SEND handler may refill `unsent` at once). */
+const WRITES_PER_POLL = 4;
 
 export class Manager {
   readonly driver: Driver;
@@ -68,6 +70,8 @@ export class Manager {
   private readonly pollMs: number;
   private nextId = 1;
   private running = false;
+  /** A connection still has bytes its socket would take: poll again at once instead of after pollMs. */
+  private moreToWrite = false;
   private inPoll = false;
   private readonly scratch: Uint8Array;
   private readonly owner: Owner;
@@ -258,6 +262,7 @@ export class Manager {
   poll(): void {
     if (this.inPoll) return; // a handler calling poll() must not re-enter
     this.inPoll = true;
+    this.moreToWrite = false;
     const now = this.driver.now();
     const up = this.driver.linkUp();
     if (up !== this.linkWasUp) {
@@ -281,7 +286,7 @@ export class Manager {
   }
 
   private scheduleNext(now: number): void {
-    let due = now + this.pollMs;
+    let due = this.moreToWrite ? now : now + this.pollMs;
     const t = this.timers.nextDue();
     if (t >= 0 && t < due) due = t;
     for (let i = 0; i < this.conns.length; i++) {
@@ -318,9 +323,16 @@ export class Manager {
     if (c.opened && c.io && !(c.flags & Flag.CLOSE_IMMEDIATELY) && !(c.flags & Flag.LISTENING && !(c.flags & Flag.UDP))) {
       const got = c.flags & Flag.UDP ? this.readDatagrams(c) : this.readStream(c);
       if (c.peerClosed && got === 0) c.flags |= Flag.SEND_AND_CLOSE;
-      if (c.unsent.length > 0 && !(c.flags & Flag.CLOSE_IMMEDIATELY)) {
+      // Wake-ups asked for inside poll() are ignored, so bytes a SEND handler queues are written here, while the socket takes them all.
+      for (let round = 0; c.unsent.length > 0 && !(c.flags & Flag.CLOSE_IMMEDIATELY); round++) {
+        if (round === WRITES_PER_POLL) {
+          this.moreToWrite = true;
+          break;
+        }
+        const offered = c.unsent.length;
         const sent = c.flags & Flag.UDP ? this.writeDatagrams(c) : this.writeStream(c);
         if (sent > 0) this.emit(c, Ev.SEND, sent);
+        if (sent < offered) break; // the socket pushed back: its writable() wakes us
       }
     } else if (c.peerClosed && !c.opened && c.connectResult < 0 && !c.acceptPending) {
       c.flags |= Flag.CLOSE_IMMEDIATELY;

@@ -15,7 +15,9 @@
  *
  *   const store = new EspruinoStore(require('Storage'), 'mqob');
  */
-import type { OutboxStore } from '../protocols/mqtt/store.js';
+import { journal } from '../protocols/mqtt/store.js';
+import type { Journal, OutboxStore } from '../protocols/mqtt/store.js';
+import type { Outbox } from '../protocols/mqtt/outbox.js';
 
 /** The part of Espruino's StorageFile this store uses. */
 export interface StorageFileLike {
@@ -38,10 +40,17 @@ export class EspruinoStore implements OutboxStore {
   private generation = 0;
   private appender: StorageFileLike | null = null;
 
+  /** Compact when the log reaches this many times the outbox's size (default 4). */
+  compactFactor = 4;
+
   /** `name`: up to 7 characters; the files are `name` + "0" and `name` + "1". */
   constructor(storage: StorageLike, name: string) {
     this.storage = storage;
     this.names = [name + '0', name + '1'];
+  }
+
+  attach(outbox: Outbox): Journal {
+    return journal(outbox, this, this.compactFactor);
   }
 
   load(entry: (bytes: Uint8Array) => void): void {

@@ -5,21 +5,31 @@
  * renames it over the old one, so a crash leaves one whole log or the other.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, truncateSync, writeSync } from 'node:fs';
-import type { OutboxStore } from '../protocols/mqtt/store.js';
+import { journal } from '../protocols/mqtt/store.js';
+import type { Journal, OutboxStore } from '../protocols/mqtt/store.js';
+import type { Outbox } from '../protocols/mqtt/outbox.js';
 
 export interface NodeFileStoreOptions {
   /** fsync after every append and compaction: survives power loss, not just a process restart (default false). */
   fsync?: boolean;
+  /** Compact when the file reaches this many times the outbox's size (default 4). */
+  compactFactor?: number;
 }
 
 export class NodeFileStore implements OutboxStore {
   readonly path: string;
   private fd = -1;
   private readonly fsync: boolean;
+  private readonly compactFactor: number;
 
   constructor(path: string, opts?: NodeFileStoreOptions) {
     this.path = path;
     this.fsync = !!(opts && opts.fsync);
+    this.compactFactor = (opts && opts.compactFactor) || 4;
+  }
+
+  attach(outbox: Outbox): Journal {
+    return journal(outbox, this, this.compactFactor);
   }
 
   load(entry: (bytes: Uint8Array) => void): void {

@@ -20,7 +20,7 @@ import type { TlsOptions } from '../../core/driver.js';
 import { ErrorCode, Ev } from '../../core/events.js';
 import type { Manager } from '../../core/manager.js';
 import type { Timer } from '../../core/timer.js';
-import { decode, encode, PacketType } from './codec.js';
+import { decodeFromServer, encode, PacketType } from './codec.js';
 import type { Data, QoS, Will } from './codec.js';
 import { MqttEv } from './events.js';
 import type { MqttEvents } from './events.js';
@@ -142,13 +142,8 @@ export class MqttClient {
     const ka = o.keepalive === undefined ? 60 : o.keepalive;
     this.keepaliveMs = ka * 1000;
     this.pingTimeoutMs = o.pingTimeoutMs || (this.keepaliveMs < 10000 ? this.keepaliveMs : 10000);
-    const outbox = new Outbox({
-      bytes: o.outboxBytes || 4096,
-      count: o.outboxCount || 64,
-      refuseNew: o.refuseNew,
-      latestPerTopic: o.latestPerTopic,
-      store: o.store,
-    });
+    const outbox = new Outbox({ bytes: o.outboxBytes || 4096, count: o.outboxCount || 64, refuseNew: o.refuseNew, latestPerTopic: o.latestPerTopic });
+    if (o.store) outbox.journal = o.store.attach(outbox); // restores what the store kept
     const self = this;
     this.session = new Session(outbox, o.maxInflight || 16, o.qos2Ranges || 8, function (ev, data) {
       self.emit(ev, data);
@@ -266,7 +261,7 @@ export class MqttClient {
     const max = this.o.maxPacket;
     const limit = max && max < c.recv.capacity ? max : c.recv.capacity;
     while (c.canSend(4)) {
-      const p = decode(c.recv, limit);
+      const p = decodeFromServer(c.recv, limit);
       if (p === null) return;
       if (p.type === 0) return this.fail(c, p.code, p.message);
       if (!this.open) {
@@ -323,7 +318,7 @@ export class MqttClient {
     this.conn = null;
     this.open = false;
     this.pingAt = -1;
-    this.session.inFlight = 0; // unacknowledged publishes count as queued again until resent
+    this.session.stop(); // unacknowledged publishes count as queued again until resent
     if (this.stopped) {
       this.emit(MqttEv.CLOSE, { reconnectMs: -1 });
       return;

@@ -2,7 +2,8 @@
  * MQTT 3.1.1 packets: a pure codec, no I/O and no timers.
  *
  * `decode` reads one packet in place from a Ring (a connection's `c.recv`, or
- * a ring the caller fills with chunks). It is incremental by construction:
+ * a ring the caller fills with chunks); `decodeFromServer` is the same for a
+ * client, without the packets only servers receive. It is incremental by construction:
  * until a whole packet is held it returns null and consumes nothing, so any
  * split of the input gives the same packets. A packet whose declared size is
  * over the limit is refused from its fixed header, before its body is held.
@@ -229,14 +230,30 @@ function refuse(code: ErrorCode, message: string): DecodeError {
 /** Fixed header flags each type must carry (PUBLISH's vary and are checked apart). */
 const FLAGS = [-1, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, -1];
 
+/** Reads the body of a packet only a server receives (CONNECT, SUBSCRIBE, UNSUBSCRIBE). */
+export type ServerBodies = (type: number) => Decoded;
+
 /**
- * Decodes the packet at the front of `r`: returns it and discards its bytes;
- * null when more bytes are needed (nothing consumed); a DecodeError when the
- * input is malformed or declares more than `limit` bytes (nothing consumed:
- * the caller disconnects). A received payload is a view into `r` when it lies
- * contiguously there: valid until `r` is written again; copy it to keep it.
+ * Decodes the packet at the front of `r`, of any of the 14 types: returns it
+ * and discards its bytes; null when more bytes are needed (nothing consumed);
+ * a DecodeError when the input is malformed or declares more than `limit`
+ * bytes (nothing consumed: the caller disconnects). A received payload is a
+ * view into `r` when it lies contiguously there: valid until `r` is written
+ * again; copy it to keep it.
  */
 export function decode(r: Ring, limit: number): Decoded | null {
+  return decodeWith(r, limit, serverBodies);
+}
+
+/**
+ * As `decode`, for a client: packets only a server receives are protocol
+ * errors. (It keeps their parsing out of a client's bundle.)
+ */
+export function decodeFromServer(r: Ring, limit: number): Decoded | null {
+  return decodeWith(r, limit, null);
+}
+
+function decodeWith(r: Ring, limit: number, server: ServerBodies | null): Decoded | null {
   const held = r.length;
   if (held < 1) return null;
   const b0 = r.peek(0);
@@ -248,6 +265,9 @@ export function decode(r: Ring, limit: number): Decoded | null {
     if ((flags & 14) === 8) return refuse(ErrorCode.PROTOCOL, 'DUP set on QoS 0');
   } else if (flags !== FLAGS[type]) {
     return refuse(ErrorCode.PROTOCOL, 'reserved flags set');
+  }
+  if (!server && (type === PacketType.CONNECT || type === PacketType.SUBSCRIBE || type === PacketType.UNSUBSCRIBE || type === PacketType.PINGREQ || type === PacketType.DISCONNECT)) {
+    return refuse(ErrorCode.PROTOCOL, 'packet type ' + type + ' from a server');
   }
   let rl = 0;
   let mul = 1;
@@ -274,28 +294,6 @@ export function decode(r: Ring, limit: number): Decoded | null {
   rBad = '';
   let p: Decoded;
   switch (type) {
-    case PacketType.CONNECT: {
-      const name = str();
-      const level = u8();
-      const cf = u8();
-      const keepalive = u16();
-      if (!rBad && (name !== 'MQTT' || level !== 4)) rBad = 'not MQTT 3.1.1';
-      if (cf & 1) rBad = rBad || 'reserved CONNECT flag set';
-      const willQos = (cf >> 3) & 3;
-      if (!(cf & 4) && cf & 0x38) rBad = rBad || 'will flags without a will';
-      if (willQos === 3) rBad = rBad || 'will QoS 3';
-      if (cf & 0x40 && !(cf & 0x80)) rBad = rBad || 'password without user name';
-      const clientId = str();
-      let will: Will | null = null;
-      if (cf & 4) {
-        const wt = topic(false);
-        will = { topic: wt, payload: take(u16()), qos: willQos as QoS, retain: (cf & 0x20) !== 0 };
-      }
-      const username = cf & 0x80 ? str() : null;
-      const password = cf & 0x40 ? take(u16()) : null;
-      p = { type: type, clientId: clientId, clean: (cf & 2) !== 0, keepalive: keepalive, will: will, username: username, password: password };
-      break;
-    }
     case PacketType.CONNACK: {
       const ack = u8();
       const code = u8();
@@ -309,23 +307,6 @@ export function decode(r: Ring, limit: number): Decoded | null {
       const t = topic(false);
       const id = qos ? packetId() : 0;
       p = { type: type, topic: t, payload: take(rLeft > 0 ? rLeft : 0), qos: qos, retain: (flags & 1) === 1, dup: (flags & 8) === 8, id: id };
-      break;
-    }
-    case PacketType.SUBSCRIBE:
-    case PacketType.UNSUBSCRIBE: {
-      const id = packetId();
-      const topics: string[] = [];
-      const qos: QoS[] = [];
-      while (rLeft > 0 && !rBad) {
-        topics.push(topic(true));
-        if (type === PacketType.SUBSCRIBE) {
-          const q = u8();
-          if (q > 2) rBad = 'bad requested QoS';
-          qos.push(q as QoS);
-        }
-      }
-      if (topics.length === 0) rBad = rBad || 'no topic filters';
-      p = type === PacketType.SUBSCRIBE ? { type: type, id: id, topics: topics, qos: qos } : { type: type, id: id, topics: topics };
       break;
     }
     case PacketType.SUBACK: {
@@ -345,6 +326,11 @@ export function decode(r: Ring, limit: number): Decoded | null {
     case PacketType.DISCONNECT:
       p = { type: type };
       break;
+    case PacketType.CONNECT:
+    case PacketType.SUBSCRIBE:
+    case PacketType.UNSUBSCRIBE:
+      p = (server as ServerBodies)(type);
+      break;
     default:
       // PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK: just the packet identifier.
       p = { type: type as AckPacket['type'], id: packetId() };
@@ -353,6 +339,44 @@ export function decode(r: Ring, limit: number): Decoded | null {
   if (rBad) return refuse(ErrorCode.PROTOCOL, rBad);
   r.discard(size);
   return p;
+}
+
+/** The bodies of CONNECT, SUBSCRIBE and UNSUBSCRIBE, read with the reader `decodeWith` set up. */
+function serverBodies(type: number): Decoded {
+  if (type === PacketType.CONNECT) {
+    const name = str();
+    const level = u8();
+    const cf = u8();
+    const keepalive = u16();
+    if (!rBad && (name !== 'MQTT' || level !== 4)) rBad = 'not MQTT 3.1.1';
+    if (cf & 1) rBad = rBad || 'reserved CONNECT flag set';
+    const willQos = (cf >> 3) & 3;
+    if (!(cf & 4) && cf & 0x38) rBad = rBad || 'will flags without a will';
+    if (willQos === 3) rBad = rBad || 'will QoS 3';
+    if (cf & 0x40 && !(cf & 0x80)) rBad = rBad || 'password without user name';
+    const clientId = str();
+    let will: Will | null = null;
+    if (cf & 4) {
+      const wt = topic(false);
+      will = { topic: wt, payload: take(u16()), qos: willQos as QoS, retain: (cf & 0x20) !== 0 };
+    }
+    const username = cf & 0x80 ? str() : null;
+    const password = cf & 0x40 ? take(u16()) : null;
+    return { type: type, clientId: clientId, clean: (cf & 2) !== 0, keepalive: keepalive, will: will, username: username, password: password };
+  }
+  const id = packetId();
+  const topics: string[] = [];
+  const qos: QoS[] = [];
+  while (rLeft > 0 && !rBad) {
+    topics.push(topic(true));
+    if (type === PacketType.SUBSCRIBE) {
+      const q = u8();
+      if (q > 2) rBad = 'bad requested QoS';
+      qos.push(q as QoS);
+    }
+  }
+  if (topics.length === 0) rBad = rBad || 'no topic filters';
+  return type === PacketType.SUBSCRIBE ? { type: type, id: id, topics: topics, qos: qos } : { type: PacketType.UNSUBSCRIBE, id: id, topics: topics };
 }
 
 // ---------------------------------------------------------------- encoding

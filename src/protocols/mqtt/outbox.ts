@@ -14,14 +14,13 @@
  * `latestPerTopic` drops a not-yet-sent record when a newer one for the same
  * topic arrives. Every drop is counted and reported through `onDrop`.
  *
- * With a store, QoS 1/2 records are logged (added, released, done) and the
- * log is compacted when it grows to `compactFactor` times the area's size.
+ * With a journal (from a store's `attach`), QoS 1/2 records are reported as
+ * they are added, released and done, so the store can keep them over a restart.
  */
 import { Ring } from '../../core/ring.js';
-import { decode, encode, PacketType } from './codec.js';
-import type { Message, PublishPacket } from './codec.js';
-import { Entry } from './store.js';
-import type { OutboxStore } from './store.js';
+import { encode } from './codec.js';
+import type { PublishPacket } from './codec.js';
+import type { Journal } from './store.js';
 import { utf8Read } from '../utf8.js';
 
 export const enum DropReason {
@@ -50,9 +49,6 @@ export interface OutboxOptions {
   count: number;
   refuseNew?: boolean;
   latestPerTopic?: boolean;
-  store?: OutboxStore | null;
-  /** Compact the store's log when it reaches this many times `bytes` (default 4). */
-  compactFactor?: number;
 }
 
 export class Outbox {
@@ -61,7 +57,8 @@ export class Outbox {
   readonly maxCount: number;
   readonly refuseNew: boolean;
   readonly latestPerTopic: boolean;
-  readonly store: OutboxStore | null;
+  /** Told about QoS 1/2 records as they are added, released and done (persistence); null: none. */
+  journal: Journal | null = null;
   /** Byte offset of the oldest record, of where the next goes, and bytes in use (padding included). */
   head = 0;
   tail = 0;
@@ -79,16 +76,12 @@ export class Outbox {
   highWater = 0;
   /** Store operations that threw (the outbox goes on in RAM). */
   storeErrors = 0;
-  /** The highest packet identifier restored from the store (0: none). */
+  /** The newest packet identifier restored from a store (0: none). */
   restoredId = 0;
   /** Told about each drop before the record goes; `at` is -1 for a refused new message. */
   onDrop: ((at: number, reason: DropReason, topic: string, qos: number, id: number) => void) | null = null;
   /** Writes records in place: its start is moved to each record before encoding. */
   private readonly writer: Ring;
-  private readonly entry = new Uint8Array(3);
-  private logBytes = 0;
-  private readonly compactAt: number;
-  private replaying = false;
 
   constructor(o: OutboxOptions) {
     this.capacity = o.bytes;
@@ -97,9 +90,6 @@ export class Outbox {
     this.maxCount = o.count > 0 ? o.count : 1;
     this.refuseNew = !!o.refuseNew;
     this.latestPerTopic = !!o.latestPerTopic;
-    this.store = o.store || null;
-    this.compactAt = (o.compactFactor || 4) * o.bytes;
-    if (this.store) this.restore(this.store);
   }
 
   // ----------------------------------------------------- reading records
@@ -121,6 +111,10 @@ export class Outbox {
 
   qos(at: number): number {
     return (this.buf[at + 1] >> 1) & 3;
+  }
+
+  isDone(at: number): boolean {
+    return (this.buf[at] & St.DONE) !== 0;
   }
 
   isReleased(at: number): boolean {
@@ -219,7 +213,7 @@ export class Outbox {
     this.live++;
     this.pending++;
     if (this.used > this.highWater) this.highWater = this.used;
-    if (p.qos && !this.replaying) this.log(buf.subarray(at, at + size)); // state byte 0 is Entry.ADD
+    if (p.qos && this.journal) this.journal.added(buf.subarray(at, at + size));
     return at;
   }
 
@@ -268,7 +262,7 @@ export class Outbox {
   release(at: number): void {
     if (this.buf[at] & St.RELEASED) return;
     this.buf[at] |= St.RELEASED;
-    this.logId(Entry.RELEASED, this.id(at));
+    if (this.journal) this.journal.released(this.id(at));
   }
 
   // ----------------------------------------------------- removing
@@ -286,7 +280,7 @@ export class Outbox {
     if (buf[at] & St.DONE) return;
     buf[at] |= St.DONE;
     this.live--;
-    if (this.qos(at)) this.logId(Entry.DONE, this.id(at));
+    if (this.qos(at) && this.journal) this.journal.done(this.id(at));
     for (;;) {
       if (this.count > 0 && buf[this.head] === PAD) {
         this.used -= this.capacity - this.head;
@@ -299,97 +293,5 @@ export class Outbox {
       this.count--;
     }
     if (this.pending === this.count) this.cursor = this.head; // set after the PAD check: a PAD's byte is reused once passed
-  }
-
-  // ----------------------------------------------------- persistence
-
-  private logId(kind: Entry, id: number): void {
-    const e = this.entry;
-    e[0] = kind;
-    e[1] = id >> 8;
-    e[2] = id & 255;
-    this.log(e);
-  }
-
-  private log(bytes: Uint8Array): void {
-    const store = this.store;
-    if (!store || this.replaying) return;
-    try {
-      store.append(bytes);
-      this.logBytes += bytes.length;
-      if (this.logBytes >= this.compactAt) this.compact(store);
-    } catch (e) {
-      this.storeErrors++;
-    }
-  }
-
-  /** Rewrites the log as just the live QoS 1/2 records. */
-  private compact(store: OutboxStore): void {
-    const self = this;
-    const buf = this.buf;
-    let bytes = 0;
-    store.rewrite(function (append) {
-      self.find(function (at) {
-        if (buf[at] & St.DONE || !self.qos(at)) return false;
-        const state = buf[at];
-        buf[at] = Entry.ADD; // the record is its own ADD entry once its state byte reads 0
-        try {
-          append(buf.subarray(at, at + self.size(at)));
-        } finally {
-          buf[at] = state;
-        }
-        bytes += self.size(at);
-        if (state & St.RELEASED) {
-          const e = self.entry;
-          const id = self.id(at);
-          e[0] = Entry.RELEASED;
-          e[1] = id >> 8;
-          e[2] = id & 255;
-          append(e);
-          bytes += 3;
-        }
-        return false;
-      });
-    });
-    this.logBytes = bytes;
-  }
-
-  /** Replays the store's log: every message not done comes back, marked DUP (it may have been sent). */
-  private restore(store: OutboxStore): void {
-    const self = this;
-    this.replaying = true;
-    try {
-      store.load(function (e: Uint8Array) {
-        self.logBytes += e.length;
-        if (e[0] === Entry.ADD) {
-          const r = new Ring(e.subarray(1));
-          r.length = r.capacity;
-          const p = decode(r, r.capacity);
-          if (!p || p.type !== PacketType.PUBLISH) return; // a torn or foreign entry: skip it
-          const m = p as Message;
-          m.dup = m.qos > 0;
-          self.add(m);
-          if (m.id) self.restoredId = m.id; // identifiers were given in order: the last one is the newest
-          return;
-        }
-        const id = (e[1] << 8) | e[2];
-        const at = self.find(function (x) {
-          return !(self.buf[x] & St.DONE) && self.id(x) === id;
-        });
-        if (at < 0) return;
-        if (e[0] === Entry.DONE) self.finish(at);
-        else if (e[0] === Entry.RELEASED) self.buf[at] |= St.RELEASED;
-      });
-    } catch (e) {
-      this.storeErrors++;
-    }
-    this.replaying = false;
-    if (this.logBytes >= this.compactAt) {
-      try {
-        this.compact(store);
-      } catch (e) {
-        this.storeErrors++;
-      }
-    }
   }
 }

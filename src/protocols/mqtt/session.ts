@@ -40,10 +40,21 @@ export type Emit = <K extends keyof MqttEvents>(ev: K, data: MqttEvents[K]) => v
 export class Session {
   readonly outbox: Outbox;
   readonly maxInflight: number;
-  /** Packet identifiers in flight (sent, not yet completed) and their outbox records. Typed arrays: a few bytes each on Espruino. */
+  /**
+   * Publishes in flight (sent, not yet completed): their packet identifiers
+   * and outbox records, in a ring in the order sent. A completed one leaves a
+   * hole (id 0) until the head passes it; acknowledgements normally come in
+   * order, so lookups hit the head. The window is full when the ring is.
+   * Typed arrays: a few bytes per entry on Espruino.
+   */
   private readonly flightId: Uint16Array;
   private readonly flightAt: Int32Array;
+  private flightHead = 0;
+  private flightSpan = 0;
   inFlight = 0;
+  /** The identifier sent last, and whether identifiers went out in increasing order (then one outside [oldest, last] is free without a scan). */
+  private lastSentId = 0;
+  private flightOrdered = true;
   /**
    * QoS 2 identifiers received and not yet released (PUBREL), so a resent
    * PUBLISH is not delivered twice. Kept as ranges [lo, hi] of consecutive
@@ -72,7 +83,7 @@ export class Session {
     outbox.onDrop = function (at, reason, topic, qos, id) {
       if (at >= 0) {
         const k = self.flightIndex(id);
-        if (k >= 0 && self.flightAt[k] === at) self.forget(k);
+        if (k >= 0 && self.flightAt[k] === at) self.land(k);
       }
       self.emit(MqttEv.DROPPED, { reason: reason, topic: topic, qos: qos, id: id, total: outbox.dropped });
     };
@@ -134,7 +145,7 @@ export class Session {
    * PUBREL once PUBREC came), renew subscriptions the broker does not have.
    */
   start(c: Connection, sessionPresent: boolean): void {
-    this.inFlight = 0;
+    this.stop();
     this.outbox.rewind();
     if (!sessionPresent) this.rxRanges = 0; // a new session: old QoS 2 identifiers mean nothing now
     const subs = this.subs;
@@ -148,6 +159,12 @@ export class Session {
       }
     }
     this.pump(c);
+  }
+
+  /** The connection is gone: nothing is in flight any more; what was goes again after the next CONNACK. */
+  stop(): void {
+    this.inFlight = this.flightSpan = this.flightHead = 0;
+    this.flightOrdered = true;
   }
 
   /** Sends what waits: subscription changes first, then outbox records within the in-flight window. */
@@ -175,7 +192,7 @@ export class Session {
       if (at < 0) break;
       const qos = ob.qos(at);
       const id = ob.id(at);
-      if (qos && (this.inFlight >= this.maxInflight || this.inUse(id))) break;
+      if (qos && (this.flightSpan >= this.maxInflight || this.inUse(id))) break;
       const released = ob.isReleased(at);
       const size = released ? 4 : ob.size(at) - 1;
       if (size + RESERVE > out.capacity) {
@@ -189,8 +206,7 @@ export class Session {
       ob.advance();
       wrote = true;
       if (qos) {
-        this.flightId[this.inFlight] = id;
-        this.flightAt[this.inFlight++] = at;
+        this.fly(id, at);
         ob.setDup(at);
       } else {
         ob.finish(at);
@@ -223,7 +239,7 @@ export class Session {
         const at = this.flightAt[k];
         const qos = this.outbox.qos(at);
         if ((p.type === PacketType.PUBACK) !== (qos === 1)) return;
-        this.forget(k);
+        this.land(k);
         this.outbox.finish(at);
         this.emit(MqttEv.PUBACK, { id: p.id, qos: qos });
         this.pump(c);
@@ -312,7 +328,11 @@ export class Session {
 
   /** Whether `id` is awaiting an answer: a publish in flight or a (un)subscribe sent. */
   private inUse(id: number): boolean {
-    if (this.flightIndex(id) >= 0) return true;
+    if (this.inFlight > 0) {
+      const oldest = this.flightId[this.flightHead];
+      const outside = this.flightOrdered && ((id - oldest) & 0xffff) > ((this.lastSentId - oldest) & 0xffff);
+      if (!outside && this.flightIndex(id) >= 0) return true;
+    }
     for (let i = 0; i < this.subs.length; i++) {
       const s = this.subs[i];
       if (s.id === id && (s.state === Sub.SUBSCRIBE_SENT || s.state === Sub.UNSUBSCRIBE_SENT)) return true;
@@ -320,15 +340,40 @@ export class Session {
     return false;
   }
 
+  /** The ring slot of `id` in flight, or -1. */
   private flightIndex(id: number): number {
-    for (let k = 0; k < this.inFlight; k++) if (this.flightId[k] === id) return k;
+    const max = this.maxInflight;
+    let k = this.flightHead;
+    for (let n = 0; n < this.flightSpan; n++) {
+      if (this.flightId[k] === id) return k;
+      if (++k === max) k = 0;
+    }
     return -1;
   }
 
-  private forget(k: number): void {
-    const last = --this.inFlight;
-    this.flightId[k] = this.flightId[last];
-    this.flightAt[k] = this.flightAt[last];
+  private fly(id: number, at: number): void {
+    if (this.inFlight === 0) this.flightOrdered = true;
+    else {
+      const step = (id - this.lastSentId) & 0xffff;
+      if (step === 0 || step >= 0x8000) this.flightOrdered = false;
+    }
+    let k = this.flightHead + this.flightSpan;
+    if (k >= this.maxInflight) k -= this.maxInflight;
+    this.flightId[k] = id;
+    this.flightAt[k] = at;
+    this.flightSpan++;
+    this.inFlight++;
+    this.lastSentId = id;
+  }
+
+  /** Slot `k` completed (or its record was dropped). */
+  private land(k: number): void {
+    this.flightId[k] = 0;
+    this.inFlight--;
+    while (this.flightSpan > 0 && this.flightId[this.flightHead] === 0) {
+      if (++this.flightHead === this.maxInflight) this.flightHead = 0;
+      this.flightSpan--;
+    }
   }
 
   private rxFind(id: number): number {
