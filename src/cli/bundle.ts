@@ -41,6 +41,12 @@ export interface BundleTarget {
   /** Absolute output file; omit to build in memory only. */
   file?: string;
   settings?: Settings;
+  /**
+   * For entries that must stay importable without side effects (test
+   * fixtures under test/, which Node's test runner loads): the name of an
+   * exported `(board, settings) => void` the bundle calls.
+   */
+  mainExport?: string;
 }
 
 export interface BundleResult {
@@ -84,6 +90,7 @@ export function deviceTargets(options: { boards?: string[]; apps?: string[]; out
 
 const BOARD_MODULE = 'ringnet:board';
 const SETTINGS_MODULE = 'ringnet:settings';
+const MAIN_MODULE = 'ringnet:main';
 
 /** `ringnet:board` and `ringnet:settings` for one target. */
 function injectPlugin(target: BundleTarget): Plugin {
@@ -91,12 +98,17 @@ function injectPlugin(target: BundleTarget): Plugin {
   return {
     name: 'ringnet-inject',
     resolveId(id) {
-      if (id === BOARD_MODULE || id === SETTINGS_MODULE) return '\0' + id;
+      if (id === BOARD_MODULE || id === SETTINGS_MODULE || id === MAIN_MODULE) return '\0' + id;
       return null;
     },
     load(id) {
       if (id === '\0' + BOARD_MODULE) return 'export { default } from ' + JSON.stringify(boardFile) + ';';
       if (id === '\0' + SETTINGS_MODULE) return 'export default ' + JSON.stringify(target.settings || {}) + ';';
+      if (id === '\0' + MAIN_MODULE)
+        return (
+          'import board from ' + JSON.stringify(BOARD_MODULE) + ';\nimport settings from ' + JSON.stringify(SETTINGS_MODULE) + ';\n' +
+          'import { ' + target.mainExport + ' as main } from ' + JSON.stringify(resolve(target.entry)) + ';\nmain(board, settings);\n'
+        );
       return null;
     },
   };
@@ -241,7 +253,7 @@ function prunePlugin(): Plugin {
 /** The rollup configuration of one bundle. */
 export function rollupOptions(target: BundleTarget, results?: BundleResult[], quiet?: boolean): RollupOptions & { output: OutputOptions } {
   return {
-    input: target.entry,
+    input: target.mainExport ? MAIN_MODULE : target.entry,
     // Runtime modules (net, Wifi, Storage …) are `require(...)` calls inside the driver, never imports:
     // an import rollup cannot resolve is an error, not an external.
     onwarn(warning, warn) {
