@@ -259,25 +259,29 @@ export class Manager {
     if (this.inPoll) return; // a handler calling poll() must not re-enter
     this.inPoll = true;
     const now = this.driver.now();
-    const up = this.driver.linkUp();
-    if (up !== this.linkWasUp) {
-      this.linkWasUp = up;
-      if (this.onLinkChange) {
-        try {
-          this.onLinkChange(up);
-        } catch (e) {
-          this.timers.errors++;
-          this.timers.lastError = String(e);
+    try {
+      const up = this.driver.linkUp();
+      if (up !== this.linkWasUp) {
+        this.linkWasUp = up;
+        if (this.onLinkChange) {
+          try {
+            this.onLinkChange(up);
+          } catch (e) {
+            this.timers.errors++;
+            this.timers.lastError = String(e);
+          }
         }
       }
+      this.timers.runDue(now);
+      const list = this.conns;
+      const n = list.length; // connections made by handlers during this poll start next poll
+      for (let i = 0; i < n; i++) this.pollOne(list[i], now);
+      for (let i = list.length - 1; i >= 0; i--) if (list[i].released) list.splice(i, 1);
+    } finally {
+      // Even if a driver throws, the next poll must run: a manager stuck "in poll" would leave the device deaf.
+      this.inPoll = false;
+      if (this.running) this.scheduleNext(now);
     }
-    this.timers.runDue(now);
-    const list = this.conns;
-    const n = list.length; // connections made by handlers during this poll start next poll
-    for (let i = 0; i < n; i++) this.pollOne(list[i], now);
-    for (let i = list.length - 1; i >= 0; i--) if (list[i].released) list.splice(i, 1);
-    this.inPoll = false;
-    if (this.running) this.scheduleNext(now);
   }
 
   private scheduleNext(now: number): void {
