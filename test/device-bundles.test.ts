@@ -110,6 +110,13 @@ test('bundles: a peer that outruns the esp8266 is cut off with an error, and the
   assert.ok(again.ok && again.exact);
 });
 
+test('bundles: the esp32 rings and limits keep up with a peer sending 100 KB at once (as on the real interpreter)', async () => {
+  const r = await appBundle('esp32', 'echo');
+  const result = echoThrough('esp32', r.code, 100 * 1024, 100 * 1024);
+  assert.deepEqual(result.errors, []);
+  assert.ok(result.ok && result.exact, 'received ' + result.received);
+});
+
 test('bundles: the probe connects, is refused, answers UDP and follows Wi-Fi on the device driver', async () => {
   const r = await probeBundle('esp8266', { peerPort: 7001, refusedPort: 7002, udpPort: 7003 });
   const sb = sandboxFor('esp8266', r.code, { wifi: true });
