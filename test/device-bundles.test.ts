@@ -15,11 +15,13 @@ import { appBundle, pattern, probeBundle, sandboxFor } from './support/device-bu
 const BOARDS = Object.keys(boards);
 
 /**
- * Size budget of dist/esp8266/echo.js (core + Espruino driver + echo, minified).
- * The target was 3.5 KB for core + echo; the core alone minifies to about
- * 14 KB (Manager ~6.5 KB, Ring ~3.3 KB, Connection ~2.2 KB, address ~1.1 KB,
- * timers ~0.7 KB) and the driver to about 3.5 KB, so the honest budget is the
- * measured size plus a little room; raising it needs a reason.
+ * Size budget of dist/esp8266/echo.js (core + Espruino driver + echo, minified,
+ * unused methods pruned, internal names shortened): measured 17.6 KB.
+ * The target was 3.5 KB for core + echo, but the core cannot get there with
+ * its API: minified on their own, Manager is ~7.3 KB, Ring ~3.4 KB, Connection
+ * ~2.6 KB, address ~1.1 KB, timers ~0.7 KB, and the driver ~5.3 KB. The budget
+ * is the measured size plus a little room; raising it needs a reason. Such a
+ * bundle runs from flash on the device (SAVE_ON_SEND=1), not from RAM.
  */
 const ESP8266_ECHO_MAX_BYTES = 18 * 1024;
 

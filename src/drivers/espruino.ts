@@ -135,7 +135,7 @@ class EspruinoStream implements DriverSocket {
   }
 
   private received(data: string): void {
-    if (this.dead && !this.sink) return;
+    if (!this.sink) return; // closed by us or by the peer: nobody will read it
     if (this.heldBytes + data.length > this.driver.limits.holdBytes) {
       // The interpreter cannot pause a socket: fail this connection rather than run the device out of memory.
       this.held = [];
