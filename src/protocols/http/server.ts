@@ -301,7 +301,7 @@ class ServerConn {
   /** Last time bytes arrived or a response completed. */
   lastActive = 0;
   /** Set when the handler handed the connection to another protocol (WebSocket). */
-  tunnel: AnyHandler | null = null;
+  tunnel = false;
   /** Inside `drive` (user calls must not re-enter it). */
   busy = false;
   counted = false;
@@ -366,11 +366,6 @@ export class HttpServer {
       return;
     }
     if (!s) return;
-    if (s.tunnel) {
-      if (ev === Ev.CLOSE) this.forget(s);
-      s.tunnel(c, ev, data);
-      return;
-    }
     switch (ev) {
       case Ev.RECV:
         s.lastActive = c.now();
@@ -389,11 +384,21 @@ export class HttpServer {
     }
   };
 
-  /** Hands the connection to another protocol after this request (WebSocket); it gets every later event. */
-  takeOver(req: HttpRequest, protocol: AnyHandler): void {
-    const s = req.c.protocolState as ServerConn;
-    s.tunnel = protocol;
+  /**
+   * Hands the connection to another protocol (a WebSocket) once the response
+   * to `req` (a 101) is written: `protocol` and `state` become the
+   * connection's and get every later event. It no longer counts as this
+   * server's; whatever the client sent after the request stays in `c.recv`.
+   */
+  takeOver(req: HttpRequest, protocol: AnyHandler, state: unknown): void {
+    const c = req.c;
+    const s = c.protocolState as ServerConn;
+    if (!(s instanceof ServerConn) || s.req !== req) throw new Error('http: takeOver of a request that is not current');
+    this.forget(s);
+    s.tunnel = true;
     s.req = null;
+    c.protocol = protocol;
+    c.protocolState = state;
   }
 
   private accept(c: Connection, s: ServerConn): void {
