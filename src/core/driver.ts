@@ -25,6 +25,8 @@ export interface SocketSink {
 export interface ListenSink {
   /** A peer connected. Return the sink for its socket, or null to refuse it (the driver closes it at once). */
   accept(socket: DriverSocket, remote: Address): SocketSink | null;
+  /** The listener is bound to `port` (Node binds a named host asynchronously, so port 0 is known only now). */
+  bound(port: number): void;
   /** Binding failed (port in use …) or the listener died. */
   closed(error: ErrorCode, message: string): void;
 }

@@ -69,6 +69,8 @@ export class Manager {
   private nextId = 1;
   private running = false;
   private inPoll = false;
+  /** Bytes moved during this poll: the driver may hold more that fit now, so poll again at once. */
+  private moved = false;
   private readonly scratch: Uint8Array;
   private readonly owner: Owner;
   private readonly noRing = new Ring(0);
@@ -126,6 +128,8 @@ export class Manager {
 
   /**
    * Listens on `tcp://host:port`, `udp://…`, `tls://…`, `:port` or `port`.
+   * The listener's `remote` is its own bound address; with port 0 the port
+   * is filled in once the driver has bound it (at once, or before the next poll).
    * Accepted connections get `handler` and rings from `opts.pool`. A bad
    * address throws; a failed bind is ERROR then CLOSE on the returned listener.
    * Returns null only for a UDP listener when its pool is full.
@@ -162,13 +166,16 @@ export class Manager {
         self.owner.wakeSoon();
         return child;
       },
+      bound: function (port: number) {
+        c.remote.port = port;
+      },
       closed: function (error: ErrorCode, message: string) {
         c.closed(error === ErrorCode.OK ? ErrorCode.SOCKET : error, message);
       },
     };
     try {
       c.listenHandle = this.driver.listen(ep.host, ep.port, sink, o.tls || (ep.scheme === 'tls' ? {} : null));
-      c.remote.port = c.listenHandle.port;
+      if (c.listenHandle.port) c.remote.port = c.listenHandle.port;
     } catch (e) {
       c.closed(ErrorCode.SOCKET, String(e));
     }
@@ -258,6 +265,7 @@ export class Manager {
   poll(): void {
     if (this.inPoll) return; // a handler calling poll() must not re-enter
     this.inPoll = true;
+    this.moved = false;
     const now = this.driver.now();
     const up = this.driver.linkUp();
     if (up !== this.linkWasUp) {
@@ -281,6 +289,10 @@ export class Manager {
   }
 
   private scheduleNext(now: number): void {
+    if (this.moved) {
+      this.driver.wake(0);
+      return;
+    }
     let due = now + this.pollMs;
     const t = this.timers.nextDue();
     if (t >= 0 && t < due) due = t;
@@ -317,9 +329,13 @@ export class Manager {
     if (c.opened && c.io && !(c.flags & Flag.CLOSE_IMMEDIATELY) && !(c.flags & Flag.LISTENING && !(c.flags & Flag.UDP))) {
       const got = c.flags & Flag.UDP ? this.readDatagrams(c) : this.readStream(c);
       if (c.peerClosed && got === 0) c.flags |= Flag.SEND_AND_CLOSE;
+      if (got > 0) this.moved = true;
       if (c.unsent.length > 0 && !(c.flags & Flag.CLOSE_IMMEDIATELY)) {
         const sent = c.flags & Flag.UDP ? this.writeDatagrams(c) : this.writeStream(c);
-        if (sent > 0) this.emit(c, Ev.SEND, sent);
+        if (sent > 0) {
+          this.moved = true;
+          this.emit(c, Ev.SEND, sent);
+        }
       }
     } else if (c.peerClosed && !c.opened && c.connectResult < 0 && !c.acceptPending) {
       c.flags |= Flag.CLOSE_IMMEDIATELY;

@@ -256,8 +256,12 @@ export class NodeDriver implements Driver {
       ? tls.createServer({ cert: tlsOpts.cert, key: tlsOpts.key, ca: tlsOpts.ca, allowHalfOpen: true }, onSocket)
       : net.createServer({ allowHalfOpen: true }, onSocket);
     server.on('error', (err: NodeJS.ErrnoException) => sink.closed(errorCode(err), err.message));
+    server.on('listening', () => {
+      const bound = server.address();
+      if (bound && typeof bound === 'object') sink.bound(bound.port);
+    });
     server.listen(port, host === '0.0.0.0' ? undefined : host);
-    const address = server.address();
+    const address = server.address(); // known now unless a host name must be resolved first
     return {
       port: address && typeof address === 'object' ? address.port : port,
       close: () => {
