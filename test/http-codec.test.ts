@@ -24,6 +24,18 @@ function everySplit(input: string, isRequest: boolean, opts?: { finish?: boolean
   return whole;
 }
 
+/** Keep mode (bodies decoded in place, whole at END) at every split point gives what streaming gives. */
+function everySplitKept(input: string): void {
+  const bytes = bytesOf(input);
+  const streamed = summary(feed(bytes, [], LIMITS, true));
+  for (let k = 1; k < bytes.length; k++) {
+    assert.equal(summary(feed(bytes, [k], LIMITS, true, { keep: true })), streamed, 'keep, split at ' + k);
+  }
+  const ones: number[] = [];
+  for (let k = 1; k < bytes.length; k++) ones.push(k);
+  assert.equal(summary(feed(bytes, ones, LIMITS, true, { keep: true })), streamed, 'keep, byte by byte');
+}
+
 function parseOnce(input: string, isRequest = true, opts?: { finish?: boolean; noBody?: boolean; limits?: HttpLimits; capacity?: number }) {
   return feed(bytesOf(input), [], (opts && opts.limits) || LIMITS, isRequest, opts);
 }
@@ -151,6 +163,7 @@ const GOOD_REQUESTS: { name: string; input: string; check: (s: ReturnType<typeof
 for (const v of GOOD_REQUESTS) {
   test('request parses at every split point: ' + v.name, () => {
     everySplit(v.input, true);
+    everySplitKept(v.input);
     v.check(parseOnce(v.input));
     assert.equal(parseOnce(v.input).error, 0);
   });
@@ -268,6 +281,18 @@ test('after an error the parser keeps answering ERROR until reset', () => {
   assert.equal(p.next(ring), Step.HEAD);
   assert.equal(p.next(ring), Step.END);
   assert.equal(p.next(ring), Step.MORE);
+});
+
+test('keep mode: a chunked body is joined in place; one over the keep limit is 413', () => {
+  const input = H + 'Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4;x=y\r\ndefg\r\n0\r\nT: 1\r\n\r\nGET /n HTTP/1.1\r\nHost: a\r\n\r\n';
+  const s = feed(bytesOf(input), [], LIMITS, true, { keep: true, keepLimit: 7 });
+  assert.deepEqual(s.bodies, ['abcdefg', '']);
+  assert.equal(s.ends, 2);
+  const over = feed(bytesOf(input), [], LIMITS, true, { keep: true, keepLimit: 6 });
+  assert.equal(over.error, 413);
+  // a ring only a little larger than the kept body still makes progress through the framing
+  const tight = feed(bytesOf(input), [5, 60, 70, 80], LIMITS, true, { keep: true, keepLimit: 7, capacity: 64 });
+  assert.deepEqual(tight.bodies, ['abcdefg', '']);
 });
 
 test('body bytes stay at the ring front until the next call and are never copied', () => {
@@ -469,6 +494,7 @@ test('property: generated requests (length or chunked) parse back exactly, whate
       const limits = { headerBytes: 4096, headerCount: 16, bodyBytes: 4096 };
       const s = feed(bytes, cuts, limits, true, { capacity: 700 });
       assert.equal(s.error, 0, s.errorText);
+      assert.equal(summary(feed(bytes, cuts, limits, true, { capacity: 700, keep: true })), summary(s));
       assert.equal(s.heads.length, reqs.length);
       assert.equal(s.ends, reqs.length);
       reqs.forEach((r, i) => {
@@ -533,7 +559,8 @@ test('fuzz: random and mutated bytes never throw, never stall, never hold past t
     const cuts: number[] = [];
     for (let k = 1 + rnd(40); k < bytes.length; k += 1 + rnd(40)) cuts.push(k);
     for (const isRequest of [true, false]) {
-      const s = feed(bytes, cuts, limits, isRequest, { capacity: 600, finish: rnd(2) === 0 });
+      const keep = rnd(2) === 0;
+      const s = feed(bytes, cuts, limits, isRequest, { capacity: 600, finish: rnd(2) === 0, keep: keep, keepLimit: 400 });
       assert.ok(s.maxHeldHead <= limits.headerBytes, 'held ' + s.maxHeldHead);
       if (s.error) assert.ok(allowed.indexOf(s.error) >= 0, 'status ' + s.error);
       for (const b of s.bodies) assert.ok(b.length <= limits.bodyBytes);

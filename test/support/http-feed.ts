@@ -25,7 +25,13 @@ export function bytesOf(s: string): Uint8Array {
  * Parses `input` delivered in pieces cut at `cuts` (ascending offsets).
  * `finish`: call parser.finish() at the end (the connection closed).
  */
-export function feed(input: Uint8Array, cuts: number[], limits: HttpLimits, isRequest: boolean, opts?: { capacity?: number; finish?: boolean; noBody?: boolean }): Seen {
+export function feed(
+  input: Uint8Array,
+  cuts: number[],
+  limits: HttpLimits,
+  isRequest: boolean,
+  opts?: { capacity?: number; finish?: boolean; noBody?: boolean; keep?: boolean; keepLimit?: number },
+): Seen {
   const o = opts || {};
   const ring = new Ring(o.capacity || Math.max(64, input.length + 1));
   const parser = new HttpParser(limits, isRequest);
@@ -43,12 +49,24 @@ export function feed(input: Uint8Array, cuts: number[], limits: HttpLimits, isRe
       if (st === Step.HEAD) {
         seen.heads.push(parser.message);
         seen.bodies.push('');
+        // like the server: keep only a body that can fit (a chunked one is refused by the parser when it outgrows the limit)
+        if (o.keep && (parser.message.bodyKind === 2 || parser.message.contentLength <= (o.keepLimit === undefined ? Infinity : o.keepLimit))) {
+          parser.keep = true;
+          parser.keepLimit = o.keepLimit === undefined ? Infinity : o.keepLimit;
+        }
       } else if (st === Step.DATA) {
+        if (parser.keep) throw new Error('DATA in keep mode');
         let s = '';
         for (let k = 0; k < parser.dataLength; k++) s += String.fromCharCode(ring.peek(k));
         seen.bodies[seen.bodies.length - 1] += s;
       } else if (st === Step.END) {
         seen.ends++;
+        if (parser.dataLength > 0) {
+          // keep mode: the whole body is at the front
+          let s = '';
+          for (let k = 0; k < parser.dataLength; k++) s += String.fromCharCode(ring.peek(k));
+          seen.bodies[seen.bodies.length - 1] += s;
+        }
       } else {
         seen.error = parser.errorStatus;
         seen.errorText = parser.errorText;

@@ -13,7 +13,7 @@
  * of a CRLF, folded header lines, malformed names, bad chunk sizes.
  */
 import type { Ring } from '../../core/ring.js';
-import { ringText } from './bytes.js';
+import { ringRemove, ringText } from './bytes.js';
 
 /** Bounds on what a peer may send (a board profile carries them). */
 export interface HttpLimits {
@@ -202,13 +202,23 @@ function hexValue(c: number): number {
 export class HttpParser {
   /** The last head parsed (valid from HEAD until the next HEAD). */
   message: HttpMessage = new HttpMessage();
-  /** Body bytes at the ring's front after DATA. */
+  /** Body bytes at the ring's front after DATA (and after END in keep mode). */
   dataLength = 0;
   /** Set with ERROR: the status a server should answer (400, 413, 414, 431, 501, 505). */
   errorStatus = 0;
   errorText = '';
   /** Response parsing: the request was HEAD, so no body follows whatever the head says. */
   noBody = false;
+  /**
+   * Keep mode, set by the caller right after HEAD: the body is not handed out
+   * in DATA steps but decoded in place at the ring's front (chunk framing cut
+   * out), and END reports its length in `dataLength`. A chunked body over
+   * `keepLimit` is refused with 413. The ring must have room for the body.
+   */
+  keep = false;
+  keepLimit = Infinity;
+  /** Keep mode: decoded body bytes held at the ring's front so far. */
+  private kept = 0;
   /** Bytes dropped for the next call: the body bytes handed out by the last DATA. */
   private pending = 0;
   private state = State.HEAD;
@@ -282,6 +292,8 @@ export class HttpParser {
 
   /** Forgets any message in progress (and an error). */
   reset(): void {
+    this.keep = false;
+    this.kept = 0;
     this.state = State.HEAD;
     this.scanAt = 0;
     this.lineStart = 0;
@@ -310,6 +322,13 @@ export class HttpParser {
     this.scanAt = 0;
     this.lineStart = 0;
     this.lines = 0;
+    if (this.keep) {
+      // the whole body waits at the ring's front, until the next call
+      this.dataLength = this.kept;
+      this.pending = this.kept;
+      this.kept = 0;
+      this.keep = false;
+    }
     return Step.END;
   }
 
@@ -323,7 +342,14 @@ export class HttpParser {
   }
 
   private lengthBody(ring: Ring): Step {
+    if (this.keep) {
+      let n = ring.length - this.kept;
+      if (n > this.remaining) n = this.remaining;
+      this.kept += n;
+      this.remaining -= n;
+    }
     if (this.remaining === 0) return this.end();
+    if (this.keep) return Step.MORE;
     const step = this.data(ring, this.remaining);
     if (step === Step.DATA) this.remaining -= this.dataLength;
     return step;
@@ -578,6 +604,8 @@ export class HttpParser {
     m.bodyKind = kind;
     m.contentLength = length;
     this.bodyTotal = 0;
+    this.keep = false;
+    this.kept = 0;
     switch (kind) {
       case BodyKind.NONE:
         this.state = State.BODY_NONE;
@@ -599,27 +627,49 @@ export class HttpParser {
 
   // ---- chunked body (RFC 9112 7.1), one framing byte at a time ----
 
+  /** Removes `n` framing bytes that follow the kept body bytes (at the front when nothing is kept). */
+  private drop(ring: Ring, n: number): void {
+    if (this.kept === 0) ring.discard(n);
+    else ringRemove(ring, this.kept, n);
+  }
+
   private chunked(ring: Ring): Step {
     const lim = this.limits;
+    // Framing bytes parsed but not yet removed: they go in one cut, so a kept body moves once per chunk.
+    let skip = 0;
     for (;;) {
       if (this.state === State.CHUNK_DATA) {
         if (this.remaining > 0) {
-          const step = this.data(ring, this.remaining);
-          if (step === Step.DATA) this.remaining -= this.dataLength;
-          return step;
+          if (skip > 0) this.drop(ring, skip);
+          skip = 0;
+          if (!this.keep) {
+            const step = this.data(ring, this.remaining);
+            if (step === Step.DATA) this.remaining -= this.dataLength;
+            return step;
+          }
+          let n = ring.length - this.kept;
+          if (n <= 0) return Step.MORE;
+          if (n > this.remaining) n = this.remaining;
+          this.kept += n;
+          this.remaining -= n;
+          continue;
         }
         this.state = State.CHUNK_DATA_CR;
       }
-      if (ring.length === 0) return Step.MORE;
-      const b = ring.peek(0);
-      ring.discard(1);
+      const at = this.kept + skip;
+      if (at >= ring.length) {
+        if (skip > 0) this.drop(ring, skip);
+        return Step.MORE;
+      }
+      const b = ring.peek(at);
+      skip++;
       switch (this.state) {
         case State.CHUNK_SIZE: {
           const v = hexValue(b);
           if (v >= 0) {
             if (++this.digits > 16) return this.fail(400, 'chunk size too long');
             this.chunkSize = this.chunkSize * 16 + v;
-            if (this.chunkSize > lim.bodyBytes) return this.fail(413, 'chunk larger than the body limit');
+            if (this.chunkSize > this.bodyLimit()) return this.fail(413, 'chunk larger than the body limit');
           } else if (this.digits > 0 && b === 59) {
             this.state = State.CHUNK_EXT;
             this.lineBytes = 0;
@@ -643,7 +693,7 @@ export class HttpParser {
             this.lineBytes = 0;
           } else {
             this.bodyTotal += this.chunkSize;
-            if (this.bodyTotal > lim.bodyBytes) return this.fail(413, 'chunked body larger than ' + lim.bodyBytes + ' bytes');
+            if (this.bodyTotal > this.bodyLimit()) return this.fail(413, 'chunked body larger than ' + this.bodyLimit() + ' bytes');
             this.remaining = this.chunkSize;
             this.state = State.CHUNK_DATA;
           }
@@ -677,9 +727,15 @@ export class HttpParser {
           break;
         case State.TRAILER_END_LF:
           if (b !== LF) return this.fail(400, 'stray CR after the last chunk');
+          this.drop(ring, skip);
           return this.end();
       }
     }
+  }
+
+  /** The body limit in force: the buffer's size while keeping, else `limits.bodyBytes`. */
+  private bodyLimit(): number {
+    return this.keep && this.keepLimit < this.limits.bodyBytes ? this.keepLimit : this.limits.bodyBytes;
   }
 }
 

@@ -61,6 +61,8 @@ export interface HttpServerOptions {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Receive-ring bytes kept free beside a buffered body, so chunk framing and the next request can still come in. */
+const BUFFER_SLACK = 64;
 
 const enum BodyMode {
   /** No body, or not decided yet. */
@@ -481,12 +483,17 @@ export class HttpServer {
         continue;
       }
       if (s.mode === BodyMode.BUFFER) {
-        if (c.recv.length < req.contentLength) return;
-        req.body = ringView(c.recv, req.contentLength);
-        parser.next(c.recv); // DATA: the whole body, now contiguous
+        // the parser decodes the body in place; END brings all of it
+        const st = parser.next(c.recv);
+        if (st === Step.MORE) return;
+        if (st !== Step.END) {
+          this.reject(c, s, parser.errorStatus || 400, parser.errorText);
+          return;
+        }
+        s.bodyDone = true;
+        req.body = ringView(c.recv, parser.dataLength);
         c.emit(HttpEv.MESSAGE, req);
         req.body = EMPTY;
-        if (parser.next(c.recv) === Step.END) s.bodyDone = true; // drops the body
         continue;
       }
       const st = parser.next(c.recv);
@@ -538,16 +545,21 @@ export class HttpServer {
       c.emit(HttpEv.MESSAGE, req);
       return;
     }
-    if (kind === BodyKind.LENGTH && req.contentLength <= this.bufferFor(c)) {
+    const room = this.bufferFor(c);
+    if (kind === BodyKind.CHUNKED || req.contentLength <= room) {
+      // small enough to arrive whole (a chunked body is refused by the parser once it outgrows the room)
       s.mode = BodyMode.BUFFER;
+      s.parser.keep = true;
+      s.parser.keepLimit = room;
       this.sendContinue(c, req);
       return;
     }
     this.reject(c, s, 413, 'body too large to buffer and the handler did not stream it');
   }
 
+  /** Largest body delivered whole: `bufferBytes`, within the receive ring less room for framing to keep flowing. */
   private bufferFor(c: Connection): number {
-    const cap = c.recv.capacity;
+    const cap = c.recv.capacity - BUFFER_SLACK;
     return this.bufferBytes < cap ? this.bufferBytes : cap;
   }
 
