@@ -27,7 +27,8 @@ export interface WsClientOptions extends WsOptions {
 }
 
 class Handshake {
-  readonly parser = new HttpParser({ headerBytes: 4096, headerCount: 64, bodyBytes: 0 }, false);
+  // only the head matters: a refusal's body (any size) is never read
+  readonly parser = new HttpParser({ headerBytes: 4096, headerCount: 64, bodyBytes: Infinity }, false);
   readonly deadline: number;
   constructor(
     readonly request: string,

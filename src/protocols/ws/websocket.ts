@@ -293,10 +293,10 @@ export class WebSocket {
 
   private peerClosed(code: number, reason: string): void {
     if (this.state === State.OPEN) {
-      // The peer starts: answer with its code (none if it sent none), then close.
+      // The peer starts: echo its code and reason (nothing if it sent none), then close.
       this.state = State.CLOSED;
       this.out = null;
-      this.queueClose(code === WsClose.NO_STATUS ? 0 : code, '');
+      this.queueClose(code === WsClose.NO_STATUS ? 0 : code, reason);
       this.endAfterClose = true;
       this.report(code, reason, true);
     } else {
