@@ -381,7 +381,7 @@ export class WebSocket {
       let n = this.c.unsent.free - MAX_HEADER;
       if (n > left) n = left;
       if (n > this.fragmentBytes) n = this.fragmentBytes;
-      if (n < left && n < MIN_FRAGMENT) return; // wait for SEND to make room
+      if (n < left && n < MIN_FRAGMENT && n < this.fragmentBytes) return; // wait for SEND to make room
       const fin = this.outAt + n === out.length;
       if (!this.frame(this.outAt === 0 ? this.outOp : WsOp.CONTINUATION, fin, out, this.outAt, n)) return;
       this.outAt += n;
