@@ -300,7 +300,7 @@ class ServerConn {
   closing = false;
   /** When the head in progress started arriving (-1: none in progress). */
   headSince = -1;
-  /** Last time bytes arrived or a response completed. */
+  /** Last time bytes arrived, bytes left, or a response completed. */
   lastActive = 0;
   /** Set when the handler handed the connection to another protocol (WebSocket). */
   tunnel = false;
@@ -374,6 +374,7 @@ export class HttpServer {
         this.drive(c, s);
         break;
       case Ev.SEND:
+        s.lastActive = c.now();
         this.drive(c, s);
         break;
       case Ev.POLL:
@@ -431,6 +432,8 @@ export class HttpServer {
       else if (s.headSince < 0 && c.recv.length === 0 && now - s.lastActive > this.idleTimeoutMs) c.close();
     } else if (!s.bodyDone && now - s.lastActive > this.idleTimeoutMs) {
       this.reject(c, s, 408, 'request body stalled');
+    } else if (c.unsent.length > 0 && now - s.lastActive > this.idleTimeoutMs) {
+      c.close(); // the peer stopped reading our answer (a slow-read attack holds a slot forever otherwise)
     }
   }
 
