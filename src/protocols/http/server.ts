@@ -26,6 +26,7 @@ import {
   LAST_CHUNK,
   Step,
   chunkStart,
+  hasToken,
   headerLines,
   linesHave,
   linesValue,
@@ -285,7 +286,7 @@ export class HttpResponse {
 
 function hasCloseToken(lines: string): boolean {
   const v = linesValue(lines, 'connection');
-  return v !== null && v.toLowerCase().indexOf('close') >= 0;
+  return v !== null && hasToken(v, 'close');
 }
 
 /** Per-connection server state (`c.protocolState`). */
@@ -294,8 +295,6 @@ class ServerConn {
   req: HttpRequest | null = null;
   mode = BodyMode.NONE;
   bodyDone = false;
-  /** Answered 503 at accept: over the cap. */
-  overflow = false;
   /** An error response is out, or the server decided to close. */
   closing = false;
   /** When the head in progress started arriving (-1: none in progress). */
@@ -410,7 +409,6 @@ export class HttpServer {
     s.lastActive = c.now();
     if (this.live > this.maxConns || this.mgr.freeSlots(this.pool) < this.reserve) {
       // Over the cap: this slot comes from the reserve; answer at once so it is free again soon.
-      s.overflow = true;
       s.closing = true;
       this.stats.overflow++;
       c.handler = null; // the application never sees these
