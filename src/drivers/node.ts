@@ -9,6 +9,8 @@ import { performance } from 'node:perf_hooks';
 import type { Address } from '../core/address.js';
 import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
+import { takeDatagram } from '../core/datagram.js';
+import type { Datagram } from '../core/datagram.js';
 import type { Ring } from '../core/ring.js';
 
 export interface NodeDriverOptions {
@@ -117,7 +119,7 @@ class NodeStream implements DriverSocket {
 /** A UDP socket: each read is one whole datagram. */
 class NodeDatagrams implements DriverSocket {
   remote: Address;
-  private readonly queue: { bytes: Buffer; from: Address }[] = [];
+  private readonly queue: Datagram[] = [];
   private done = false;
 
   constructor(
@@ -140,16 +142,7 @@ class NodeDatagrams implements DriverSocket {
   }
 
   read(into: Ring): number {
-    const head = this.queue[0];
-    if (!head) return 0;
-    if (head.bytes.length > into.capacity) {
-      this.queue.shift();
-      return -1;
-    }
-    if (head.bytes.length > into.free) return 0;
-    this.queue.shift();
-    this.remote = head.from;
-    return into.write(head.bytes);
+    return takeDatagram(this.queue, into, this);
   }
 
   write(src: Uint8Array, off: number, len: number): number {
