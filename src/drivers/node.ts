@@ -10,6 +10,8 @@ import { performance } from 'node:perf_hooks';
 import type { Address } from '../core/address.js';
 import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
+import { takeDatagram } from '../core/datagram.js';
+import type { Datagram } from '../core/datagram.js';
 import type { Ring } from '../core/ring.js';
 
 export interface NodeDriverOptions {
@@ -138,7 +140,7 @@ const LINGER_MS = 2000;
 /** A UDP socket: each read is one whole datagram. */
 class NodeDatagrams implements DriverSocket {
   remote: Address;
-  private readonly queue: { bytes: Buffer; from: Address }[] = [];
+  private readonly queue: Datagram[] = [];
   private done = false;
 
   constructor(
@@ -161,16 +163,7 @@ class NodeDatagrams implements DriverSocket {
   }
 
   read(into: Ring): number {
-    const head = this.queue[0];
-    if (!head) return 0;
-    if (head.bytes.length > into.capacity) {
-      this.queue.shift();
-      return -1;
-    }
-    if (head.bytes.length > into.free) return 0;
-    this.queue.shift();
-    this.remote = head.from;
-    return into.write(head.bytes);
+    return takeDatagram(this.queue, into, this);
   }
 
   write(src: Uint8Array, off: number, len: number): number {

@@ -10,6 +10,8 @@
 import type { Address } from '../core/address.js';
 import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
+import { takeDatagram } from '../core/datagram.js';
+import type { Datagram } from '../core/datagram.js';
 import type { Ring } from '../core/ring.js';
 
 export interface SimOptions {
@@ -219,7 +221,7 @@ class SimStream implements DriverSocket {
 
 class SimDatagrams implements DriverSocket {
   remote: Address;
-  readonly queue: { bytes: Uint8Array; from: Address }[] = [];
+  readonly queue: Datagram[] = [];
   closed = false;
 
   constructor(
@@ -232,16 +234,7 @@ class SimDatagrams implements DriverSocket {
   }
 
   read(into: Ring): number {
-    const head = this.queue[0];
-    if (!head) return 0;
-    if (head.bytes.length > into.capacity) {
-      this.queue.shift();
-      return -1;
-    }
-    if (head.bytes.length > into.free) return 0;
-    this.queue.shift();
-    this.remote = head.from;
-    return into.write(head.bytes);
+    return takeDatagram(this.queue, into, this);
   }
 
   write(src: Uint8Array, off: number, len: number): number {
