@@ -17,7 +17,7 @@ import WebSocket from 'ws';
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = 3;
 const HTTP_SECONDS = 3;
-const WS_SECONDS = 3;
+const WS_SECONDS = 2;
 const WS_CLIENTS = 8;
 const WS_WINDOW = 32;
 const WS_SIZE = 64;
@@ -67,7 +67,7 @@ async function wsRound(kind: string): Promise<number> {
       });
       for (let k = 0; k < WS_WINDOW; k++) ws.send(payload);
     }
-    await new Promise((r) => setTimeout(r, 500)); // warm-up
+    await new Promise((r) => setTimeout(r, 300)); // warm-up
     counting = true;
     const t0 = process.hrtime.bigint();
     await new Promise((r) => setTimeout(r, WS_SECONDS * 1000));
