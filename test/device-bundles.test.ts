@@ -142,7 +142,11 @@ test('bundles: the probe connects, is refused, answers UDP and follows Wi-Fi on 
   sb.setWifi(true);
   sb.runFor(300);
   assert.deepEqual(sb.errors, []);
-  const probe = sb.output.filter((l) => l.indexOf('probe ') === 0);
+  const probe = sb.output.filter((l) => l.indexOf('probe ') === 0 && l.indexOf('probe random') !== 0);
+  const random = sb.output.filter((l) => l.indexOf('probe random') === 0);
+  assert.equal(random.length, 1);
+  assert.match(random[0], /^probe random [0-9a-f]{16}$/);
+  assert.notEqual(random[0], 'probe random 0000000000000000');
   assert.deepEqual(probe, [
     'probe started esp8266',
     'probe refused 1', // CONNECT(REFUSED): net.connect threw at once

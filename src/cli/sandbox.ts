@@ -450,6 +450,7 @@ export class EspruinoSandbox {
       toUint8Array: (...args: unknown[]) => new sb.realm.Uint8Array(toBytes(args)),
       toArrayBuffer: (s: string) => new sb.realm.Uint8Array(toBytes([s])).buffer,
       getSizeOf: () => 1,
+      hwRand: () => (Math.random() * 4294967296) | 0,
       getErrorFlags: () => [],
       setFlags: () => undefined,
       on: (event: string, fn: Listener) => {

@@ -25,6 +25,8 @@
  * - A peer's half-close closes the whole socket: unsent bytes are lost there.
  */
 import type { Address } from '../core/address.js';
+import { takeDatagram } from '../core/datagram.js';
+import type { Datagram } from '../core/datagram.js';
 import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
 import type { Ring } from '../core/ring.js';
@@ -33,7 +35,7 @@ import type { Ring } from '../core/ring.js';
 declare function require(module: string): any;
 declare function setTimeout(fn: () => void, ms: number): number;
 declare function clearTimeout(id: number): void;
-declare const E: { toString(bytes: Uint8Array): string | undefined };
+declare const E: { toString(bytes: Uint8Array): string | undefined; toUint8Array(s: string): Uint8Array; hwRand?: () => number };
 
 /** The part of the board profile this driver reads (plain data, see boards/profile.ts). */
 export interface EspruinoDriverOptions {
@@ -211,14 +213,9 @@ class EspruinoStream implements DriverSocket {
   }
 }
 
-interface Datagram {
-  data: string;
-  host: string;
-  port: number;
-}
-
 class EspruinoDatagrams implements DriverSocket {
   remote: Address;
+  /** Received datagrams, oldest first, at most the board's `udp.queue` of them. */
   private readonly queue: Datagram[] = [];
   private dead = false;
 
@@ -235,7 +232,7 @@ class EspruinoDatagrams implements DriverSocket {
       'message',
       driver.guard(function (msg: string, info: { address: string; port: number }) {
         if (self.dead || queue.length >= driver.udpLimits.queue) return; // like a full socket buffer: the newest is lost
-        queue.push({ data: msg, host: info.address, port: info.port });
+        queue.push({ bytes: E.toUint8Array(msg), from: { host: info.address, port: info.port } });
         sink.readable();
       }),
     );
@@ -250,16 +247,7 @@ class EspruinoDatagrams implements DriverSocket {
   }
 
   read(into: Ring): number {
-    const head = this.queue[0];
-    if (!head) return 0;
-    if (head.data.length > into.capacity) {
-      this.queue.shift();
-      return -1;
-    }
-    if (head.data.length > into.free) return 0;
-    this.queue.shift();
-    this.remote = { host: head.host, port: head.port };
-    return copyIn(into, head.data, 0);
+    return takeDatagram(this.queue, into, this);
   }
 
   write(src: Uint8Array, off: number, len: number): number {
@@ -301,6 +289,7 @@ export class EspruinoDriver implements Driver {
   private credentials: { ssid: string; password: string } | null = null;
   private rejoinTimer: number | undefined = undefined;
   private readonly fire: () => void;
+  private noise = 0;
 
   constructor(options: EspruinoDriverOptions) {
     this.limits = options.net;
@@ -363,6 +352,14 @@ export class EspruinoDriver implements Driver {
 
   linkUp(): boolean {
     return this.link;
+  }
+
+  /** Bytes from the hardware noise source (E.hwRand reads the voltage reference), for nonces and masking keys. */
+  random(into: Uint8Array): void {
+    for (let i = 0; i < into.length; i++) {
+      if ((i & 3) === 0) this.noise = E.hwRand ? E.hwRand() : (Math.random() * 4294967296) | 0;
+      into[i] = (this.noise >>> ((i & 3) * 8)) & 255;
+    }
   }
 
   listen(host: string, port: number, sink: ListenSink, tls: TlsOptions | null): ListenHandle {
