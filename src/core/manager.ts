@@ -52,6 +52,8 @@ interface Pool {
 const CORE_SCHEMES: { [scheme: string]: boolean } = { tcp: true, udp: true, tls: true };
 /** How many read → RECV rounds one connection gets per poll, so one busy peer cannot starve the rest. */
 const READS_PER_POLL = 4;
+/** How long a full, unconsumed ring keeps a connection whose peer has closed. */
+const PEER_GONE_GRACE_MS = 10000;
 
 export class Manager {
   readonly driver: Driver;
@@ -333,8 +335,9 @@ export class Manager {
       }
     }
     if (c.opened && c.io && !(c.flags & Flag.CLOSE_IMMEDIATELY) && !(c.flags & Flag.LISTENING && !(c.flags & Flag.UDP))) {
+      const consumed = c.recv.length < c.recvAfterPoll;
       const got = c.flags & Flag.UDP ? this.readDatagrams(c) : this.readStream(c);
-      if (c.peerClosed && got === 0) c.flags |= Flag.SEND_AND_CLOSE;
+      if (c.peerClosed && got === 0 && this.peerDone(c, consumed, now)) c.flags |= Flag.SEND_AND_CLOSE;
       if (got > 0) this.moved = true;
       if (c.unsent.length > 0 && !(c.flags & Flag.CLOSE_IMMEDIATELY)) {
         const sent = c.flags & Flag.UDP ? this.writeDatagrams(c) : this.writeStream(c);
@@ -351,6 +354,23 @@ export class Manager {
       c.error !== null ||
       (c.flags & Flag.SEND_AND_CLOSE && (c.unsent.length === 0 || c.peerClosed));
     if (done) this.release(c);
+    else c.recvAfterPoll = c.recv.length;
+  }
+
+  /**
+   * After the peer closed: close once the driver holds nothing more for us.
+   * A handler that keeps a full ring unconsumed for PEER_GONE_GRACE_MS is
+   * not going to, and waiting would then be forever.
+   */
+  private peerDone(c: Connection, consumed: boolean, now: number): boolean {
+    const io = c.io as DriverSocket;
+    if (!io.held || io.held() === 0) return true;
+    if (consumed || c.recv.free > 0) {
+      c.stalledSince = -1;
+      return false;
+    }
+    if (c.stalledSince < 0) c.stalledSince = now;
+    return now - c.stalledSince >= PEER_GONE_GRACE_MS;
   }
 
   private readStream(c: Connection): number {

@@ -45,7 +45,7 @@ class NodeStream implements DriverSocket {
   remote: Address;
   sink: SocketSink | null = null;
   private readonly chunks: Buffer[] = [];
-  private held = 0;
+  private heldBytes = 0;
   private offset = 0; // consumed bytes of chunks[0]
   private paused = false;
   private waitingDrain = false;
@@ -60,8 +60,8 @@ class NodeStream implements DriverSocket {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.chunks.push(chunk);
-      this.held += chunk.length;
-      if (this.held >= this.readAhead && !this.paused) {
+      this.heldBytes += chunk.length;
+      if (this.heldBytes >= this.readAhead && !this.paused) {
         this.paused = true; // the manager is behind: stop reading until it catches up
         socket.pause();
       }
@@ -94,12 +94,16 @@ class NodeStream implements DriverSocket {
         this.offset = 0;
       }
     }
-    this.held -= moved;
-    if (this.paused && this.held < this.readAhead) {
+    this.heldBytes -= moved;
+    if (this.paused && this.heldBytes < this.readAhead) {
       this.paused = false;
       this.socket.resume();
     }
     return moved;
+  }
+
+  held(): number {
+    return this.heldBytes;
   }
 
   write(src: Uint8Array, off: number, len: number): number {

@@ -133,6 +133,13 @@ class SimStream implements DriverSocket {
     this.remote = remote;
   }
 
+  held(): number {
+    const flow = this.inbound;
+    let n = -flow.arrivedOffset;
+    for (let i = 0; i < flow.arrived.length; i++) n += flow.arrived[i].length;
+    return n;
+  }
+
   read(into: Ring): number {
     const flow = this.inbound;
     let budget = into.free;
