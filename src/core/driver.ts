@@ -25,6 +25,8 @@ export interface SocketSink {
 export interface ListenSink {
   /** A peer connected. Return the sink for its socket, or null to refuse it (the driver closes it at once). */
   accept(socket: DriverSocket, remote: Address): SocketSink | null;
+  /** The listener is bound to `port` (Node binds a named host asynchronously, so port 0 is known only now). */
+  bound(port: number): void;
   /** Binding failed (port in use …) or the listener died. */
   closed(error: ErrorCode, message: string): void;
 }
@@ -37,6 +39,8 @@ export interface DriverSocket {
    * ring's capacity, which is dropped.
    */
   read(into: Ring): number;
+  /** Stream: bytes received and not yet moved into a ring (the manager waits for them after the peer closes). */
+  held?(): number;
   /** Offers bytes; returns how many were accepted now. A datagram socket takes all (one datagram) or nothing. */
   write(src: Uint8Array, off: number, len: number): number;
   /** The peer; for a datagram socket, the sender of the last datagram read. Writes go there. */
@@ -77,4 +81,11 @@ export interface Driver {
   readonly hasTls: boolean;
   /** Link state (Wi-Fi); drivers without a link say true. */
   linkUp(): boolean;
+  /**
+   * Fills `into` with unpredictable bytes from the runtime's best source
+   * (Node: crypto; Espruino: the hardware RNG; the simulator: seeded). Used for
+   * WebSocket masking keys and handshake nonces. Optional: protocols fall
+   * back to Math.random where a driver has none.
+   */
+  random?(into: Uint8Array): void;
 }

@@ -52,8 +52,8 @@ interface Pool {
 const CORE_SCHEMES: { [scheme: string]: boolean } = { tcp: true, udp: true, tls: true };
 /** How many read → RECV rounds one connection gets per poll, so one busy peer cannot starve the rest. */
 const READS_PER_POLL = 4;
-/** Likewise for write → SEND rounds (a SEND handler may refill `unsent` at once). */
-const WRITES_PER_POLL = 4;
+/** How long a full, unconsumed ring keeps a connection whose peer has closed. */
+const PEER_GONE_GRACE_MS = 10000;
 
 export class Manager {
   readonly driver: Driver;
@@ -70,9 +70,9 @@ export class Manager {
   private readonly pollMs: number;
   private nextId = 1;
   private running = false;
-  /** A connection still has bytes its socket would take: poll again at once instead of after pollMs. */
-  private moreToWrite = false;
   private inPoll = false;
+  /** Bytes moved during this poll: the driver may hold more that fit now, so poll again at once. */
+  private moved = false;
   private readonly scratch: Uint8Array;
   private readonly owner: Owner;
   private readonly noRing = new Ring(0);
@@ -130,6 +130,8 @@ export class Manager {
 
   /**
    * Listens on `tcp://host:port`, `udp://…`, `tls://…`, `:port` or `port`.
+   * The listener's `remote` is its own bound address; with port 0 the port
+   * is filled in once the driver has bound it (at once, or before the next poll).
    * Accepted connections get `handler` and rings from `opts.pool`. A bad
    * address throws; a failed bind is ERROR then CLOSE on the returned listener.
    * Returns null only for a UDP listener when its pool is full.
@@ -166,13 +168,16 @@ export class Manager {
         self.owner.wakeSoon();
         return child;
       },
+      bound: function (port: number) {
+        c.remote.port = port;
+      },
       closed: function (error: ErrorCode, message: string) {
         c.closed(error === ErrorCode.OK ? ErrorCode.SOCKET : error, message);
       },
     };
     try {
       c.listenHandle = this.driver.listen(ep.host, ep.port, sink, o.tls || (ep.scheme === 'tls' ? {} : null));
-      c.remote.port = c.listenHandle.port;
+      if (c.listenHandle.port) c.remote.port = c.listenHandle.port;
     } catch (e) {
       c.closed(ErrorCode.SOCKET, String(e));
     }
@@ -262,37 +267,46 @@ export class Manager {
   poll(): void {
     if (this.inPoll) return; // a handler calling poll() must not re-enter
     this.inPoll = true;
-    this.moreToWrite = false;
+    this.moved = false;
     const now = this.driver.now();
-    const up = this.driver.linkUp();
-    if (up !== this.linkWasUp) {
-      this.linkWasUp = up;
-      if (this.onLinkChange) {
-        try {
-          this.onLinkChange(up);
-        } catch (e) {
-          this.timers.errors++;
-          this.timers.lastError = String(e);
+    try {
+      const up = this.driver.linkUp();
+      if (up !== this.linkWasUp) {
+        this.linkWasUp = up;
+        if (this.onLinkChange) {
+          try {
+            this.onLinkChange(up);
+          } catch (e) {
+            this.timers.errors++;
+            this.timers.lastError = String(e);
+          }
         }
       }
+      this.timers.runDue(now);
+      const list = this.conns;
+      const n = list.length; // connections made by handlers during this poll start next poll
+      for (let i = 0; i < n; i++) this.pollOne(list[i], now);
+      for (let i = list.length - 1; i >= 0; i--) if (list[i].released) list.splice(i, 1);
+    } finally {
+      // Even if a driver throws, the next poll must run: a manager stuck "in poll" would leave the device deaf.
+      this.inPoll = false;
+      if (this.running) this.scheduleNext(now);
     }
-    this.timers.runDue(now);
-    const list = this.conns;
-    const n = list.length; // connections made by handlers during this poll start next poll
-    for (let i = 0; i < n; i++) this.pollOne(list[i], now);
-    for (let i = list.length - 1; i >= 0; i--) if (list[i].released) list.splice(i, 1);
-    this.inPoll = false;
-    if (this.running) this.scheduleNext(now);
   }
 
   private scheduleNext(now: number): void {
-    let due = this.moreToWrite ? now : now + this.pollMs;
+    if (this.moved) {
+      this.driver.wake(0);
+      return;
+    }
+    let due = now + this.pollMs;
     const t = this.timers.nextDue();
     if (t >= 0 && t < due) due = t;
     for (let i = 0; i < this.conns.length; i++) {
       const c = this.conns[i];
-      if (c.timerAt >= 0 && c.timerAt < due) due = c.timerAt;
-      if (c.connectDeadline >= 0 && c.connectDeadline < due) due = c.connectDeadline;
+      // A TIMER waits for CONNECT/ACCEPT; a deadline only matters while connecting.
+      if (c.opened && c.timerAt >= 0 && c.timerAt < due) due = c.timerAt;
+      if (!c.opened && c.connectDeadline >= 0 && c.connectDeadline < due) due = c.connectDeadline;
     }
     this.driver.wake(due > now ? due - now : 0);
   }
@@ -313,26 +327,24 @@ export class Manager {
       if (c.connectResult < 0 && c.connectDeadline >= 0 && now >= c.connectDeadline) c.connectResult = ErrorCode.TIMEOUT;
       if (c.connectResult >= 0) {
         const result = c.connectResult;
-        c.connectDeadline = -1; // decided: a stale deadline would make scheduleNext wake at once, forever
         c.flags &= ~Flag.CONNECTING;
+        c.connectDeadline = -1;
         if (result === ErrorCode.OK) c.opened = true;
         else c.flags |= Flag.CLOSE_IMMEDIATELY; // a failed connect is followed by CLOSE only
         this.emit(c, Ev.CONNECT, result);
       }
     }
     if (c.opened && c.io && !(c.flags & Flag.CLOSE_IMMEDIATELY) && !(c.flags & Flag.LISTENING && !(c.flags & Flag.UDP))) {
+      const consumed = c.recv.length < c.recvAfterPoll;
       const got = c.flags & Flag.UDP ? this.readDatagrams(c) : this.readStream(c);
-      if (c.peerClosed && got === 0) c.flags |= Flag.SEND_AND_CLOSE;
-      // Wake-ups asked for inside poll() are ignored, so bytes a SEND handler queues are written here, while the socket takes them all.
-      for (let round = 0; c.unsent.length > 0 && !(c.flags & Flag.CLOSE_IMMEDIATELY); round++) {
-        if (round === WRITES_PER_POLL) {
-          this.moreToWrite = true;
-          break;
-        }
-        const offered = c.unsent.length;
+      if (c.peerClosed && got === 0 && this.peerDone(c, consumed, now)) c.flags |= Flag.SEND_AND_CLOSE;
+      if (got > 0) this.moved = true;
+      if (c.unsent.length > 0 && !(c.flags & Flag.CLOSE_IMMEDIATELY)) {
         const sent = c.flags & Flag.UDP ? this.writeDatagrams(c) : this.writeStream(c);
-        if (sent > 0) this.emit(c, Ev.SEND, sent);
-        if (sent < offered) break; // the socket pushed back: its writable() wakes us
+        if (sent > 0) {
+          this.moved = true;
+          this.emit(c, Ev.SEND, sent);
+        }
       }
     } else if (c.peerClosed && !c.opened && c.connectResult < 0 && !c.acceptPending) {
       c.flags |= Flag.CLOSE_IMMEDIATELY;
@@ -342,6 +354,23 @@ export class Manager {
       c.error !== null ||
       (c.flags & Flag.SEND_AND_CLOSE && (c.unsent.length === 0 || c.peerClosed));
     if (done) this.release(c);
+    else c.recvAfterPoll = c.recv.length;
+  }
+
+  /**
+   * After the peer closed: close once the driver holds nothing more for us.
+   * A handler that keeps a full ring unconsumed for PEER_GONE_GRACE_MS is
+   * not going to, and waiting would then be forever.
+   */
+  private peerDone(c: Connection, consumed: boolean, now: number): boolean {
+    const io = c.io as DriverSocket;
+    if (!io.held || io.held() === 0) return true;
+    if (consumed || c.recv.free > 0) {
+      c.stalledSince = -1;
+      return false;
+    }
+    if (c.stalledSince < 0) c.stalledSince = now;
+    return now - c.stalledSince >= PEER_GONE_GRACE_MS;
   }
 
   private readStream(c: Connection): number {

@@ -2,6 +2,7 @@
  * The Node.js driver: node:net, node:tls and node:dgram under the core's
  * driver contract. Callbacks only queue what happened and wake the manager.
  */
+import { randomFillSync } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -9,6 +10,8 @@ import { performance } from 'node:perf_hooks';
 import type { Address } from '../core/address.js';
 import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
+import { takeDatagram } from '../core/datagram.js';
+import type { Datagram } from '../core/datagram.js';
 import type { Ring } from '../core/ring.js';
 
 export interface NodeDriverOptions {
@@ -42,7 +45,7 @@ class NodeStream implements DriverSocket {
   remote: Address;
   sink: SocketSink | null = null;
   private readonly chunks: Buffer[] = [];
-  private held = 0;
+  private heldBytes = 0;
   private offset = 0; // consumed bytes of chunks[0]
   private paused = false;
   private waitingDrain = false;
@@ -57,8 +60,8 @@ class NodeStream implements DriverSocket {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.chunks.push(chunk);
-      this.held += chunk.length;
-      if (this.held >= this.readAhead && !this.paused) {
+      this.heldBytes += chunk.length;
+      if (this.heldBytes >= this.readAhead && !this.paused) {
         this.paused = true; // the manager is behind: stop reading until it catches up
         socket.pause();
       }
@@ -91,12 +94,16 @@ class NodeStream implements DriverSocket {
         this.offset = 0;
       }
     }
-    this.held -= moved;
-    if (this.paused && this.held < this.readAhead) {
+    this.heldBytes -= moved;
+    if (this.paused && this.heldBytes < this.readAhead) {
       this.paused = false;
       this.socket.resume();
     }
     return moved;
+  }
+
+  held(): number {
+    return this.heldBytes;
   }
 
   write(src: Uint8Array, off: number, len: number): number {
@@ -110,14 +117,34 @@ class NodeStream implements DriverSocket {
   close(): void {
     this.done = true;
     this.sink = null;
-    this.socket.destroy();
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    // Bytes the manager already handed over may still sit in Node's write
+    // buffer, and destroying a socket with unread input makes the kernel send
+    // RST, which can discard a response the peer has not read yet. So: send
+    // FIN after what was written, drop whatever still arrives, and destroy
+    // once the peer closes too (or after a grace period).
+    socket.removeAllListeners('data');
+    socket.on('data', function () {});
+    socket.resume();
+    socket.end();
+    const timer = setTimeout(function () {
+      socket.destroy();
+    }, LINGER_MS);
+    timer.unref();
+    socket.once('close', function () {
+      clearTimeout(timer);
+    });
   }
 }
+
+/** How long a closed stream may linger to deliver its last bytes and read the peer's close. */
+const LINGER_MS = 2000;
 
 /** A UDP socket: each read is one whole datagram. */
 class NodeDatagrams implements DriverSocket {
   remote: Address;
-  private readonly queue: { bytes: Buffer; from: Address }[] = [];
+  private readonly queue: Datagram[] = [];
   private done = false;
 
   constructor(
@@ -140,16 +167,7 @@ class NodeDatagrams implements DriverSocket {
   }
 
   read(into: Ring): number {
-    const head = this.queue[0];
-    if (!head) return 0;
-    if (head.bytes.length > into.capacity) {
-      this.queue.shift();
-      return -1;
-    }
-    if (head.bytes.length > into.free) return 0;
-    this.queue.shift();
-    this.remote = head.from;
-    return into.write(head.bytes);
+    return takeDatagram(this.queue, into, this);
   }
 
   write(src: Uint8Array, off: number, len: number): number {
@@ -218,6 +236,10 @@ export class NodeDriver implements Driver {
     return true;
   }
 
+  random(into: Uint8Array): void {
+    randomFillSync(into);
+  }
+
   listen(host: string, port: number, sink: ListenSink, tlsOpts: TlsOptions | null): ListenHandle {
     const onSocket = (socket: net.Socket) => {
       const stream = new NodeStream(socket, { host: socket.remoteAddress || '', port: socket.remotePort || 0 }, this.readAhead);
@@ -225,12 +247,18 @@ export class NodeDriver implements Driver {
       if (!child) socket.destroy();
       else stream.sink = child;
     };
+    // allowHalfOpen: a peer that sends its request and then shuts down its side
+    // must still get the answer; the manager closes our side when it is done.
     const server = tlsOpts
-      ? tls.createServer({ cert: tlsOpts.cert, key: tlsOpts.key, ca: tlsOpts.ca }, onSocket)
-      : net.createServer(onSocket);
+      ? tls.createServer({ cert: tlsOpts.cert, key: tlsOpts.key, ca: tlsOpts.ca, allowHalfOpen: true }, onSocket)
+      : net.createServer({ allowHalfOpen: true }, onSocket);
     server.on('error', (err: NodeJS.ErrnoException) => sink.closed(errorCode(err), err.message));
+    server.on('listening', () => {
+      const bound = server.address();
+      if (bound && typeof bound === 'object') sink.bound(bound.port);
+    });
     server.listen(port, host === '0.0.0.0' ? undefined : host);
-    const address = server.address();
+    const address = server.address(); // known now unless a host name must be resolved first
     return {
       port: address && typeof address === 'object' ? address.port : port,
       close: () => {

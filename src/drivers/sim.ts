@@ -10,6 +10,8 @@
 import type { Address } from '../core/address.js';
 import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
+import { takeDatagram } from '../core/datagram.js';
+import type { Datagram } from '../core/datagram.js';
 import type { Ring } from '../core/ring.js';
 
 export interface SimOptions {
@@ -131,6 +133,13 @@ class SimStream implements DriverSocket {
     this.remote = remote;
   }
 
+  held(): number {
+    const flow = this.inbound;
+    let n = -flow.arrivedOffset;
+    for (let i = 0; i < flow.arrived.length; i++) n += flow.arrived[i].length;
+    return n;
+  }
+
   read(into: Ring): number {
     const flow = this.inbound;
     let budget = into.free;
@@ -219,7 +228,7 @@ class SimStream implements DriverSocket {
 
 class SimDatagrams implements DriverSocket {
   remote: Address;
-  readonly queue: { bytes: Uint8Array; from: Address }[] = [];
+  readonly queue: Datagram[] = [];
   closed = false;
 
   constructor(
@@ -232,16 +241,7 @@ class SimDatagrams implements DriverSocket {
   }
 
   read(into: Ring): number {
-    const head = this.queue[0];
-    if (!head) return 0;
-    if (head.bytes.length > into.capacity) {
-      this.queue.shift();
-      return -1;
-    }
-    if (head.bytes.length > into.free) return 0;
-    this.queue.shift();
-    this.remote = head.from;
-    return into.write(head.bytes);
+    return takeDatagram(this.queue, into, this);
   }
 
   write(src: Uint8Array, off: number, len: number): number {
@@ -289,11 +289,21 @@ export class SimHost implements Driver {
   private nextPort = 49152;
   private readCredit = 0;
   private creditTime = 0;
+  /** Seeded per host, apart from the network's generator, so using it does not change the network's timing. */
+  private readonly rng: () => number;
 
   constructor(
     readonly net: SimNetwork,
     readonly address: string,
-  ) {}
+  ) {
+    let h = net.seed >>> 0;
+    for (let i = 0; i < address.length; i++) h = (Math.imul(h, 31) + address.charCodeAt(i)) >>> 0;
+    this.rng = seededRandom(h);
+  }
+
+  random(into: Uint8Array): void {
+    for (let i = 0; i < into.length; i++) into[i] = Math.floor(this.rng() * 256);
+  }
 
   now(): number {
     return this.net.now;
@@ -445,6 +455,7 @@ export class SimHost implements Driver {
 export class SimNetwork {
   now = 0;
   readonly random: () => number;
+  readonly seed: number;
   readonly windowBytes: number;
   readonly datagramLoss: number;
   private readonly agenda = new Agenda();
@@ -455,7 +466,8 @@ export class SimNetwork {
 
   constructor(options?: SimOptions) {
     this.opts = options || {};
-    this.random = seededRandom(this.opts.seed === undefined ? 1 : this.opts.seed);
+    this.seed = this.opts.seed === undefined ? 1 : this.opts.seed;
+    this.random = seededRandom(this.seed);
     this.windowBytes = this.opts.windowBytes || 8192;
     this.datagramLoss = this.opts.datagramLoss || 0;
   }

@@ -1,0 +1,175 @@
+/**
+ * Faults on top of any driver, for fleets of simulated devices that talk to
+ * real brokers: the link (Wi-Fi) goes down and up, inbound bytes are held back
+ * by a latency, and streams are reset. The wrapped driver does the real I/O.
+ */
+import type { Address } from '../core/address.js';
+import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
+import { ErrorCode } from '../core/events.js';
+import type { Ring } from '../core/ring.js';
+
+/** A socket whose reads wait out the latency and which the link can kill. */
+class FaultySocket implements DriverSocket, SocketSink {
+  /** When the oldest unread bytes may be read (-1: nothing pending). */
+  private readyAt = -1;
+  dead = false;
+
+  constructor(
+    private readonly owner: FaultyDriver,
+    public inner: DriverSocket | null,
+    public sink: SocketSink | null,
+  ) {}
+
+  get remote(): Address {
+    return (this.inner as DriverSocket).remote;
+  }
+
+  set remote(a: Address) {
+    (this.inner as DriverSocket).remote = a;
+  }
+
+  read(into: Ring): number {
+    if (this.dead || !this.inner) return 0;
+    const now = this.owner.now();
+    if (this.owner.latencyMs > 0 && (this.readyAt < 0 || now < this.readyAt)) return 0;
+    const n = this.inner.read(into);
+    this.readyAt = -1;
+    return n;
+  }
+
+  write(src: Uint8Array, off: number, len: number): number {
+    return this.dead || !this.inner ? 0 : this.inner.write(src, off, len);
+  }
+
+  close(): void {
+    this.dead = true;
+    this.owner.forget(this);
+    if (this.inner) this.inner.close();
+  }
+
+  /** Ends this socket as a lost link or a reset would. */
+  kill(code: ErrorCode, message: string): void {
+    if (this.dead) return;
+    const sink = this.sink;
+    this.close();
+    if (sink) sink.closed(code, message);
+  }
+
+  connected(result: ErrorCode): void {
+    if (!this.dead && this.sink) this.sink.connected(result);
+  }
+
+  readable(): void {
+    if (this.dead) return;
+    if (this.readyAt < 0) {
+      this.readyAt = this.owner.now() + this.owner.latencyMs;
+      if (this.owner.latencyMs > 0) this.owner.wake(this.owner.latencyMs);
+    }
+    if (this.sink) this.sink.readable();
+  }
+
+  writable(): void {
+    if (!this.dead && this.sink) this.sink.writable();
+  }
+
+  closed(error: ErrorCode, message: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.owner.forget(this);
+    if (this.sink) this.sink.closed(error, message);
+  }
+}
+
+export class FaultyDriver implements Driver {
+  readonly name: string;
+  readonly hasTls: boolean;
+  /** Inbound bytes wait this long before the manager may read them. */
+  latencyMs = 0;
+  private up = true;
+  private readonly sockets: FaultySocket[] = [];
+
+  constructor(private readonly inner: Driver) {
+    this.name = 'faulty-' + inner.name;
+    this.hasTls = inner.hasTls;
+  }
+
+  now(): number {
+    return this.inner.now();
+  }
+
+  setPoller(poller: (() => void) | null): void {
+    this.inner.setPoller(poller);
+  }
+
+  wake(ms: number): void {
+    this.inner.wake(ms);
+  }
+
+  linkUp(): boolean {
+    return this.up && this.inner.linkUp();
+  }
+
+  /** Link down: every socket dies with UNREACHABLE at once, as on a device whose Wi-Fi drops. */
+  setLink(up: boolean): void {
+    this.up = up;
+    if (!up) this.resetAll(ErrorCode.UNREACHABLE, 'link down');
+    this.inner.wake(0);
+  }
+
+  /** Kills every socket (RESET by default). */
+  resetAll(code?: ErrorCode, message?: string): void {
+    const list = this.sockets.slice();
+    for (let i = 0; i < list.length; i++) list[i].kill(code || ErrorCode.RESET, message || 'connection reset');
+    this.inner.wake(0);
+  }
+
+  /** @internal */
+  forget(s: FaultySocket): void {
+    const i = this.sockets.indexOf(s);
+    if (i >= 0) this.sockets.splice(i, 1);
+  }
+
+  private track(inner: DriverSocket | null, sink: SocketSink | null): FaultySocket {
+    const s = new FaultySocket(this, inner, sink);
+    this.sockets.push(s);
+    return s;
+  }
+
+  listen(host: string, port: number, sink: ListenSink, tls: TlsOptions | null): ListenHandle {
+    const self = this;
+    return this.inner.listen(
+      host,
+      port,
+      {
+        accept: function (socket: DriverSocket, remote: Address): SocketSink | null {
+          if (!self.up) return null;
+          const s = new FaultySocket(self, socket, null);
+          const child = sink.accept(s, remote); // the manager holds the wrapper, never the inner socket
+          if (!child) return null;
+          s.sink = child;
+          self.sockets.push(s);
+          return s;
+        },
+        bound: function (p: number) {
+          sink.bound(p);
+        },
+        closed: function (error: ErrorCode, message: string) {
+          sink.closed(error, message);
+        },
+      },
+      tls,
+    );
+  }
+
+  connect(host: string, port: number, sink: SocketSink, tls: TlsOptions | null): DriverSocket {
+    const s = this.track(null, sink);
+    s.inner = this.inner.connect(host, port, s, tls);
+    return s;
+  }
+
+  udp(host: string, port: number, remote: Address | null, sink: SocketSink): DriverSocket {
+    const s = this.track(null, sink);
+    s.inner = this.inner.udp(host, port, remote, s);
+    return s;
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The SNTP client: one UDP exchange on the core, retried, checked, and turned
+ * into a wall clock that runs on the manager's own (monotonic) clock.
+ */
+import type { Endpoint } from '../../core/address.js';
+import { parseAddress } from '../../core/address.js';
+import type { Connection } from '../../core/connection.js';
+import { Ev } from '../../core/events.js';
+import type { Manager } from '../../core/manager.js';
+import { SNTP_PACKET_BYTES, decodeReply, encodeRequest } from './codec.js';
+import type { NtpTimestamp } from './codec.js';
+
+export const enum SntpEv {
+  /** The clock was set; data: SntpTime. */
+  TIME = 400,
+  /** No usable answer after every try; data: the reason. */
+  FAILED = 401,
+}
+
+export interface SntpTime {
+  /** Unix ms at the moment the reply arrived. */
+  unixMs: number;
+  /** Round-trip delay, ms, less the server's own processing time. */
+  delayMs: number;
+  stratum: number;
+}
+
+export interface SntpEvents {
+  [SntpEv.TIME]: SntpTime;
+  [SntpEv.FAILED]: string;
+}
+
+export interface SntpOptions {
+  /** ms to wait for each reply (default 2000). */
+  timeoutMs?: number;
+  /** Requests before giving up (default 3). */
+  tries?: number;
+  /** Connection pool for the UDP socket. */
+  pool?: string;
+}
+
+/** Wall time derived from one SNTP exchange, advancing on the manager's clock. */
+export class SntpClock {
+  private baseUnixMs = 0;
+  private baseMono = -1;
+
+  constructor(private readonly mgr: Manager) {}
+
+  get synced(): boolean {
+    return this.baseMono >= 0;
+  }
+
+  /** @internal */
+  set(unixMs: number, atMono: number): void {
+    this.baseUnixMs = unixMs;
+    this.baseMono = atMono;
+  }
+
+  /** Unix ms now, or -1 before the first sync. */
+  now(): number {
+    return this.baseMono < 0 ? -1 : this.baseUnixMs + (this.mgr.driver.now() - this.baseMono);
+  }
+}
+
+interface Exchange {
+  clock: SntpClock;
+  triesLeft: number;
+  timeoutMs: number;
+  nonce: NtpTimestamp;
+  sentAt: number;
+  scratch: Uint8Array;
+  done: boolean;
+}
+
+function sendRequest(c: Connection, x: Exchange): void {
+  x.nonce.fraction = (x.nonce.fraction + 1) >>> 0; // a fresh nonce per try, so a late reply to an old try is ignored
+  x.sentAt = c.now();
+  c.send(encodeRequest(x.scratch, x.nonce));
+  c.setTimer(x.timeoutMs);
+  x.triesLeft--;
+}
+
+function sntpProtocol(c: Connection, ev: number, data: any): void {
+  const x = c.protocolState as Exchange;
+  if (x.done) return;
+  if (ev === Ev.CONNECT) {
+    if (data === 0) sendRequest(c, x);
+    else {
+      x.done = true;
+      c.emit(SntpEv.FAILED, 'UDP socket failed (' + data + ')');
+    }
+  } else if (ev === Ev.RECV) {
+    // Extension fields and MACs after the first 48 bytes are not used by SNTP.
+    const reply = decodeReply(x.scratch, c.recv.copyTo(x.scratch, 0, 0, SNTP_PACKET_BYTES));
+    if (typeof reply === 'string') return; // not ours or not usable: keep waiting for the timer
+    if (reply.originate.seconds !== x.nonce.seconds || reply.originate.fraction !== x.nonce.fraction) return;
+    x.done = true;
+    c.clearTimer();
+    if (reply.stratum === 0) {
+      c.emit(SntpEv.FAILED, 'server refused: ' + reply.kissCode);
+    } else {
+      const now = c.now();
+      const delay = now - x.sentAt - (reply.transmitMs - reply.receiveMs);
+      const unixMs = reply.transmitMs + (delay > 0 ? delay / 2 : 0);
+      x.clock.set(unixMs, now);
+      c.emit(SntpEv.TIME, { unixMs: unixMs, delayMs: delay > 0 ? delay : 0, stratum: reply.stratum });
+    }
+    c.close();
+  } else if (ev === Ev.TIMER) {
+    if (x.triesLeft > 0) sendRequest(c, x);
+    else {
+      x.done = true;
+      c.emit(SntpEv.FAILED, 'no reply');
+      c.close();
+    }
+  }
+}
+
+/**
+ * Asks `url` (`udp://host:123`, `sntp://host`, or `host`) for the time and
+ * sets `clock`. The handler gets SNTP_TIME or SNTP_FAILED, then CLOSE.
+ * Returns null when the pool has no free connection.
+ */
+export function sntpSync(mgr: Manager, url: string, clock: SntpClock, handler: ((c: Connection, ev: number, data: any) => void) | null, opts?: SntpOptions): Connection | null {
+  const o = opts || {};
+  const ep: Endpoint = parseAddress(url.indexOf('://') < 0 ? 'sntp://' + url : url, '127.0.0.1', { sntp: 123, udp: 123, ntp: 123 });
+  ep.scheme = 'udp';
+  const c = mgr.connect(ep, handler || function () {}, { pool: o.pool });
+  if (!c) return null;
+  const mono = mgr.driver.now();
+  c.protocolState = {
+    clock: clock,
+    triesLeft: o.tries || 3,
+    timeoutMs: o.timeoutMs || 2000,
+    nonce: { seconds: Math.floor(mono / 1000) >>> 0, fraction: Math.floor(Math.random() * 4294967295) >>> 0 },
+    sentAt: 0,
+    scratch: new Uint8Array(SNTP_PACKET_BYTES),
+    done: false,
+  } as Exchange;
+  c.protocol = sntpProtocol;
+  return c;
+}

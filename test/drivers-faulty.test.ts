@@ -1,0 +1,119 @@
+/** The fault wrapper over the real Node driver: link drops, latency, resets. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Connection } from '../src/core/connection.js';
+import { ErrorCode, Ev } from '../src/core/events.js';
+import { Manager } from '../src/core/manager.js';
+import { FaultyDriver } from '../src/drivers/faulty.js';
+import { NodeDriver } from '../src/drivers/node.js';
+import { drain } from './support/trace.js';
+
+async function until(done: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 5000;
+  while (!done()) {
+    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+function echoServer(): { mgr: Manager; port: () => number } {
+  const mgr = new Manager(new NodeDriver());
+  const l = mgr.listen('tcp://127.0.0.1:0', (c, ev) => {
+    if (ev === Ev.RECV) c.send(drain(c));
+  }) as Connection;
+  mgr.run();
+  return { mgr, port: () => l.remote.port };
+}
+
+test('link down kills streams with UNREACHABLE and fails connects fast; up again works', async () => {
+  const server = echoServer();
+  const faulty = new FaultyDriver(new NodeDriver());
+  const device = new Manager(faulty);
+  device.run();
+  try {
+    await until(() => server.port() > 0, 'bound');
+    const url = 'tcp://127.0.0.1:' + server.port();
+    const seen: string[] = [];
+    const links: boolean[] = [];
+    device.onLinkChange = (up) => links.push(up);
+    device.connect(url, (c, ev, data) => {
+      if (ev === Ev.CONNECT) seen.push('CONNECT ' + data);
+      if (ev === Ev.ERROR) seen.push('ERROR ' + data.code);
+      if (ev === Ev.CLOSE) seen.push('CLOSE');
+    });
+    await until(() => seen.length === 1, 'connect');
+    faulty.setLink(false);
+    await until(() => seen.length === 3, 'close');
+    assert.deepEqual(seen, ['CONNECT 0', 'ERROR ' + ErrorCode.UNREACHABLE, 'CLOSE']);
+    let result = -1;
+    device.connect(url, (c, ev, data) => {
+      if (ev === Ev.CONNECT) result = data;
+    });
+    await until(() => result >= 0, 'fast failure');
+    assert.equal(result, ErrorCode.UNREACHABLE);
+    faulty.setLink(true);
+    let echoed = '';
+    device.connect(url, (c, ev) => {
+      if (ev === Ev.CONNECT) c.send('back online');
+      if (ev === Ev.RECV) echoed += drain(c);
+    });
+    await until(() => echoed === 'back online', 'echo after the link returned');
+    assert.deepEqual(links, [false, true]);
+  } finally {
+    device.shutdown();
+    server.mgr.shutdown();
+  }
+});
+
+test('latency holds inbound bytes back at least that long', async () => {
+  const server = echoServer();
+  const faulty = new FaultyDriver(new NodeDriver());
+  faulty.latencyMs = 120;
+  const device = new Manager(faulty);
+  device.run();
+  try {
+    await until(() => server.port() > 0, 'bound');
+    let sentAt = 0;
+    let gotAt = 0;
+    device.connect('tcp://127.0.0.1:' + server.port(), (c, ev) => {
+      if (ev === Ev.CONNECT) {
+        sentAt = c.now();
+        c.send('ping');
+      }
+      if (ev === Ev.RECV) {
+        gotAt = c.now();
+        drain(c);
+      }
+    });
+    await until(() => gotAt > 0, 'the echo');
+    assert.ok(gotAt - sentAt >= 119, 'held back: ' + (gotAt - sentAt) + ' ms');
+  } finally {
+    device.shutdown();
+    server.mgr.shutdown();
+  }
+});
+
+test('resetAll ends every stream with RESET', async () => {
+  const server = echoServer();
+  const faulty = new FaultyDriver(new NodeDriver());
+  const device = new Manager(faulty);
+  device.run();
+  try {
+    await until(() => server.port() > 0, 'bound');
+    const codes: number[] = [];
+    let open = 0;
+    for (let i = 0; i < 3; i++) {
+      device.connect('tcp://127.0.0.1:' + server.port(), (c, ev, data) => {
+        if (ev === Ev.CONNECT) open++;
+        if (ev === Ev.ERROR) codes.push(data.code);
+      });
+    }
+    await until(() => open === 3, 'three connections');
+    faulty.resetAll();
+    await until(() => codes.length === 3, 'three resets');
+    assert.deepEqual(codes, [ErrorCode.RESET, ErrorCode.RESET, ErrorCode.RESET]);
+  } finally {
+    device.shutdown();
+    server.mgr.shutdown();
+  }
+});
