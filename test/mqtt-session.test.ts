@@ -73,6 +73,18 @@ test('QoS 2 receive: hundreds of in-sequence identifiers awaiting PUBREL take on
   assert.equal(s.rxRanges, 0);
 });
 
+test('QoS 2 receive: a gap closed by a resend merges the ranges again', () => {
+  const { s } = session(4, 8);
+  const c = fakeConnection(1 << 16);
+  for (let id = 1; id <= 10; id++) s.handle(c, publish2(id));
+  s.handle(c, { type: PacketType.PUBREL, id: 5 });
+  s.handle(c, { type: PacketType.PUBREL, id: 8 });
+  assert.equal(s.rxRanges, 3);
+  s.handle(c, publish2(5));
+  s.handle(c, publish2(8));
+  assert.equal(s.rxRanges, 1);
+});
+
 test('QoS 2 receive: when ranges overflow, an identifier is forgotten, never invented (no loss)', () => {
   fc.assert(
     fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 200 })), { maxLength: 300 }), (ops) => {

@@ -7,6 +7,8 @@ export interface ResettableProxy {
   connections: number;
   /** Bytes carried client → target so far. */
   bytesUp: number;
+  /** Sees every chunk the target sends towards the client, with the number of the connection it came on. */
+  onDown: ((conn: number, chunk: Buffer) => void) | null;
   /** Resets every live connection; returns how many. */
   resetAll(): number;
   close(): Promise<void>;
@@ -18,6 +20,7 @@ export function startProxy(targetPort: number): Promise<ResettableProxy> {
     port: 0,
     connections: 0,
     bytesUp: 0,
+    onDown: null,
     resetAll() {
       const all = live.splice(0, live.length);
       for (const p of all) {
@@ -32,7 +35,7 @@ export function startProxy(targetPort: number): Promise<ResettableProxy> {
     },
   };
   const server = net.createServer((a) => {
-    proxy.connections++;
+    const n = ++proxy.connections;
     const b = net.connect(targetPort, '127.0.0.1');
     const pair = { a, b };
     live.push(pair);
@@ -44,6 +47,9 @@ export function startProxy(targetPort: number): Promise<ResettableProxy> {
     };
     a.on('data', (d) => {
       proxy.bytesUp += d.length;
+    });
+    b.on('data', (d) => {
+      if (proxy.onDown) proxy.onDown(n, d);
     });
     a.pipe(b);
     b.pipe(a);

@@ -387,10 +387,20 @@ export class Session {
     for (let k = 0; k < this.rxRanges; k++) {
       if (r[2 * k + 1] + 1 === id) {
         r[2 * k + 1] = id; // the usual case: the next in sequence
+        const j = this.rxFind(id + 1);
+        if (j >= 0) {
+          r[2 * k + 1] = r[2 * j + 1]; // it closed a gap: one range again
+          this.rxDrop(j);
+        }
         return;
       }
       if (r[2 * k] - 1 === id) {
         r[2 * k] = id;
+        const j = this.rxFind(id - 1);
+        if (j >= 0) {
+          r[2 * k] = r[2 * j];
+          this.rxDrop(j);
+        }
         return;
       }
     }
