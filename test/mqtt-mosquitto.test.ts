@@ -215,6 +215,23 @@ test('mqtts:// to mosquitto\'s TLS listener; a certificate we do not trust is re
   stop(untrusting);
 });
 
+test('user name and password: accepted when right; a wrong password is CONNACK 5, reported, and retried', async () => {
+  const guarded = await startMosquitto({ users: { sensor: 'pässwörd' } });
+  try {
+    const ok = ringnet(guarded.url, { clientId: 'rn-auth', username: 'sensor', password: 'pässwörd' });
+    await until(() => ok.m.open, 5000, 'open with the right password');
+    const wrong = ringnet(guarded.url, { clientId: 'rn-auth-bad', username: 'sensor', password: Uint8Array.from([1, 2, 3]), reconnectMinMs: 100 });
+    await until(() => wrong.events.filter((e) => e === MqttEv.CLOSE).length >= 2, 5000, 'refused twice');
+    assert.equal(wrong.m.open, false);
+    assert.ok(wrong.connacks.length >= 2);
+    assert.ok(wrong.errors.some((e) => /return code 5/.test(e)), wrong.errors.join('; '));
+    stop(ok);
+    stop(wrong);
+  } finally {
+    await guarded.dispose();
+  }
+});
+
 test('mosquitto stopped and restarted during a 10,000-message QoS 1 stream: every message arrives, in order', async () => {
   const durable = await startMosquitto({ persistence: true });
   try {

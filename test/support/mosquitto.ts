@@ -15,6 +15,8 @@ export interface MosquittoOptions {
   tls?: boolean;
   /** Keep sessions and queued messages on disk across a restart (saved on a graceful stop). */
   persistence?: boolean;
+  /** Require these user names and passwords (no anonymous clients). */
+  users?: { [name: string]: string };
   /** More config lines. */
   extra?: string[];
 }
@@ -78,7 +80,7 @@ export async function startMosquitto(opts?: MosquittoOptions): Promise<Mosquitto
   const lines = [
     'user ' + userInfo().username, // as root, mosquitto would otherwise switch to a user that cannot read this directory
     'per_listener_settings false',
-    'allow_anonymous true',
+    'allow_anonymous ' + (o.users ? 'false' : 'true'),
     'log_dest stderr',
     'log_type error',
     'max_queued_messages 0',
@@ -88,6 +90,15 @@ export async function startMosquitto(opts?: MosquittoOptions): Promise<Mosquitto
     'autosave_interval 0',
     'listener ' + port + ' 127.0.0.1',
   ];
+  if (o.users) {
+    const file = join(dir, 'passwords');
+    let first = true;
+    for (const name of Object.keys(o.users)) {
+      execFileSync('mosquitto_passwd', (first ? ['-c'] : []).concat(['-b', file, name, o.users[name]]), { stdio: 'ignore' });
+      first = false;
+    }
+    lines.push('password_file ' + file);
+  }
   if (o.tls) {
     execFileSync('openssl', [
       'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
