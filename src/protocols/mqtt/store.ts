@@ -1,0 +1,182 @@
+/**
+ * Keeping the outbox's unacknowledged QoS 1/2 publishes across a restart.
+ *
+ * A store is an append-only log of small binary entries on some medium, so
+ * flash is never rewritten per message: one entry when a message is queued,
+ * one when it is acknowledged or dropped, one when a QoS 2 message gets
+ * PUBREC; now and then (when the log has grown to several times the outbox)
+ * the whole log is replaced by just the live entries. Drivers provide the
+ * media (a file on Node, `Storage` on Espruino); `MemoryStore` serves the
+ * simulator and tests. The replay and compaction code lives here and is only
+ * bundled by apps that pass a store.
+ *
+ * Entry formats (byte 0 says which):
+ *   0, then a whole PUBLISH packet   a message was queued
+ *   1, id high, id low               message `id` was acknowledged or dropped
+ *   2, id high, id low               QoS 2 message `id` got PUBREC (PUBREL is next)
+ */
+import { Ring } from '../../core/ring.js';
+import { decode, PacketType } from './codec.js';
+import type { Message } from './codec.js';
+import type { Outbox } from './outbox.js';
+
+export const enum Entry {
+  ADD = 0,
+  DONE = 1,
+  RELEASED = 2,
+}
+
+/** What an outbox tells its store about QoS 1/2 records. */
+export interface Journal {
+  /** `record` is the state byte (0, which reads as Entry.ADD) and the PUBLISH packet. */
+  added(record: Uint8Array): void;
+  done(id: number): void;
+  released(id: number): void;
+}
+
+export interface OutboxStore {
+  /** Calls `entry` with every saved entry, oldest first. The bytes are only valid during the call. */
+  load(entry: (bytes: Uint8Array) => void): void;
+  /** Appends one entry; it must survive a restart once this returns. `bytes` is only valid during the call. */
+  append(bytes: Uint8Array): void;
+  /** Replaces the whole log with the entries `write` appends (compaction); atomic where the medium allows. */
+  rewrite(write: (append: (bytes: Uint8Array) => void) => void): void;
+  /** Restores `outbox` from this store and returns the journal it reports to: `return journal(outbox, this)`. */
+  attach(outbox: Outbox): Journal;
+}
+
+/**
+ * Replays `store`'s log into `outbox` (every message not done comes back,
+ * marked DUP: it may have been sent) and returns the journal that keeps the
+ * log from then on, compacting it when it reaches `compactFactor` (default 4)
+ * times the outbox's size. A failing store is counted in `outbox.storeErrors`
+ * and the outbox goes on in RAM.
+ */
+export function journal(outbox: Outbox, store: OutboxStore, compactFactor?: number): Journal {
+  const compactAt = (compactFactor || 4) * outbox.capacity;
+  const entry = new Uint8Array(3);
+  let logBytes = 0;
+
+  const find = function (id: number): number {
+    return outbox.find(function (at) {
+      return !outbox.isDone(at) && outbox.id(at) === id;
+    });
+  };
+  const compact = function (): void {
+    let bytes = 0;
+    const buf = outbox.buf;
+    store.rewrite(function (append) {
+      outbox.find(function (at) {
+        if (outbox.isDone(at) || !outbox.qos(at)) return false;
+        const state = buf[at];
+        const size = outbox.size(at);
+        buf[at] = Entry.ADD; // the record is its own ADD entry once its state byte reads 0
+        try {
+          append(buf.subarray(at, at + size));
+        } finally {
+          buf[at] = state;
+        }
+        bytes += size;
+        if (outbox.isReleased(at)) bytes += put(Entry.RELEASED, outbox.id(at), append);
+        return false;
+      });
+    });
+    logBytes = bytes;
+  };
+  const put = function (kind: Entry, id: number, append: (bytes: Uint8Array) => void): number {
+    entry[0] = kind;
+    entry[1] = id >> 8;
+    entry[2] = id & 255;
+    append(entry);
+    return 3;
+  };
+  const log = function (bytes: Uint8Array | null, kind: Entry, id: number): void {
+    try {
+      if (bytes) {
+        store.append(bytes);
+        logBytes += bytes.length;
+      } else {
+        logBytes += put(kind, id, function (e) {
+          store.append(e);
+        });
+      }
+      if (logBytes >= compactAt) compact();
+    } catch (e) {
+      outbox.storeErrors++;
+    }
+  };
+
+  try {
+    store.load(function (e: Uint8Array) {
+      logBytes += e.length;
+      if (e[0] === Entry.ADD) {
+        const r = new Ring(e.subarray(1));
+        r.length = r.capacity;
+        const p = decode(r, r.capacity);
+        if (!p || p.type !== PacketType.PUBLISH) return; // a torn or foreign entry: skip it
+        const m = p as Message;
+        m.dup = m.qos > 0;
+        outbox.add(m);
+        if (m.id) outbox.restoredId = m.id; // identifiers were given in order: the last one is the newest
+        return;
+      }
+      const at = find((e[1] << 8) | e[2]);
+      if (at < 0) return;
+      if (e[0] === Entry.DONE) outbox.finish(at);
+      else if (e[0] === Entry.RELEASED) outbox.release(at);
+    });
+    if (logBytes >= compactAt) compact();
+  } catch (e) {
+    outbox.storeErrors++;
+  }
+  return {
+    added: function (record: Uint8Array) {
+      log(record, Entry.ADD, 0);
+    },
+    done: function (id: number) {
+      log(null, Entry.DONE, id);
+    },
+    released: function (id: number) {
+      log(null, Entry.RELEASED, id);
+    },
+  };
+}
+
+/** A store in RAM: survives tearing down a manager and client (a simulated restart), not a real one. */
+export class MemoryStore implements OutboxStore {
+  /** The log, oldest first; its size is bounded by compaction. */
+  entries: Uint8Array[] = [];
+  /** Bytes appended over the store's life (what flash wear would be). */
+  bytesWritten = 0;
+  /** Passed to `journal` (default 4). */
+  compactFactor = 0;
+
+  load(entry: (bytes: Uint8Array) => void): void {
+    for (let i = 0; i < this.entries.length; i++) entry(this.entries[i]);
+  }
+
+  append(bytes: Uint8Array): void {
+    const copy = new Uint8Array(bytes.length);
+    copy.set(bytes);
+    this.entries.push(copy);
+    this.bytesWritten += bytes.length;
+  }
+
+  rewrite(write: (append: (bytes: Uint8Array) => void) => void): void {
+    const old = this.entries;
+    this.entries = [];
+    const self = this;
+    try {
+      write(function (bytes: Uint8Array) {
+        self.append(bytes);
+      });
+    } catch (e) {
+      this.entries = old; // a failed compaction keeps the old log, like a rename that never happened
+      throw e;
+    }
+  }
+
+  attach(outbox: Outbox): Journal {
+    return journal(outbox, this, this.compactFactor);
+  }
+}

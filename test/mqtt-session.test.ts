@@ -1,0 +1,152 @@
+/** The session's state machines on a fake connection: QoS 2 receive bookkeeping, the in-flight window, packet identifiers. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { Ring } from '../src/core/ring.js';
+import type { Connection } from '../src/core/connection.js';
+import { decode, PacketType } from '../src/protocols/mqtt/codec.js';
+import type { Decoded, Message } from '../src/protocols/mqtt/codec.js';
+import { MqttEv } from '../src/protocols/mqtt/events.js';
+import { Outbox } from '../src/protocols/mqtt/outbox.js';
+import { Session } from '../src/protocols/mqtt/session.js';
+
+/** Just enough of a Connection for the session: a send ring and a clock. */
+function fakeConnection(sendBytes: number) {
+  const unsent = new Ring(sendBytes);
+  return {
+    unsent,
+    canSend: (n: number) => n <= unsent.free,
+    send: (d: string) => d.length === 0,
+    now: () => 0,
+  } as unknown as Connection;
+}
+
+function sent(c: Connection): Decoded[] {
+  const out: Decoded[] = [];
+  for (let p = decode(c.unsent, 1 << 20); p; p = decode(c.unsent, 1 << 20)) out.push(p);
+  return out;
+}
+
+function session(maxInflight: number, qos2Ranges: number) {
+  const delivered: number[] = [];
+  const s = new Session(new Outbox({ bytes: 4096, count: 100 }), maxInflight, qos2Ranges, (ev, data) => {
+    if (ev === MqttEv.MESSAGE) delivered.push((data as Message).id);
+  });
+  return { s, delivered };
+}
+
+const publish2 = (id: number): Message => ({ type: PacketType.PUBLISH, topic: 't', payload: new Uint8Array(0), qos: 2, retain: false, dup: false, id });
+
+test('QoS 2 receive: a resent PUBLISH is delivered once until its PUBREL, matching a plain set (model check)', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 60 })), { maxLength: 300 }), (ops) => {
+      const { s, delivered } = session(4, 64);
+      const c = fakeConnection(1 << 16);
+      const model = new Set<number>();
+      for (const [isPublish, id] of ops) {
+        const before = delivered.length;
+        if (isPublish) {
+          s.handle(c, publish2(id));
+          assert.equal(delivered.length - before, model.has(id) ? 0 : 1, 'PUBLISH ' + id);
+          model.add(id);
+        } else {
+          s.handle(c, { type: PacketType.PUBREL, id });
+          model.delete(id);
+        }
+        const acks = sent(c);
+        assert.equal(acks.length, 1);
+        assert.equal(acks[0].type, isPublish ? PacketType.PUBREC : PacketType.PUBCOMP);
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('QoS 2 receive: hundreds of in-sequence identifiers awaiting PUBREL take one range', () => {
+  const { s, delivered } = session(4, 2);
+  const c = fakeConnection(1 << 16);
+  for (let id = 100; id < 700; id++) s.handle(c, publish2(id));
+  assert.equal(s.rxRanges, 1);
+  for (let id = 100; id < 700; id++) s.handle(c, publish2(id)); // all resent: none delivered again
+  assert.equal(delivered.length, 600);
+  for (let id = 100; id < 700; id++) s.handle(c, { type: PacketType.PUBREL, id });
+  assert.equal(s.rxRanges, 0);
+});
+
+test('QoS 2 receive: when ranges overflow, an identifier is forgotten, never invented (no loss)', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 200 })), { maxLength: 300 }), (ops) => {
+      const { s, delivered } = session(4, 2);
+      const c = fakeConnection(1 << 16);
+      const model = new Set<number>();
+      for (const [isPublish, id] of ops) {
+        const before = delivered.length;
+        if (isPublish) {
+          s.handle(c, publish2(id));
+          if (!model.has(id)) assert.equal(delivered.length - before, 1, 'a new message is always delivered');
+          model.add(id);
+        } else {
+          s.handle(c, { type: PacketType.PUBREL, id });
+          model.delete(id);
+        }
+        sent(c);
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('publishing: the in-flight window bounds what is sent, acks let the rest through in order', () => {
+  const { s } = session(3, 8);
+  const c = fakeConnection(1 << 16);
+  s.start(c, false);
+  const ids: number[] = [];
+  for (let i = 0; i < 10; i++) ids.push(s.publish(c, 'w', 'x' + i, 1, false));
+  assert.deepEqual(ids, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  let out = sent(c);
+  assert.deepEqual(out.map((p) => (p as Message).id), [1, 2, 3]);
+  assert.equal(s.inFlight, 3);
+  s.handle(c, { type: PacketType.PUBACK, id: 2 });
+  s.handle(c, { type: PacketType.PUBACK, id: 1 });
+  out = sent(c);
+  assert.deepEqual(out.map((p) => (p as Message).id), [4, 5]);
+  s.handle(c, { type: PacketType.PUBACK, id: 99 }); // unknown: ignored
+  s.handle(c, { type: PacketType.PUBCOMP, id: 3 }); // wrong ack for QoS 1: ignored
+  assert.equal(s.inFlight, 3);
+  assert.deepEqual(sent(c), []);
+});
+
+test('publishing QoS 2: PUBREC turns the record into PUBREL, which is what a reconnect resends', () => {
+  const { s } = session(4, 8);
+  const c = fakeConnection(1 << 16);
+  s.start(c, false);
+  s.publish(c, 'q2', 'a', 2, false);
+  s.publish(c, 'q2', 'b', 2, false);
+  sent(c);
+  s.handle(c, { type: PacketType.PUBREC, id: 1 });
+  assert.deepEqual(sent(c), [{ type: PacketType.PUBREL, id: 1 }]);
+  const c2 = fakeConnection(1 << 16);
+  s.start(c2, true); // reconnected, session kept
+  const again = sent(c2);
+  assert.equal(again.length, 2);
+  assert.deepEqual(again[0], { type: PacketType.PUBREL, id: 1 });
+  assert.equal(again[1].type, PacketType.PUBLISH);
+  assert.equal((again[1] as Message).dup, true);
+  assert.equal((again[1] as Message).id, 2);
+  s.handle(c2, { type: PacketType.PUBCOMP, id: 1 });
+  s.handle(c2, { type: PacketType.PUBREC, id: 2 });
+  s.handle(c2, { type: PacketType.PUBCOMP, id: 2 });
+  assert.equal(s.outbox.live, 0);
+});
+
+test('subscription identifiers never collide with a publish in flight', () => {
+  const { s } = session(8, 8);
+  const c = fakeConnection(1 << 16);
+  s.start(c, false);
+  for (let i = 0; i < 5; i++) s.publish(c, 't', 'x', 1, false);
+  s.subscribe(c, 'a/#', 1);
+  const out = sent(c);
+  const pubIds = out.filter((p) => p.type === PacketType.PUBLISH).map((p) => (p as Message).id);
+  const sub = out.find((p) => p.type === PacketType.SUBSCRIBE) as { id: number };
+  assert.equal(pubIds.indexOf(sub.id), -1);
+});
