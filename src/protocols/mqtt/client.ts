@@ -1,0 +1,374 @@
+/**
+ * The MQTT client: one broker connection at a time on the manager, its
+ * handler in the connection's protocol slot, and a supervisor that keeps it
+ * connected: connect and CONNACK timeouts, keepalive with a PINGRESP
+ * deadline, reconnects with exponential backoff and jitter, and no attempts
+ * while the driver's link (Wi-Fi) is down.
+ *
+ *   const m = mqttConnect(mgr, 'mqtt://broker:1883', { clientId: 'dev1' }, (m, ev, data) => {
+ *     if (ev === MqttEv.MESSAGE) console.log(data.topic, utf8Decode(data.payload));
+ *   });
+ *   m.subscribe('cmd/#', 1);
+ *   m.publish('sensors/t', '21.5', 1);
+ *
+ * Publishing never waits: what cannot be sent now waits in the outbox.
+ */
+import { parseAddress } from '../../core/address.js';
+import type { Endpoint } from '../../core/address.js';
+import type { AnyHandler, Connection } from '../../core/connection.js';
+import type { TlsOptions } from '../../core/driver.js';
+import { ErrorCode, Ev } from '../../core/events.js';
+import type { Manager } from '../../core/manager.js';
+import type { Timer } from '../../core/timer.js';
+import { decode, encode, PacketType } from './codec.js';
+import type { Data, QoS, Will } from './codec.js';
+import { MqttEv } from './events.js';
+import type { MqttEvents } from './events.js';
+import { Outbox } from './outbox.js';
+import type { OutboxStore } from './store.js';
+import { Session } from './session.js';
+
+export interface MqttOptions {
+  /** Default: "ringnet-" and 8 random hex digits. Give a fixed one with `clean: false`. */
+  clientId?: string;
+  username?: string;
+  password?: Data;
+  /** Published by the broker when this client vanishes without DISCONNECT. */
+  will?: Will;
+  /** A new session on every connect (default true). With false the broker keeps subscriptions and unfinished QoS 1/2 exchanges across connections: exactly-once across reconnects needs it. */
+  clean?: boolean;
+  /** Seconds (default 60; 0: off). */
+  keepalive?: number;
+  /** How long to wait for PINGRESP before reconnecting (default: keepalive, at most 10 s). */
+  pingTimeoutMs?: number;
+  /** TCP (and TLS) connect deadline (default 10 s). */
+  connectTimeoutMs?: number;
+  /** CONNACK deadline after the connection is up (default 10 s). */
+  connackTimeoutMs?: number;
+  /** Reconnect backoff: doubles from min to max, then a random half of it is added (default 1 s … 60 s). */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /** While the link is down, how often to look whether it is back (default 1 s). */
+  linkCheckMs?: number;
+  /** 0 ≤ x < 1 for the backoff jitter and the default client id (default Math.random; the simulator passes its seeded one). */
+  random?: () => number;
+  /** QoS 1/2 publishes sent and not yet acknowledged, at most (default 16). */
+  maxInflight?: number;
+  /** QoS 2 messages received and awaiting PUBREL that are remembered, at most (default 16). */
+  maxQos2Pending?: number;
+  /** Largest packet accepted from the broker (default and maximum: the connection's receive ring). */
+  maxPacket?: number;
+  /** Outbox capacity in bytes (allocated once) and in messages (defaults 4096 and 64). */
+  outboxBytes?: number;
+  outboxCount?: number;
+  /** When the outbox is full, refuse the new message instead of dropping the oldest. */
+  refuseNew?: boolean;
+  /** A new message replaces an unsent one with the same topic. */
+  latestPerTopic?: boolean;
+  /** Keeps unacknowledged QoS 1/2 publishes across restarts. */
+  store?: OutboxStore;
+  /** Connection pool for the broker connection (default "default"). */
+  pool?: string;
+  /** TLS options for mqtts:// (CA, client certificate, verification). */
+  tls?: TlsOptions;
+}
+
+export interface MqttStats {
+  /** Publishes waiting to be sent. */
+  queued: number;
+  /** Publishes sent and not yet acknowledged. */
+  inFlight: number;
+  /** Publishes dropped over the client's life. */
+  dropped: number;
+  /** Connections re-established after the first. */
+  reconnects: number;
+  /** The most outbox bytes ever in use, and in use now. */
+  highWater: number;
+  bytes: number;
+  /** Store operations that failed (the outbox went on in RAM). */
+  storeErrors: number;
+}
+
+/** The argument lists an MQTT handler can receive; switching on `ev` narrows `data`. */
+export type MqttHandlerArgs = { [K in keyof MqttEvents]: [MqttClient, K, MqttEvents[K]] }[keyof MqttEvents];
+export type MqttHandler = (...args: MqttHandlerArgs) => void;
+
+/** Parses mqtt://host[:1883] or mqtts://host[:8883] into what the core connects to. */
+export function mqttEndpoint(url: string): Endpoint {
+  const ep = parseAddress(url, '127.0.0.1', { mqtt: 1883, tcp: 1883, mqtts: 8883, tls: 8883 });
+  if (ep.scheme === 'mqtt' || ep.scheme === 'tcp') ep.scheme = 'tcp';
+  else if (ep.scheme === 'mqtts' || ep.scheme === 'tls') ep.scheme = 'tls';
+  else throw new Error('bad address "' + url + '": not mqtt:// or mqtts://');
+  return ep;
+}
+
+export class MqttClient {
+  readonly mgr: Manager;
+  readonly session: Session;
+  /** The broker connection, or null between connections. */
+  conn: Connection | null = null;
+  /** CONNACK accepted on `conn`: publishes go straight out. */
+  open = false;
+  handler: MqttHandler | null;
+  readonly clientId: string;
+  private reconnects = 0;
+  private readonly ep: Endpoint;
+  private readonly o: MqttOptions;
+  private readonly random: () => number;
+  private readonly keepaliveMs: number;
+  private readonly pingTimeoutMs: number;
+  private attempt = 0;
+  private retry: Timer | null = null;
+  private stopped = true;
+  private everOpen = false;
+  /** When PINGREQ went out (-1: no PINGRESP awaited). */
+  private pingAt = -1;
+  private readonly proto: AnyHandler;
+
+  constructor(mgr: Manager, url: string, opts: MqttOptions | null, handler: MqttHandler | null) {
+    const o = opts || {};
+    this.mgr = mgr;
+    this.ep = mqttEndpoint(url);
+    this.o = o;
+    this.handler = handler;
+    this.random = o.random || Math.random;
+    this.clientId = o.clientId !== undefined ? o.clientId : 'ringnet-' + Math.floor(this.random() * 4294967296).toString(16);
+    const ka = o.keepalive === undefined ? 60 : o.keepalive;
+    this.keepaliveMs = ka * 1000;
+    this.pingTimeoutMs = o.pingTimeoutMs || (this.keepaliveMs < 10000 ? this.keepaliveMs : 10000);
+    const outbox = new Outbox({
+      bytes: o.outboxBytes || 4096,
+      count: o.outboxCount || 64,
+      refuseNew: o.refuseNew,
+      latestPerTopic: o.latestPerTopic,
+      store: o.store,
+    });
+    const self = this;
+    this.session = new Session(outbox, o.maxInflight || 16, o.maxQos2Pending || 16, function (ev, data) {
+      self.emit(ev, data);
+    });
+    this.proto = function (c: Connection, ev: number, data: any) {
+      if (c === self.conn) self.onEvent(c, ev, data);
+    };
+  }
+
+  /** Starts connecting (and reconnecting until `close()`). */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.tryConnect();
+  }
+
+  /**
+   * Publishes `payload` (bytes, or a string sent as UTF-8) to `topic`. Returns
+   * the packet identifier (0 for QoS 0), or -1 when refused: an invalid topic
+   * or packet, or dropped by a full outbox (then also reported as DROPPED).
+   */
+  publish(topic: string, payload: Data, qos?: QoS, retain?: boolean): number {
+    return this.session.publish(this.open ? this.conn : null, topic, payload, qos || 0, !!retain);
+  }
+
+  /** Subscribes now or at the next connect; kept and renewed across connections. False for an invalid filter or QoS. */
+  subscribe(topic: string, qos?: QoS): boolean {
+    return this.session.subscribe(this.open ? this.conn : null, topic, qos || 0);
+  }
+
+  unsubscribe(topic: string): boolean {
+    return this.session.unsubscribe(this.open ? this.conn : null, topic);
+  }
+
+  stats(): MqttStats {
+    const s = this.session;
+    const ob = s.outbox;
+    return {
+      queued: ob.live - s.inFlight,
+      inFlight: s.inFlight,
+      dropped: ob.dropped,
+      reconnects: this.reconnects,
+      highWater: ob.highWater,
+      bytes: ob.used,
+      storeErrors: ob.storeErrors,
+    };
+  }
+
+  /** Sends DISCONNECT (the broker then drops the will), closes, and stops reconnecting. The outbox is kept. */
+  close(): void {
+    this.stopped = true;
+    if (this.retry) this.retry.cancel();
+    this.retry = null;
+    const c = this.conn;
+    if (!c) return;
+    if (this.open) this.session.sendEmpty(c, PacketType.DISCONNECT);
+    c.end();
+  }
+
+  private emit<K extends keyof MqttEvents>(ev: K, data: MqttEvents[K]): void {
+    if (this.handler) (this.handler as (m: MqttClient, ev: number, data: unknown) => void)(this, ev, data);
+  }
+
+  private onEvent(c: Connection, ev: number, data: any): void {
+    switch (ev) {
+      case Ev.CONNECT:
+        if (data === ErrorCode.OK) this.sendConnect(c);
+        else this.emit(MqttEv.ERROR, { code: data, message: 'connect to the broker failed' });
+        return;
+      case Ev.RECV:
+        this.readPackets(c);
+        return;
+      case Ev.SEND:
+        this.readPackets(c); // acknowledgements may have been waiting for room
+        if (this.open) this.session.pump(c);
+        return;
+      case Ev.POLL:
+        if (!this.mgr.driver.linkUp()) this.fail(c, ErrorCode.UNREACHABLE, 'link down');
+        return;
+      case Ev.TIMER:
+        this.onTimer(c);
+        return;
+      case Ev.ERROR:
+        this.emit(MqttEv.ERROR, data);
+        return;
+      case Ev.CLOSE:
+        this.onClose();
+    }
+  }
+
+  private sendConnect(c: Connection): void {
+    const o = this.o;
+    const n = encode(
+      {
+        type: PacketType.CONNECT,
+        clientId: this.clientId,
+        clean: o.clean !== false,
+        keepalive: this.keepaliveMs / 1000,
+        will: o.will || null,
+        username: o.username === undefined ? null : o.username,
+        password: o.password === undefined ? null : o.password,
+      },
+      c.unsent,
+    );
+    if (n <= 0) {
+      this.fail(c, n < 0 ? ErrorCode.PROTOCOL : ErrorCode.TOO_BIG, n < 0 ? 'invalid CONNECT options' : 'CONNECT larger than the send ring');
+      return;
+    }
+    this.session.sent(c);
+    c.setTimer(o.connackTimeoutMs || 10000);
+  }
+
+  /** Decodes what `c.recv` holds, while an acknowledgement would still fit in the send ring. */
+  private readPackets(c: Connection): void {
+    const max = this.o.maxPacket;
+    const limit = max && max < c.recv.capacity ? max : c.recv.capacity;
+    while (c.canSend(4)) {
+      const p = decode(c.recv, limit);
+      if (p === null) return;
+      if (p.type === 0) return this.fail(c, p.code, p.message);
+      if (!this.open) {
+        if (p.type !== PacketType.CONNACK) return this.fail(c, ErrorCode.PROTOCOL, 'expected CONNACK, got packet type ' + p.type);
+        c.clearTimer();
+        if (p.returnCode !== 0) {
+          this.emit(MqttEv.CONNACK, { returnCode: p.returnCode, sessionPresent: p.sessionPresent });
+          return this.fail(c, ErrorCode.REFUSED, 'broker refused the connection: return code ' + p.returnCode);
+        }
+        this.open = true;
+        if (this.everOpen) this.reconnects++;
+        this.everOpen = true;
+        this.attempt = 0;
+        this.pingAt = -1;
+        this.session.start(c, p.sessionPresent);
+        this.armTimer(c);
+        this.emit(MqttEv.CONNACK, { returnCode: 0, sessionPresent: p.sessionPresent });
+      } else if (p.type === PacketType.PINGRESP) {
+        this.pingAt = -1;
+      } else if (p.type === PacketType.PUBLISH || (p.type >= PacketType.PUBACK && p.type <= PacketType.PUBCOMP) || p.type === PacketType.SUBACK || p.type === PacketType.UNSUBACK) {
+        this.session.handle(c, p);
+      } else {
+        return this.fail(c, ErrorCode.PROTOCOL, 'unexpected packet type ' + p.type + ' from the broker');
+      }
+    }
+  }
+
+  /** The one connection timer: CONNACK deadline before open, keepalive after. */
+  private onTimer(c: Connection): void {
+    if (!this.open) return this.fail(c, ErrorCode.TIMEOUT, 'no CONNACK in time');
+    const now = c.now();
+    if (this.pingAt >= 0) {
+      if (now - this.pingAt >= this.pingTimeoutMs) return this.fail(c, ErrorCode.TIMEOUT, 'no PINGRESP in time');
+    } else if (now - this.session.lastSend >= this.keepaliveMs) {
+      this.session.sendEmpty(c, PacketType.PINGREQ); // when the ring is full this is not sent, and the deadline below ends the stuck connection
+      this.pingAt = now;
+    }
+    this.armTimer(c);
+  }
+
+  private armTimer(c: Connection): void {
+    if (!this.keepaliveMs) return;
+    const due = this.pingAt >= 0 ? this.pingAt + this.pingTimeoutMs : this.session.lastSend + this.keepaliveMs;
+    const wait = due - c.now();
+    c.setTimer(wait > 1 ? wait : 1);
+  }
+
+  private fail(c: Connection, code: ErrorCode, message: string): void {
+    this.emit(MqttEv.ERROR, { code: code, message: message });
+    c.close();
+  }
+
+  private onClose(): void {
+    this.conn = null;
+    this.open = false;
+    this.pingAt = -1;
+    this.session.inFlight = 0; // unacknowledged publishes count as queued again until resent
+    if (this.stopped) {
+      this.emit(MqttEv.CLOSE, { reconnectMs: -1 });
+      return;
+    }
+    const wait = this.mgr.driver.linkUp() ? this.backoff() : this.o.linkCheckMs || 1000;
+    this.emit(MqttEv.CLOSE, { reconnectMs: wait });
+    if (!this.stopped && !this.retry) this.schedule(wait);
+  }
+
+  /** Exponential backoff with "equal jitter": half the step fixed, half random, so clients that fell together spread out. */
+  private backoff(): number {
+    const min = this.o.reconnectMinMs || 1000;
+    const max = this.o.reconnectMaxMs || 60000;
+    let step = min * Math.pow(2, this.attempt < 20 ? this.attempt : 20);
+    if (step > max) step = max;
+    this.attempt++;
+    return Math.floor(step / 2 + (this.random() * step) / 2);
+  }
+
+  private schedule(ms: number): void {
+    const self = this;
+    this.retry = this.mgr.timer(
+      ms,
+      function () {
+        self.retry = null;
+        self.tryConnect();
+      },
+      false,
+    );
+  }
+
+  private tryConnect(): void {
+    if (this.stopped || this.conn || this.retry) return;
+    if (!this.mgr.driver.linkUp()) {
+      this.attempt = 0; // the broker is not at fault: connect as soon as the link is back
+      return this.schedule(this.o.linkCheckMs || 1000);
+    }
+    const c = this.mgr.connect(this.ep, this.proto, { pool: this.o.pool, tls: this.o.tls, timeoutMs: this.o.connectTimeoutMs || 10000 });
+    if (!c) {
+      this.emit(MqttEv.ERROR, { code: ErrorCode.SOCKET, message: 'no free connection in the pool' });
+      return this.schedule(this.backoff());
+    }
+    c.protocol = this.proto; // the client works on the protocol slot; its events go to `handler`
+    c.handler = null;
+    this.conn = c;
+  }
+}
+
+/** Creates a client and starts connecting to `url` (mqtt://host:port or mqtts://host:port). */
+export function mqttConnect(mgr: Manager, url: string, opts: MqttOptions | null, handler: MqttHandler | null): MqttClient {
+  const m = new MqttClient(mgr, url, opts, handler);
+  m.start();
+  return m;
+}

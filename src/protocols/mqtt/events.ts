@@ -1,0 +1,67 @@
+/** MQTT client events (300–399) and the payload each one carries. */
+import type { ErrorInfo } from '../../core/events.js';
+import type { Message } from './codec.js';
+import type { DropReason } from './outbox.js';
+
+export const enum MqttEv {
+  /** Every CONNACK; `returnCode` 0 means the session is open. */
+  CONNACK = 300,
+  /** A message arrived on a subscription (its payload is valid during the event; copy to keep). */
+  MESSAGE = 301,
+  /** A QoS 1/2 publish is complete: PUBACK (QoS 1) or PUBCOMP (QoS 2) came. */
+  PUBACK = 302,
+  SUBACK = 303,
+  UNSUBACK = 304,
+  /** A queued publish was dropped (outbox policy or size); one event per message. */
+  DROPPED = 305,
+  /** The connection failed or the peer broke the protocol; CLOSE follows when a connection was open. */
+  ERROR = 306,
+  /** The connection is gone; the client reconnects after `reconnectMs` (-1: it will not). */
+  CLOSE = 307,
+}
+
+export interface MqttConnack {
+  returnCode: number;
+  sessionPresent: boolean;
+}
+
+export interface MqttPuback {
+  id: number;
+  qos: number;
+}
+
+export interface MqttSuback {
+  topic: string;
+  /** The granted QoS, or 0x80 when the broker refused the subscription. */
+  qos: number;
+}
+
+export interface MqttUnsuback {
+  topic: string;
+}
+
+export interface MqttDropped {
+  reason: DropReason;
+  topic: string;
+  qos: number;
+  /** Packet identifier (0 for QoS 0). */
+  id: number;
+  /** Drops so far over the client's life, this one included. */
+  total: number;
+}
+
+export interface MqttClose {
+  reconnectMs: number;
+}
+
+/** `data` for each MQTT event. */
+export interface MqttEvents {
+  [MqttEv.CONNACK]: MqttConnack;
+  [MqttEv.MESSAGE]: Message;
+  [MqttEv.PUBACK]: MqttPuback;
+  [MqttEv.SUBACK]: MqttSuback;
+  [MqttEv.UNSUBACK]: MqttUnsuback;
+  [MqttEv.DROPPED]: MqttDropped;
+  [MqttEv.ERROR]: ErrorInfo;
+  [MqttEv.CLOSE]: MqttClose;
+}

@@ -1,0 +1,11 @@
+/** The MQTT 3.1.1 client: codec, outbox, store interface, session and client. */
+export { mqttConnect, mqttEndpoint, MqttClient } from './client.js';
+export type { MqttOptions, MqttStats, MqttHandler, MqttHandlerArgs } from './client.js';
+export { MqttEv } from './events.js';
+export type { MqttEvents, MqttConnack, MqttPuback, MqttSuback, MqttUnsuback, MqttDropped, MqttClose } from './events.js';
+export { decode, encode, validTopic, PacketType, MAX_REMAINING } from './codec.js';
+export type { Packet, Decoded, DecodeError, Message, PublishPacket, ConnectPacket, ConnackPacket, AckPacket, SubscribePacket, SubackPacket, UnsubscribePacket, EmptyPacket, Will, QoS, Data } from './codec.js';
+export { Outbox, DropReason } from './outbox.js';
+export { MemoryStore, Entry } from './store.js';
+export type { OutboxStore } from './store.js';
+export { utf8Decode, utf8Encode } from '../utf8.js';
