@@ -83,7 +83,7 @@ for (const { name, make } of worlds) {
     });
 
     test('POLL reaches every open connection once per poll, TIMER fires once, timers repeat and cancel', async () => {
-      const w = make();
+      const w = make({ client: { pollMs: 10 } });
       try {
         const ct = new Trace(w.client);
         const polls = watchPolls(w.client);

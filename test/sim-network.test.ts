@@ -134,3 +134,20 @@ test('a connect to a host that never answers times out with CONNECT(TIMEOUT)', (
   p.net.runFor(200);
   assert.deepEqual(seen, ['CONNECT ' + ErrorCode.TIMEOUT, 'CLOSE']);
 });
+
+test('an idle manager sleeps: a connect timeout or an early timer never makes it poll in a loop', () => {
+  const p = pair();
+  let polls = 0;
+  const original = p.device.poll.bind(p.device);
+  p.device.poll = () => {
+    polls++;
+    original();
+  };
+  p.device.connect('tcp://broker:1883', (c, ev) => {
+    if (ev === Ev.CONNECT) c.setTimer(5000);
+  }, { timeoutMs: 100 });
+  const early = p.device.connect('tcp://broker:1883', () => {}, { timeoutMs: 50 }) as Connection;
+  early.setTimer(1); // due before CONNECT: must wait for it, not spin
+  p.net.runFor(10000);
+  assert.ok(polls < 250, 'about one poll per pollMs while idle, got ' + polls);
+});

@@ -298,8 +298,9 @@ export class Manager {
     if (t >= 0 && t < due) due = t;
     for (let i = 0; i < this.conns.length; i++) {
       const c = this.conns[i];
-      if (c.timerAt >= 0 && c.timerAt < due) due = c.timerAt;
-      if (c.connectDeadline >= 0 && c.connectDeadline < due) due = c.connectDeadline;
+      // A TIMER waits for CONNECT/ACCEPT; a deadline only matters while connecting.
+      if (c.opened && c.timerAt >= 0 && c.timerAt < due) due = c.timerAt;
+      if (!c.opened && c.connectDeadline >= 0 && c.connectDeadline < due) due = c.connectDeadline;
     }
     this.driver.wake(due > now ? due - now : 0);
   }
@@ -321,6 +322,7 @@ export class Manager {
       if (c.connectResult >= 0) {
         const result = c.connectResult;
         c.flags &= ~Flag.CONNECTING;
+        c.connectDeadline = -1;
         if (result === ErrorCode.OK) c.opened = true;
         else c.flags |= Flag.CLOSE_IMMEDIATELY; // a failed connect is followed by CLOSE only
         this.emit(c, Ev.CONNECT, result);
