@@ -79,4 +79,11 @@ export interface Driver {
   readonly hasTls: boolean;
   /** Link state (Wi-Fi); drivers without a link say true. */
   linkUp(): boolean;
+  /**
+   * Fills `into` with unpredictable bytes from the runtime's best source
+   * (Node: crypto; Espruino: the hardware RNG; the simulator: seeded). Used for
+   * WebSocket masking keys and handshake nonces. Optional: protocols fall
+   * back to Math.random where a driver has none.
+   */
+  random?(into: Uint8Array): void;
 }

@@ -2,6 +2,7 @@
  * The Node.js driver: node:net, node:tls and node:dgram under the core's
  * driver contract. Callbacks only queue what happened and wake the manager.
  */
+import { randomFillSync } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -110,9 +111,29 @@ class NodeStream implements DriverSocket {
   close(): void {
     this.done = true;
     this.sink = null;
-    this.socket.destroy();
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    // Bytes the manager already handed over may still sit in Node's write
+    // buffer, and destroying a socket with unread input makes the kernel send
+    // RST, which can discard a response the peer has not read yet. So: send
+    // FIN after what was written, drop whatever still arrives, and destroy
+    // once the peer closes too (or after a grace period).
+    socket.removeAllListeners('data');
+    socket.on('data', function () {});
+    socket.resume();
+    socket.end();
+    const timer = setTimeout(function () {
+      socket.destroy();
+    }, LINGER_MS);
+    timer.unref();
+    socket.once('close', function () {
+      clearTimeout(timer);
+    });
   }
 }
+
+/** How long a closed stream may linger to deliver its last bytes and read the peer's close. */
+const LINGER_MS = 2000;
 
 /** A UDP socket: each read is one whole datagram. */
 class NodeDatagrams implements DriverSocket {
@@ -218,6 +239,10 @@ export class NodeDriver implements Driver {
     return true;
   }
 
+  random(into: Uint8Array): void {
+    randomFillSync(into);
+  }
+
   listen(host: string, port: number, sink: ListenSink, tlsOpts: TlsOptions | null): ListenHandle {
     const onSocket = (socket: net.Socket) => {
       const stream = new NodeStream(socket, { host: socket.remoteAddress || '', port: socket.remotePort || 0 }, this.readAhead);
@@ -225,9 +250,11 @@ export class NodeDriver implements Driver {
       if (!child) socket.destroy();
       else stream.sink = child;
     };
+    // allowHalfOpen: a peer that sends its request and then shuts down its side
+    // must still get the answer; the manager closes our side when it is done.
     const server = tlsOpts
-      ? tls.createServer({ cert: tlsOpts.cert, key: tlsOpts.key, ca: tlsOpts.ca }, onSocket)
-      : net.createServer(onSocket);
+      ? tls.createServer({ cert: tlsOpts.cert, key: tlsOpts.key, ca: tlsOpts.ca, allowHalfOpen: true }, onSocket)
+      : net.createServer({ allowHalfOpen: true }, onSocket);
     server.on('error', (err: NodeJS.ErrnoException) => sink.closed(errorCode(err), err.message));
     server.on('listening', () => {
       const bound = server.address();

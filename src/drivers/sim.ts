@@ -289,11 +289,21 @@ export class SimHost implements Driver {
   private nextPort = 49152;
   private readCredit = 0;
   private creditTime = 0;
+  /** Seeded per host, apart from the network's generator, so using it does not change the network's timing. */
+  private readonly rng: () => number;
 
   constructor(
     readonly net: SimNetwork,
     readonly address: string,
-  ) {}
+  ) {
+    let h = net.seed >>> 0;
+    for (let i = 0; i < address.length; i++) h = (Math.imul(h, 31) + address.charCodeAt(i)) >>> 0;
+    this.rng = seededRandom(h);
+  }
+
+  random(into: Uint8Array): void {
+    for (let i = 0; i < into.length; i++) into[i] = Math.floor(this.rng() * 256);
+  }
 
   now(): number {
     return this.net.now;
@@ -445,6 +455,7 @@ export class SimHost implements Driver {
 export class SimNetwork {
   now = 0;
   readonly random: () => number;
+  readonly seed: number;
   readonly windowBytes: number;
   readonly datagramLoss: number;
   private readonly agenda = new Agenda();
@@ -455,7 +466,8 @@ export class SimNetwork {
 
   constructor(options?: SimOptions) {
     this.opts = options || {};
-    this.random = seededRandom(this.opts.seed === undefined ? 1 : this.opts.seed);
+    this.seed = this.opts.seed === undefined ? 1 : this.opts.seed;
+    this.random = seededRandom(this.seed);
     this.windowBytes = this.opts.windowBytes || 8192;
     this.datagramLoss = this.opts.datagramLoss || 0;
   }
