@@ -1,0 +1,31 @@
+/**
+ * ESP32 (e.g. DevKitC / WROOM-32) under Espruino.
+ *
+ * The JsVar pool is sized from free heap at boot (thousands of variables);
+ * TLS needs 47–70 KB of native heap left free, so the rings stay near 20 KB:
+ * 6 connections. The network stack has 10 sockets, listeners included.
+ */
+import type { BoardProfile } from './profile.js';
+
+const esp32: BoardProfile = {
+  name: 'esp32',
+  espruinoBoard: 'ESP32',
+  baud: 115200,
+  maxSockets: 10,
+  pools: {
+    default: { conns: 4, recv: 2048, send: 1024 },
+    mqtt: { conns: 1, recv: 2048, send: 2048 },
+    udp: { conns: 1, recv: 512, send: 514 },
+  },
+  pollMs: 100,
+  net: { chunkBytes: 536, inFlightBytes: 2048, holdBytes: 4096 },
+  udp: { datagramMax: 512, queue: 4 },
+  http: { headerBytes: 1024, headerCount: 24, bodyBytes: 1024 },
+  ws: { messageBytes: 1024 },
+  mqtt: { packetMax: 2048, outboxBytes: 8192, outboxCount: 64, inflight: 8 },
+  hasTls: true,
+  wifiFile: 'wifi.json',
+  pins: { dht22: 'D4', led: 'D2', analog: 'D36' },
+};
+
+export default esp32;

@@ -1,0 +1,33 @@
+/**
+ * ESP8266 (4 MB flash, e.g. NodeMCU / Wemos D1 mini) under Espruino.
+ *
+ * About 1,600 JsVars (≈ 25 KB) hold everything JavaScript owns, code included
+ * unless it runs from flash, so the pools are small: 5 connections and about
+ * 4.7 KB of rings. No TLS module exists on this port.
+ */
+import type { BoardProfile } from './profile.js';
+
+const esp8266: BoardProfile = {
+  name: 'esp8266',
+  espruinoBoard: 'ESP8266_4MB',
+  baud: 115200,
+  maxSockets: 10,
+  pools: {
+    default: { conns: 3, recv: 512, send: 512 },
+    mqtt: { conns: 1, recv: 512, send: 512 },
+    udp: { conns: 1, recv: 128, send: 130 },
+  },
+  pollMs: 100,
+  // Up to 3 network chunks arrive between two polls (measured on 2v29; the Linux build's chunks are 536 bytes),
+  // so the hold must take 3 × 536 before the manager drains it into the rings.
+  net: { chunkBytes: 268, inFlightBytes: 1024, holdBytes: 2048 },
+  udp: { datagramMax: 128, queue: 2 },
+  http: { headerBytes: 512, headerCount: 12, bodyBytes: 512 },
+  ws: { messageBytes: 256 },
+  mqtt: { packetMax: 512, outboxBytes: 1024, outboxCount: 16, inflight: 4 },
+  hasTls: false,
+  wifiFile: 'wifi.json',
+  pins: { dht22: 'D5', led: 'D2', analog: 'A0' },
+};
+
+export default esp8266;

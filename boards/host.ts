@@ -1,0 +1,29 @@
+/**
+ * A desktop: Node.js, the simulator, or Espruino's Linux build. Memory is
+ * plentiful, so the limits are generous but still fixed; the link (no Wi-Fi)
+ * is always up.
+ */
+import type { BoardProfile } from './profile.js';
+
+const host: BoardProfile = {
+  name: 'host',
+  espruinoBoard: 'LINUX',
+  baud: 115200,
+  maxSockets: 64,
+  pools: {
+    default: { conns: 16, recv: 8192, send: 8192 },
+    mqtt: { conns: 2, recv: 16384, send: 16384 },
+    udp: { conns: 2, recv: 1472, send: 1474 },
+  },
+  pollMs: 50,
+  net: { chunkBytes: 536, inFlightBytes: 8192, holdBytes: 65536 },
+  udp: { datagramMax: 1472, queue: 16 },
+  http: { headerBytes: 8192, headerCount: 64, bodyBytes: 8192 },
+  ws: { messageBytes: 8192 },
+  mqtt: { packetMax: 16384, outboxBytes: 262144, outboxCount: 1024, inflight: 32 },
+  hasTls: true,
+  wifiFile: 'wifi.json',
+  pins: { dht22: '', led: '', analog: '' },
+};
+
+export default host;

@@ -1,0 +1,14 @@
+/**
+ * The echo app on a device: `npm run build` makes dist/<board>/echo.js from
+ * this entry for every board. Listens on port 8000 (`--set port=N` changes it).
+ */
+import board from 'ringnet:board';
+import settings from 'ringnet:settings';
+import { Manager } from '../../src/core/manager.js';
+import { EspruinoDriver } from '../../src/drivers/espruino.js';
+import { startEcho } from './app.js';
+
+const driver = new EspruinoDriver({ net: board.net, udp: board.udp, hasTls: board.hasTls, wifiFile: board.wifiFile });
+const mgr = new Manager(driver, { pools: board.pools, pollMs: board.pollMs });
+startEcho(mgr, 'tcp://0.0.0.0:' + (settings.port || 8000));
+mgr.run();

@@ -1,0 +1,52 @@
+/**
+ * A board's static memory budget for one bundle: what ringnet allocates once
+ * at start and never more — every pool's rings (one arena, see Manager) plus
+ * the fixed state of each protocol the bundle contains.
+ */
+import type { BoardProfile } from '../../boards/profile.js';
+
+export interface Budget {
+  pools: { name: string; conns: number; recv: number; send: number; bytes: number }[];
+  /** The manager's datagram scratch: as large as the largest send ring. */
+  scratch: number;
+  protocols: { name: string; what: string; bytes: number }[];
+  total: number;
+}
+
+/**
+ * Fixed buffers a protocol allocates from the board's limits, by its directory
+ * under src/protocols. A protocol that keeps its state in the connection's
+ * rings adds nothing here; one that allocates (an outbox, a reassembly
+ * buffer) says so in this table.
+ */
+export const PROTOCOL_STATE: { [protocol: string]: { what: string; bytes: (b: BoardProfile) => number } } = {
+  mqtt: { what: 'outbox', bytes: (b) => b.mqtt.outboxBytes },
+};
+
+/** The budget of `board` for a bundle made of `modules` (paths relative to the project root). */
+export function staticBudget(board: BoardProfile, modules: string[]): Budget {
+  const pools: Budget['pools'] = [];
+  let scratch = 0;
+  let total = 0;
+  for (const name of Object.keys(board.pools)) {
+    const p = board.pools[name];
+    const bytes = p.conns * (p.recv + p.send);
+    pools.push({ name: name, conns: p.conns, recv: p.recv, send: p.send, bytes: bytes });
+    total += bytes;
+    if (p.send > scratch) scratch = p.send;
+  }
+  total += scratch;
+  const protocols: Budget['protocols'] = [];
+  const seen: { [name: string]: boolean } = {};
+  for (const m of modules) {
+    const parts = m.split(/[\\/]/);
+    if (parts[0] !== 'src' || parts[1] !== 'protocols' || parts.length < 4) continue;
+    const name = parts[2];
+    if (seen[name] || !PROTOCOL_STATE[name]) continue;
+    seen[name] = true;
+    const bytes = PROTOCOL_STATE[name].bytes(board);
+    protocols.push({ name: name, what: PROTOCOL_STATE[name].what, bytes: bytes });
+    total += bytes;
+  }
+  return { pools: pools, scratch: scratch, protocols: protocols, total: total };
+}

@@ -1,0 +1,311 @@
+/**
+ * The device build: one rollup configuration per board × app entry, shared by
+ * rollup.config.mjs (`npm run build`), `ringnet build` and the tests.
+ *
+ * TypeScript at ES5 (the project's own helpers from src/device/tslib.ts, never
+ * inline ones) → rollup (the board profile injected as `ringnet:board`, build
+ * settings as `ringnet:settings`) → terser with function and var hoisting
+ * (Espruino hoists neither) → the compatibility gate on the final text. An
+ * app is every `examples/<app>/device.ts`; a new app only adds that file.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import terserImport from '@rollup/plugin-terser';
+import ts from 'typescript';
+import type { OutputOptions, Plugin, RollupOptions } from 'rollup';
+import { rollup } from 'rollup';
+import type { BoardProfile } from '../../boards/profile.js';
+import { boards } from '../../boards/index.js';
+import { staticBudget } from './budget.js';
+import type { Budget } from './budget.js';
+import { checkBundle, formatViolations } from './gate.js';
+import { internalNames } from './mangle.js';
+import { pruneUnusedMethods } from './prune.js';
+import { EspruinoSandbox } from './sandbox.js';
+
+// The plugin ships CommonJS-style types for an ES module: the default import is the plugin at run time.
+const terser = ((terserImport as any).default || terserImport) as typeof terserImport.default;
+
+/** The project root (this file is build/src/cli/bundle.js once compiled). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export type Settings = { [key: string]: string | number };
+
+export interface BundleTarget {
+  board: BoardProfile;
+  /** The app's name: dist/<board>/<app>.js. */
+  app: string;
+  /** Absolute path of the device entry (.ts). */
+  entry: string;
+  /** Absolute output file; omit to build in memory only. */
+  file?: string;
+  settings?: Settings;
+  /**
+   * For entries that must stay importable without side effects (test
+   * fixtures under test/, which Node's test runner loads): the name of an
+   * exported `(board, settings) => void` the bundle calls.
+   */
+  mainExport?: string;
+}
+
+export interface BundleResult {
+  board: string;
+  app: string;
+  file: string | undefined;
+  code: string;
+  bytes: number;
+  budget: Budget;
+  /** Source modules in the bundle, relative to the project root. */
+  modules: string[];
+}
+
+/** Apps with a device entry: every examples/<app>/device.ts, sorted. */
+export function deviceApps(root: string = ROOT): string[] {
+  const dir = join(root, 'examples');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'device.ts')))
+    .map((d) => d.name)
+    .sort();
+}
+
+/** Board × app targets; `only` narrows either list (undefined: all of them). */
+export function deviceTargets(options: { boards?: string[]; apps?: string[]; outDir?: string; settings?: Settings }): BundleTarget[] {
+  const boardNames = options.boards && options.boards.length ? options.boards : Object.keys(boards);
+  const apps = options.apps && options.apps.length ? options.apps : deviceApps();
+  const outDir = options.outDir || join(ROOT, 'dist');
+  const targets: BundleTarget[] = [];
+  for (const b of boardNames) {
+    const board = boards[b];
+    if (!board) throw new Error('unknown board "' + b + '" (known: ' + Object.keys(boards).join(', ') + ')');
+    for (const app of apps) {
+      const entry = join(ROOT, 'examples', app, 'device.ts');
+      if (!existsSync(entry)) throw new Error('app "' + app + '" has no device entry (examples/' + app + '/device.ts)');
+      targets.push({ board: board, app: app, entry: entry, file: join(outDir, b, app + '.js'), settings: options.settings });
+    }
+  }
+  return targets;
+}
+
+const BOARD_MODULE = 'ringnet:board';
+const SETTINGS_MODULE = 'ringnet:settings';
+const MAIN_MODULE = 'ringnet:main';
+
+/** `ringnet:board` and `ringnet:settings` for one target. */
+function injectPlugin(target: BundleTarget): Plugin {
+  const boardFile = join(ROOT, 'boards', target.board.name + '.ts');
+  return {
+    name: 'ringnet-inject',
+    resolveId(id) {
+      if (id === BOARD_MODULE || id === SETTINGS_MODULE || id === MAIN_MODULE) return '\0' + id;
+      return null;
+    },
+    load(id) {
+      if (id === '\0' + BOARD_MODULE) return 'export { default } from ' + JSON.stringify(boardFile) + ';';
+      if (id === '\0' + SETTINGS_MODULE) return 'export default ' + JSON.stringify(target.settings || {}) + ';';
+      if (id === '\0' + MAIN_MODULE)
+        return (
+          'import board from ' + JSON.stringify(BOARD_MODULE) + ';\nimport settings from ' + JSON.stringify(SETTINGS_MODULE) + ';\n' +
+          'import { ' + target.mainExport + ' as main } from ' + JSON.stringify(resolve(target.entry)) + ';\nmain(board, settings);\n'
+        );
+      return null;
+    },
+  };
+}
+
+/** Where device code lives; the TypeScript program starts from the entries and the boards. */
+const ENTRY_DIRS = ['examples', join('test', 'support', 'device')];
+const TSLIB = join(ROOT, 'src', 'device', 'tslib.ts');
+let compiled: Map<string, string> | null = null;
+
+/**
+ * Compiles every device entry (and what it imports) to ES5 once per process:
+ * one TypeScript program serves every board × app, so building all bundles
+ * costs one compile. Type errors are `tsc -p tsconfig.device.json`'s job.
+ */
+function compileDeviceSources(extraEntries: string[]): Map<string, string> {
+  const roots: string[] = [TSLIB];
+  for (const b of Object.keys(boards)) roots.push(join(ROOT, 'boards', b + '.ts'));
+  for (const dir of ENTRY_DIRS) {
+    const abs = join(ROOT, dir);
+    if (!existsSync(abs)) continue;
+    for (const d of readdirSync(abs, { withFileTypes: true })) {
+      if (d.isDirectory() && existsSync(join(abs, d.name, 'device.ts'))) roots.push(join(abs, d.name, 'device.ts'));
+      else if (d.isFile() && d.name.endsWith('.ts') && !d.name.endsWith('.d.ts') && dir !== 'examples') roots.push(join(abs, d.name));
+    }
+  }
+  for (const e of extraEntries) if (roots.indexOf(e) < 0) roots.push(e);
+  roots.push(join(ROOT, 'src', 'device', 'virtual.d.ts'));
+  const program = ts.createProgram(roots, {
+    target: ts.ScriptTarget.ES5,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    lib: ['lib.es5.d.ts'],
+    types: [],
+    importHelpers: true,
+    noEmitHelpers: true,
+    noCheck: true,
+    skipLibCheck: true,
+    sourceMap: false,
+    declaration: false,
+    noEmitOnError: false,
+  });
+  const out = new Map<string, string>();
+  program.emit(undefined, (fileName, text, _bom, _onError, sources) => {
+    if (sources && sources.length === 1 && fileName.endsWith('.js')) out.set(resolve(sources[0].fileName), text);
+  });
+  return out;
+}
+
+/** Serves the ES5 output of compileDeviceSources to rollup; `tslib` is the project's own helpers. */
+function typescriptPlugin(target: BundleTarget): Plugin {
+  return {
+    name: 'ringnet-typescript',
+    buildStart() {
+      if (!compiled || !compiled.has(resolve(target.entry))) compiled = compileDeviceSources([resolve(target.entry)]);
+    },
+    resolveId(source, importer) {
+      if (source === 'tslib') return TSLIB;
+      if (!importer || source.charAt(0) === '\0') return null;
+      const base = source.charAt(0) === '.' ? resolve(dirname(importer), source) : source.charAt(0) === '/' ? source : null;
+      if (!base) return null;
+      const asTs = base.endsWith('.js') ? base.slice(0, -3) + '.ts' : base;
+      return compiled && compiled.has(asTs) ? asTs : null;
+    },
+    load(id) {
+      return compiled ? compiled.get(id) || null : null;
+    },
+  };
+}
+
+/** Fails the build on anything Espruino cannot run, and prints the bundle's budget table. */
+function gatePlugin(target: BundleTarget, results: BundleResult[] | null, quiet: boolean): Plugin {
+  return {
+    name: 'ringnet-gate',
+    generateBundle(_options, bundle) {
+      for (const name of Object.keys(bundle)) {
+        const chunk = bundle[name];
+        if (chunk.type !== 'chunk') continue;
+        const label = target.board.name + '/' + target.app + '.js';
+        const violations = checkBundle(chunk.code, label);
+        if (violations.length) this.error('Espruino compatibility gate failed:\n' + formatViolations(violations));
+        const problems = smokeRun(chunk.code, target.board, label);
+        if (problems.length) this.error('Espruino compatibility gate failed: ' + label + ' in the Espruino sandbox:\n  ' + problems.join('\n  '));
+        const modules = chunk.moduleIds.filter((id) => id.charAt(0) !== '\0').map((id) => relative(ROOT, id));
+        const result: BundleResult = {
+          board: target.board.name,
+          app: target.app,
+          file: target.file,
+          code: chunk.code,
+          bytes: Buffer.byteLength(chunk.code),
+          budget: staticBudget(target.board, modules),
+          modules: modules,
+        };
+        if (results) results.push(result);
+        if (!quiet) console.log(formatBudget(result));
+      }
+    },
+  };
+}
+
+/**
+ * Starts a bundle in the Espruino-shaped sandbox and lets it run two virtual
+ * seconds: it must load and keep running without an error the interpreter
+ * would print. (App behaviour is for the tests, e.g. the echo test.)
+ */
+export function smokeRun(code: string, board: BoardProfile, label: string): string[] {
+  const sb = new EspruinoSandbox({ chunkBytes: board.net.chunkBytes, maxSockets: board.maxSockets, hasTls: board.hasTls });
+  sb.load(code, label);
+  sb.runFor(2000);
+  return sb.errors;
+}
+
+let shortenable: RegExp | null = null;
+
+/**
+ * Terser settings: ES5 output; Espruino hoists neither functions nor vars, so
+ * terser does it; internal member names (see mangle.ts) are shortened.
+ */
+export function terserOptions() {
+  if (!shortenable) {
+    const names = internalNames(ROOT, ['src', 'boards', 'examples']);
+    shortenable = names.length ? new RegExp('^(' + names.join('|') + ')$') : /^$/;
+  }
+  return {
+    ecma: 5 as const,
+    compress: { hoist_funs: true, hoist_vars: true, passes: 2 },
+    mangle: { properties: { regex: shortenable } },
+    format: { ascii_only: true },
+  };
+}
+
+/** Drops class methods nothing in the bundle names (see prune.ts). */
+function prunePlugin(): Plugin {
+  return {
+    name: 'ringnet-prune-methods',
+    renderChunk(code) {
+      return { code: pruneUnusedMethods(code).code, map: null };
+    },
+  };
+}
+
+/** The rollup configuration of one bundle. */
+export function rollupOptions(target: BundleTarget, results?: BundleResult[], quiet?: boolean): RollupOptions & { output: OutputOptions } {
+  return {
+    input: target.mainExport ? MAIN_MODULE : target.entry,
+    // Runtime modules (net, Wifi, Storage …) are `require(...)` calls inside the driver, never imports:
+    // an import rollup cannot resolve is an error, not an external.
+    onwarn(warning, warn) {
+      if (warning.code === 'UNRESOLVED_IMPORT') throw new Error(warning.message);
+      warn(warning);
+    },
+    plugins: [
+      injectPlugin(target),
+      typescriptPlugin(target),
+    ],
+    output: {
+      file: target.file,
+      format: 'iife', // nothing leaks into the device's global scope (pins, REPL names)
+      strict: false,
+      plugins: [prunePlugin(), terser(terserOptions()), gatePlugin(target, results || null, !!quiet)],
+    },
+  };
+}
+
+/** Builds one bundle (written to `target.file` when it has one) and returns its text, size and budget. */
+export async function buildBundle(target: BundleTarget, quiet?: boolean): Promise<BundleResult> {
+  const results: BundleResult[] = [];
+  const options = rollupOptions(target, results, quiet === undefined ? true : quiet);
+  const build = await rollup(options);
+  try {
+    if (target.file) await build.write(options.output);
+    else await build.generate(options.output);
+  } finally {
+    await build.close();
+  }
+  return results[0];
+}
+
+function pad(s: string, n: number, right?: boolean): string {
+  while (s.length < n) s = right ? ' ' + s : s + ' ';
+  return s;
+}
+
+function num(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** The table printed per bundle: minified size, then the board's static memory budget. */
+export function formatBudget(r: BundleResult): string {
+  const lines: string[] = [];
+  const row = (label: string, value: number) => lines.push('  ' + pad(label, 40) + pad(num(value), 9, true) + ' B');
+  lines.push((r.file ? relative(process.cwd(), r.file) : r.board + '/' + r.app + '.js') + '  (board ' + r.board + ')');
+  row('code, minified', r.bytes);
+  for (const p of r.budget.pools) row('rings ' + pad(p.name, 8) + p.conns + ' × (' + p.recv + ' + ' + p.send + ')', p.bytes);
+  row('rings scratch (largest send ring)', r.budget.scratch);
+  if (r.budget.protocols.length === 0) row('protocol state (none)', 0);
+  for (const p of r.budget.protocols) row('protocol state ' + p.name + ' (' + p.what + ')', p.bytes);
+  row('static memory budget', r.budget.total);
+  return lines.join('\n');
+}

@@ -1,0 +1,48 @@
+/**
+ * The `ringnet` command: `ringnet <verb> [options]`.
+ *
+ * Each verb is a module in this directory exporting `run(args)`; adding a verb
+ * is one line in VERBS. Verbs are loaded only when called, so a verb's
+ * dependencies never slow the others down.
+ */
+export interface Verb {
+  run(args: string[]): Promise<number>;
+}
+
+const VERBS: { [name: string]: { about: string; load: () => Promise<Verb> } } = {
+  build: { about: 'bundle apps for boards: dist/<board>/<app>.js, with the budget table', load: () => import('./build.js') },
+  flash: { about: 'build, then upload a bundle to a board and save it to flash', load: () => import('./flash.js') },
+};
+
+function usage(): string {
+  const lines = ['usage: ringnet <verb> [options]   (ringnet <verb> --help for its options)', ''];
+  for (const name of Object.keys(VERBS)) lines.push('  ' + (name + '          ').slice(0, 10) + VERBS[name].about);
+  return lines.join('\n');
+}
+
+/** Runs one command line (without `node` and the script); resolves to the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  const verb = argv[0];
+  if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
+    console.log(usage());
+    return verb ? 0 : 1;
+  }
+  const entry = VERBS[verb];
+  if (!entry) {
+    console.error('ringnet: unknown verb "' + verb + '"\n' + usage());
+    return 1;
+  }
+  try {
+    return await (await entry.load()).run(argv.slice(1));
+  } catch (e) {
+    console.error('ringnet ' + verb + ': ' + (e instanceof Error ? e.message : String(e)));
+    return 1;
+  }
+}
+
+// Run when executed (bin/ringnet.js imports this module), not when a test imports it.
+if (process.argv[1] && /ringnet(\.js)?$|main\.js$/.test(process.argv[1])) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

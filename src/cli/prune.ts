@@ -1,0 +1,107 @@
+/**
+ * Method tree-shaking for device bundles.
+ *
+ * Rollup drops unused functions and classes, but never a method of a class it
+ * keeps, and on Espruino every method costs flash and a function object in
+ * RAM. A method (`X.prototype.m = function …`, or an accessor defined with
+ * `Object.defineProperty(X.prototype, "m", …)`) is removed when the name `m`
+ * appears nowhere else in the bundle: not as a property, a key, an identifier
+ * or a string. Code that calls methods by names computed at run time would
+ * defeat this; ringnet's code never does.
+ */
+import { parse } from 'acorn';
+import type { Node } from 'acorn';
+
+type AnyNode = Node & { [key: string]: any };
+
+function isNode(x: unknown): x is AnyNode {
+  return !!x && typeof (x as AnyNode).type === 'string';
+}
+
+interface Definition {
+  name: string;
+  start: number;
+  end: number;
+  /** The node that names the method in the definition (not counted as a use). */
+  nameNode: AnyNode;
+}
+
+function prototypeMember(node: AnyNode): AnyNode | null {
+  // X.prototype.m
+  if (node.type !== 'MemberExpression' || node.computed) return null;
+  const obj = node.object as AnyNode;
+  if (obj.type === 'MemberExpression' && !obj.computed && obj.property.name === 'prototype') return node.property as AnyNode;
+  return null;
+}
+
+function definitionOf(stmt: AnyNode): Definition | null {
+  if (stmt.type !== 'ExpressionStatement') return null;
+  const e = stmt.expression as AnyNode;
+  if (e.type === 'AssignmentExpression' && e.operator === '=' && e.right.type === 'FunctionExpression') {
+    const prop = prototypeMember(e.left);
+    if (prop) return { name: prop.name, start: stmt.start, end: stmt.end, nameNode: prop };
+  }
+  // Object.defineProperty(X.prototype, "m", { get: …, set: … })
+  if (
+    e.type === 'CallExpression' &&
+    e.callee.type === 'MemberExpression' &&
+    e.callee.object.type === 'Identifier' &&
+    e.callee.object.name === 'Object' &&
+    e.callee.property.name === 'defineProperty' &&
+    e.arguments.length === 3 &&
+    e.arguments[0].type === 'MemberExpression' &&
+    !e.arguments[0].computed &&
+    e.arguments[0].property.name === 'prototype' &&
+    e.arguments[1].type === 'Literal' &&
+    typeof e.arguments[1].value === 'string'
+  ) {
+    return { name: e.arguments[1].value, start: stmt.start, end: stmt.end, nameNode: e.arguments[1] };
+  }
+  return null;
+}
+
+/** One pass: returns the code without the methods that are never named elsewhere, and how many went. */
+function pruneOnce(code: string): { code: string; removed: string[] } {
+  const ast = parse(code, { ecmaVersion: 2020, sourceType: 'module' }) as AnyNode;
+  const defs: Definition[] = [];
+  const uses: { [name: string]: number } = Object.create(null);
+  const nameNodes = new Set<AnyNode>();
+  const count = (name: string) => {
+    uses[name] = (uses[name] || 0) + 1;
+  };
+  const visit = (node: AnyNode, parent: AnyNode | null) => {
+    if (parent && (parent.type === 'BlockStatement' || parent.type === 'Program')) {
+      const d = definitionOf(node);
+      if (d) {
+        defs.push(d);
+        nameNodes.add(d.nameNode);
+      }
+    }
+    if (!nameNodes.has(node)) {
+      if (node.type === 'Identifier') count(node.name);
+      else if (node.type === 'Literal' && typeof node.value === 'string') count(node.value);
+    }
+    for (const key of Object.keys(node)) {
+      const v = node[key];
+      if (Array.isArray(v)) {
+        for (const c of v) if (isNode(c)) visit(c, node);
+      } else if (isNode(v)) visit(v, node);
+    }
+  };
+  visit(ast, null);
+  const dead = defs.filter((d) => !uses[d.name]).sort((a, b) => b.start - a.start);
+  let out = code;
+  for (const d of dead) out = out.substring(0, d.start) + out.substring(d.end);
+  return { code: out, removed: dead.map((d) => d.name) };
+}
+
+/** Removes unused methods until none is left (removing one can leave another unused). */
+export function pruneUnusedMethods(code: string): { code: string; removed: string[] } {
+  const removed: string[] = [];
+  for (;;) {
+    const r = pruneOnce(code);
+    if (r.removed.length === 0) return { code: code, removed: removed };
+    code = r.code;
+    for (const name of r.removed) removed.push(name);
+  }
+}

@@ -1,0 +1,471 @@
+/**
+ * The Espruino driver: `net`, `dgram`, `tls` (where the board has it) and
+ * `Wifi` under the core's driver contract, on ESP32, ESP8266 and Espruino's
+ * Linux build. Callbacks only record what happened and wake the manager.
+ *
+ * What the interpreter does (measured on 2v29) and what this file does about it:
+ * - Received data comes as binary strings in `data` events, at most one network
+ *   chunk each. The interpreter reads the network eagerly and has no pause().
+ *   Its `available()`/`read(n)` alternative does not bound memory either (the
+ *   interpreter keeps reading into a hidden string: a 100 KB burst ran an
+ *   ESP8266-sized build out of memory) and it truncates what an accepted socket
+ *   still holds when the peer closes. So this driver listens to `data` and
+ *   holds at most `holdBytes` per socket for the manager; a peer that outruns
+ *   the device past that fails with ERROR(TOO_BIG): bytes are never dropped
+ *   silently from a live stream.
+ * - `write()` takes strings only (a typed array is written as its toString()
+ *   text), always returns false, and a `drain` follows when the interpreter's
+ *   send buffer is empty. Bytes in flight are counted against `inFlightBytes`
+ *   and reset by `drain`.
+ * - A refused `net.connect` throws synchronously; the manager turns that into
+ *   CONNECT(REFUSED). A connect callback together with on('connect') breaks
+ *   the interpreter, so only on('connect') is used.
+ * - A throwing callback can be removed by the interpreter (a device that goes
+ *   deaf), so every callback handed to it is guarded.
+ * - A peer's half-close closes the whole socket: unsent bytes are lost there.
+ */
+import type { Address } from '../core/address.js';
+import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
+import { ErrorCode } from '../core/events.js';
+import type { Ring } from '../core/ring.js';
+
+// Espruino's globals, declared for this module only (Node's `require` type does not apply here).
+declare function require(module: string): any;
+declare function setTimeout(fn: () => void, ms: number): number;
+declare function clearTimeout(id: number): void;
+declare const E: { toString(bytes: Uint8Array): string | undefined };
+
+/** The part of the board profile this driver reads (plain data, see boards/profile.ts). */
+export interface EspruinoDriverOptions {
+  net: { chunkBytes: number; inFlightBytes: number; holdBytes: number };
+  udp: { datagramMax: number; queue: number };
+  hasTls: boolean;
+  /** Storage file with `{"ssid", "password"}`; joins Wi-Fi with it when the board has Wi-Fi. */
+  wifiFile?: string;
+}
+
+interface EsSocket {
+  write(data: string): boolean;
+  end(): void;
+  on(event: string, fn: (a: any, b: any) => void): void;
+}
+
+const REJOIN_MS = 10000;
+/** The longest the driver waits between polls if a poll ever threw before scheduling the next one. */
+const KEEPALIVE_MS = 1000;
+
+/** Espruino's negative socket error codes (socketerrors.h) as the core's codes. */
+function errorCode(code: number): ErrorCode {
+  return code === -3
+    ? ErrorCode.TIMEOUT
+    : code === -9
+      ? ErrorCode.RESET
+      : code === -11
+        ? ErrorCode.REFUSED
+        : code === -4 || code === -6
+          ? ErrorCode.UNREACHABLE
+          : ErrorCode.SOCKET;
+}
+
+/**
+ * Copies the binary string `s` from index `from` into the ring's free space
+ * (as much as fits). Espruino's typed-array `set` takes a string and copies its
+ * char codes natively, so no per-byte JavaScript runs and nothing is allocated
+ * unless the string has to be cut.
+ */
+function copyIn(ring: Ring, s: string, from: number): number {
+  let n = s.length - from;
+  if (n > ring.free) n = ring.free;
+  const tail = ring.tailIndex();
+  const first = n < ring.capacity - tail ? n : ring.capacity - tail;
+  ring.bytes.set((first === s.length ? s : s.substring(from, from + first)) as unknown as ArrayLike<number>, tail);
+  if (n > first) ring.bytes.set(s.substring(from + first, from + n) as unknown as ArrayLike<number>, 0);
+  ring.commit(n);
+  return n;
+}
+
+/** Bytes → a binary string for `write()`/`send()`: E.toString copies natively (null when no flat block is free). */
+function toBinary(src: Uint8Array, from: number, to: number): string | undefined {
+  return E.toString(src.subarray(from, to));
+}
+
+class EspruinoStream implements DriverSocket {
+  remote: Address;
+  sink: SocketSink | null = null;
+  /** Received strings not yet moved into the connection's ring, oldest first; `offset` chars of the first are consumed. */
+  private held: string[] = [];
+  private heldBytes = 0;
+  private offset = 0;
+  private inFlight = 0;
+  /** No more writes: the socket closed, failed, or was closed by us. */
+  private dead = false;
+
+  constructor(
+    private readonly socket: EsSocket,
+    remote: Address,
+    private readonly driver: EspruinoDriver,
+  ) {
+    this.remote = remote;
+    const self = this;
+    socket.on(
+      'data',
+      driver.guard(function (data: string) {
+        self.received(data);
+      }),
+    );
+    socket.on(
+      'drain',
+      driver.guard(function () {
+        self.inFlight = 0;
+        if (self.sink) self.sink.writable();
+      }),
+    );
+    socket.on(
+      'close',
+      driver.guard(function () {
+        self.finish(ErrorCode.OK, '');
+      }),
+    );
+    socket.on(
+      'error',
+      driver.guard(function (err: { code: number; message: string }) {
+        self.finish(errorCode(err && err.code), (err && err.message) || 'socket error');
+      }),
+    );
+  }
+
+  private received(data: string): void {
+    if (this.dead && !this.sink) return;
+    if (this.heldBytes + data.length > this.driver.limits.holdBytes) {
+      // The interpreter cannot pause a socket: fail this connection rather than run the device out of memory.
+      this.held = [];
+      this.heldBytes = 0;
+      this.finish(ErrorCode.TOO_BIG, 'peer sent more than ' + this.driver.limits.holdBytes + ' bytes ahead of the device');
+      this.end();
+      return;
+    }
+    this.held.push(data);
+    this.heldBytes += data.length;
+    if (this.sink) this.sink.readable();
+  }
+
+  private finish(code: ErrorCode, message: string): void {
+    const sink = this.sink;
+    this.dead = true;
+    this.sink = null;
+    if (sink) sink.closed(code, message);
+  }
+
+  private end(): void {
+    try {
+      this.socket.end();
+    } catch (e) {
+      // already closed by the interpreter
+    }
+  }
+
+  read(into: Ring): number {
+    let moved = 0;
+    while (this.held.length > 0 && into.free > 0) {
+      const chunk = this.held[0];
+      const n = copyIn(into, chunk, this.offset);
+      moved += n;
+      this.offset += n;
+      if (this.offset >= chunk.length) {
+        this.held.shift();
+        this.offset = 0;
+      }
+    }
+    this.heldBytes -= moved;
+    return moved;
+  }
+
+  write(src: Uint8Array, off: number, len: number): number {
+    if (this.dead) return 0;
+    const room = this.driver.limits.inFlightBytes - this.inFlight;
+    const n = len < room ? len : room;
+    const piece = this.driver.limits.chunkBytes; // small flat strings: large ones need contiguous free memory
+    let done = 0;
+    while (done < n) {
+      const end = done + piece < n ? done + piece : n;
+      const s = toBinary(src, off + done, off + end);
+      if (s === undefined) break; // no contiguous block free now: the rest stays in the ring for a later poll
+      try {
+        this.socket.write(s);
+      } catch (e) {
+        this.dead = true; // "This socket is closed": its close event follows
+        break;
+      }
+      done = end;
+    }
+    this.inFlight += done;
+    return done;
+  }
+
+  close(): void {
+    this.dead = true;
+    this.sink = null;
+    this.held = [];
+    this.heldBytes = 0;
+    this.end();
+  }
+}
+
+interface Datagram {
+  data: string;
+  host: string;
+  port: number;
+}
+
+class EspruinoDatagrams implements DriverSocket {
+  remote: Address;
+  private readonly queue: Datagram[] = [];
+  private dead = false;
+
+  constructor(
+    private readonly socket: any,
+    remote: Address | null,
+    sink: SocketSink,
+    driver: EspruinoDriver,
+  ) {
+    this.remote = remote || { host: '', port: 0 };
+    const self = this;
+    const queue = this.queue;
+    socket.on(
+      'message',
+      driver.guard(function (msg: string, info: { address: string; port: number }) {
+        if (self.dead || queue.length >= driver.udpLimits.queue) return; // like a full socket buffer: the newest is lost
+        queue.push({ data: msg, host: info.address, port: info.port });
+        sink.readable();
+      }),
+    );
+    socket.on(
+      'close',
+      driver.guard(function () {
+        if (self.dead) return;
+        self.dead = true;
+        sink.closed(ErrorCode.SOCKET, 'datagram socket closed');
+      }),
+    );
+  }
+
+  read(into: Ring): number {
+    const head = this.queue[0];
+    if (!head) return 0;
+    if (head.data.length > into.capacity) {
+      this.queue.shift();
+      return -1;
+    }
+    if (head.data.length > into.free) return 0;
+    this.queue.shift();
+    this.remote = { host: head.host, port: head.port };
+    return copyIn(into, head.data, 0);
+  }
+
+  write(src: Uint8Array, off: number, len: number): number {
+    if (this.dead || !this.remote.port) return 0;
+    const s = toBinary(src, off, off + len);
+    if (s === undefined) return 0;
+    try {
+      this.socket.send(s, this.remote.port, this.remote.host);
+    } catch (e) {
+      // too large for the stack's buffers: lost, as a network may lose any datagram
+    }
+    return len;
+  }
+
+  close(): void {
+    if (this.dead) return;
+    this.dead = true;
+    try {
+      this.socket.close();
+    } catch (e) {
+      // already closed
+    }
+  }
+}
+
+export class EspruinoDriver implements Driver {
+  readonly name = 'espruino';
+  readonly hasTls: boolean;
+  readonly limits: EspruinoDriverOptions['net'];
+  readonly udpLimits: EspruinoDriverOptions['udp'];
+  /** Exceptions caught in interpreter callbacks (each would otherwise have been printed and its callback dropped). */
+  errors = 0;
+  lastError = '';
+  private poller: (() => void) | null = null;
+  private timer: number | undefined = undefined;
+  private due = 0;
+  private link = true;
+  private wifi: any = null;
+  private credentials: { ssid: string; password: string } | null = null;
+  private rejoinTimer: number | undefined = undefined;
+  private readonly fire: () => void;
+
+  constructor(options: EspruinoDriverOptions) {
+    this.limits = options.net;
+    this.udpLimits = options.udp;
+    this.hasTls = options.hasTls;
+    const self = this;
+    this.fire = this.guard(function () {
+      self.timer = undefined;
+      const poll = self.poller;
+      if (!poll) return;
+      try {
+        poll();
+      } finally {
+        if (self.timer === undefined && self.poller) self.wake(KEEPALIVE_MS); // never left without a next poll
+      }
+    });
+    try {
+      this.wifi = require('Wifi');
+    } catch (e) {
+      return; // no Wi-Fi module (Espruino's Linux build): the link is always up
+    }
+    this.watchWifi(options.wifiFile);
+  }
+
+  /** Wraps a callback handed to the interpreter: an exception is counted, never propagated. */
+  guard<F extends (a?: any, b?: any) => void>(fn: F): F {
+    const self = this;
+    return function (a?: any, b?: any) {
+      try {
+        fn(a, b);
+      } catch (e) {
+        self.errors++;
+        self.lastError = String(e);
+      }
+    } as F;
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  setPoller(poller: (() => void) | null): void {
+    this.poller = poller;
+    if (!poller && this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  wake(ms: number): void {
+    if (!this.poller) return;
+    const due = Date.now() + ms;
+    if (this.timer !== undefined) {
+      if (this.due <= due) return;
+      clearTimeout(this.timer);
+    }
+    this.due = due;
+    this.timer = setTimeout(this.fire, ms);
+  }
+
+  linkUp(): boolean {
+    return this.link;
+  }
+
+  listen(host: string, port: number, sink: ListenSink, tls: TlsOptions | null): ListenHandle {
+    if (tls) throw new Error('Espruino has no TLS server');
+    const self = this;
+    const server = require('net').createServer(
+      this.guard(function (socket: EsSocket) {
+        const stream = new EspruinoStream(socket, { host: '', port: 0 }, self); // Espruino does not report the peer's address
+        const child = sink.accept(stream, stream.remote);
+        if (child) stream.sink = child;
+        else stream.close();
+      }),
+    );
+    server.listen(port); // Espruino binds every interface: the port is all it takes
+    return {
+      port: port,
+      close: function () {
+        server.close();
+      },
+    };
+  }
+
+  connect(host: string, port: number, sink: SocketSink, tls: TlsOptions | null): DriverSocket {
+    const options: { [key: string]: string | number | undefined } = { host: host, port: port };
+    if (tls) {
+      options.ca = tls.ca;
+      options.cert = tls.cert;
+      options.key = tls.key;
+    }
+    // Throws at once when the connection is refused; the manager reports CONNECT(REFUSED).
+    const socket: EsSocket = require(tls ? 'tls' : 'net').connect(options);
+    const stream = new EspruinoStream(socket, { host: host, port: port }, this);
+    stream.sink = sink;
+    socket.on(
+      'connect',
+      this.guard(function () {
+        sink.connected(ErrorCode.OK);
+      }),
+    );
+    return stream;
+  }
+
+  udp(host: string, port: number, remote: Address | null, sink: SocketSink): DriverSocket {
+    const socket = require('dgram').createSocket('udp4');
+    const d = new EspruinoDatagrams(socket, remote, sink, this);
+    if (!remote || port) socket.bind(port); // a client socket gets its port with its first datagram
+    return d;
+  }
+
+  private watchWifi(file: string | undefined): void {
+    const self = this;
+    const wifi = this.wifi;
+    const ip = wifi.getIP();
+    this.link = !!(ip && ip.ip && ip.ip !== '0.0.0.0');
+    wifi.on(
+      'connected',
+      this.guard(function () {
+        self.setLink(true);
+      }),
+    );
+    wifi.on(
+      'disconnected',
+      this.guard(function () {
+        self.setLink(false);
+      }),
+    );
+    if (file) {
+      let saved: any = null;
+      try {
+        saved = require('Storage').readJSON(file, true);
+      } catch (e) {
+        // no Storage: keep whatever network the board has saved
+      }
+      if (saved && saved.ssid) this.credentials = { ssid: saved.ssid, password: saved.password || '' };
+    }
+    if (!this.link) this.join();
+  }
+
+  private setLink(up: boolean): void {
+    this.link = up;
+    if (!up && this.rejoinTimer === undefined && this.credentials) {
+      const self = this;
+      this.rejoinTimer = setTimeout(
+        this.guard(function () {
+          self.rejoinTimer = undefined;
+          if (!self.link) self.join();
+        }),
+        REJOIN_MS,
+      );
+    }
+    this.wake(0); // the manager sees the change (onLinkChange) in its next poll
+  }
+
+  private join(): void {
+    const c = this.credentials;
+    if (!c) return;
+    const self = this;
+    this.wifi.connect(
+      c.ssid,
+      { password: c.password },
+      this.guard(function (err: unknown) {
+        if (err) self.setLink(false); // schedules the next attempt
+      }),
+    );
+  }
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { boards } from '../boards/index.js';
+import type { BoardProfile } from '../boards/profile.js';
+import type { Driver } from '../src/core/driver.js';
+import { Manager } from '../src/core/manager.js';
+import { staticBudget } from '../src/cli/budget.js';
+
+const names = Object.keys(boards);
+
+/** A driver that only answers what the Manager constructor asks. */
+const idleDriver = { linkUp: () => true } as unknown as Driver;
+
+test('boards: esp32, esp8266 and host exist and are named after their key', () => {
+  assert.deepEqual(names.sort(), ['esp32', 'esp8266', 'host']);
+  for (const n of names) assert.equal(boards[n].name, n);
+});
+
+test('boards: pools work as Manager pools, and the budget is exactly what the Manager allocates', () => {
+  for (const n of names) {
+    const b: BoardProfile = boards[n];
+    const mgr = new Manager(idleDriver, { pools: b.pools, pollMs: b.pollMs });
+    assert.equal(staticBudget(b, []).total, mgr.arenaBytes, n);
+    for (const pool of Object.keys(b.pools)) assert.equal(mgr.freeSlots(pool), b.pools[pool].conns, n + ' ' + pool);
+  }
+});
+
+test('boards: connections plus at least two listeners fit in the sockets the board has', () => {
+  for (const n of names) {
+    const b = boards[n];
+    let conns = 0;
+    for (const pool of Object.keys(b.pools)) conns += b.pools[pool].conns;
+    assert.ok(conns + 2 <= b.maxSockets, n + ': ' + conns + ' connections on ' + b.maxSockets + ' sockets');
+  }
+  assert.equal(boards.esp32.maxSockets, 10);
+  assert.equal(boards.esp8266.maxSockets, 10);
+});
+
+test('boards: protocol limits fit the rings that carry them', () => {
+  for (const n of names) {
+    const b = boards[n];
+    const d = b.pools.default;
+    assert.ok(b.http.headerBytes <= d.recv, n + ': an HTTP head must fit the default recv ring');
+    assert.ok(b.ws.messageBytes <= d.recv, n + ': a WebSocket message must fit the default recv ring');
+    assert.ok(b.mqtt.packetMax <= b.pools.mqtt.recv && b.mqtt.packetMax <= b.pools.mqtt.send, n + ': an MQTT packet must fit the mqtt rings');
+    assert.ok(b.udp.datagramMax <= b.pools.udp.recv && b.udp.datagramMax + 2 <= b.pools.udp.send, n + ': a datagram (+2 length bytes when queued) must fit the udp rings');
+    assert.ok(b.mqtt.inflight <= b.mqtt.outboxCount && b.mqtt.outboxCount > 0 && b.mqtt.outboxBytes >= b.mqtt.packetMax, n + ': outbox');
+    assert.ok(b.http.headerCount > 0 && b.http.bodyBytes > 0, n);
+  }
+});
+
+test('boards: the network limits cover what Espruino delivers between two polls', () => {
+  for (const n of names) {
+    const net = boards[n].net;
+    // Up to three 536-byte chunks arrive between two polls (2v29, Linux build); the hold must take them.
+    assert.ok(net.holdBytes >= 3 * 536, n + ': holdBytes');
+    assert.ok(net.inFlightBytes >= net.chunkBytes, n + ': at least one chunk in flight');
+    assert.ok(net.chunkBytes === 268 || net.chunkBytes === 536, n + ': chunk size of an Espruino network');
+  }
+});
+
+test('boards: TLS only where the board has a tls module, and no Wi-Fi credentials in the profile', () => {
+  assert.equal(boards.esp32.hasTls, true);
+  assert.equal(boards.esp8266.hasTls, false);
+  for (const n of names) {
+    const text = JSON.stringify(boards[n]);
+    assert.ok(!/ssid|password|psk/i.test(text), n + ' must not carry credentials');
+    assert.match(boards[n].wifiFile, /^[\w.]+\.json$/);
+  }
+});
+
+test('boards: the ESP8266 rings stay a small part of its ~25 KB JavaScript heap', () => {
+  assert.ok(staticBudget(boards.esp8266, []).total <= 6 * 1024);
+  assert.ok(staticBudget(boards.esp32, []).total <= 24 * 1024);
+});
+
+test('boards: sensor pins are Espruino pin names', () => {
+  for (const n of ['esp32', 'esp8266']) {
+    const pins = boards[n].pins;
+    for (const k of Object.keys(pins) as (keyof typeof pins)[]) assert.match(pins[k], /^(D\d{1,2}|A0)$/, n + ' ' + k);
+  }
+});
