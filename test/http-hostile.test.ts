@@ -14,6 +14,7 @@ import { raw, serve, sleep, statuses, until } from './support/http-env.js';
 import type { Served } from './support/http-env.js';
 
 const HEADER_TIMEOUT = 300;
+const KILOBYTE = 'k'.repeat(1024);
 const IDLE_TIMEOUT = 600;
 let server: Served;
 const seen: string[] = [];
@@ -26,6 +27,13 @@ function app(mgr: Served['mgr']): HttpHandler {
       const req = data as HttpRequest;
       seen.push(req.method + ' ' + req.path);
       if (req.path === '/early') req.res.send(401, 'no\n'); // answered before the body
+      if (req.path === '/endless') {
+        req.res.head(200, { 'Content-Type': 'application/octet-stream' });
+        while (req.res.write(KILOBYTE));
+      }
+    } else if (ev === HttpEv.WRITABLE) {
+      const req = data as HttpRequest;
+      while (req.res.write(KILOBYTE));
     } else if (ev === HttpEv.MESSAGE) {
       const req = data as HttpRequest;
       if (req.res.started) return;
@@ -129,6 +137,19 @@ test('a stalled body is cut off by the idle timeout (408)', async () => {
   const r = await raw(server.port, 'POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n0123456789', { timeoutMs: 4000 });
   assert.deepEqual(statuses(r.data), [408]);
   assert.ok(r.closed);
+});
+
+test('slow read: a peer that stops reading an endless answer is dropped after the idle timeout', async () => {
+  const srv = server.listener.protocolState as HttpServer;
+  const s = net.connect(server.port, '127.0.0.1');
+  await new Promise<void>((resolve) => s.on('connect', () => resolve()));
+  s.pause(); // never reads
+  s.write('GET /endless HTTP/1.1\r\nHost: a\r\n\r\n');
+  await until(() => srv.live >= 1, 2000, 'the connection counted');
+  const t0 = Date.now();
+  await until(() => srv.live === 0, 10000, 'the stalled connection dropped');
+  assert.ok(Date.now() - t0 >= IDLE_TIMEOUT - 100);
+  s.destroy();
 });
 
 test('pipelining: responses come back in request order, even when the first is slow', async () => {

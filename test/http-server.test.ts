@@ -95,6 +95,18 @@ test('curl: a chunked upload streams through the handler (Expect: 100-continue)'
   }
 });
 
+test('undici: an upload mirrored back chunk by chunk through a 2 KB send ring (deferred chunks, no copies)', async () => {
+  const body = Buffer.alloc(400 * 1024);
+  for (let i = 0; i < body.length; i++) body[i] = (i * 29 + (i >> 8)) & 255;
+  const r = await request(server.url + '/mirror', { method: 'POST', body });
+  assert.equal(r.statusCode, 200);
+  assert.ok(Buffer.from(await r.body.arrayBuffer()).equals(body));
+  // a whole body (2 KB buffer limit, 2 KB send ring) answered with itself, by reference
+  const small = Buffer.alloc(2000, 0x42);
+  const back = await request(server.url + '/reflect', { method: 'POST', body: small });
+  assert.ok(Buffer.from(await back.body.arrayBuffer()).equals(small));
+});
+
 test('curl: a long chunked response written as the 2 KB send ring drains', async () => {
   const r = await curl(['-i', server.url + '/stream?n=3000']);
   assert.match(r.stdout, /Transfer-Encoding: chunked\r\n/);

@@ -151,3 +151,51 @@ test('an idle manager sleeps: a connect timeout or an early timer never makes it
   p.net.runFor(10000);
   assert.ok(polls < 250, 'about one poll per pollMs while idle, got ' + polls);
 });
+
+test('after the peer closes, every byte it sent is still delivered to a slow reader before CLOSE', () => {
+  const net = new SimNetwork({ seed: 5, chunkMin: 50, chunkMax: 50, windowBytes: 4096 });
+  const server = new Manager(net.host('server'), { pools: { default: { conns: 2, recv: 64, send: 64 } } });
+  const client = new Manager(net.host('client'));
+  server.run();
+  client.run();
+  let got = 0;
+  let closedWith = -1;
+  const l = server.listen('tcp://0.0.0.0:9', (c, ev) => {
+    // A slow consumer on its own clock: 10 bytes every 30 ms, far slower than the peer sends.
+    if (ev === Ev.ACCEPT || ev === Ev.TIMER) {
+      got += c.recv.discard(10);
+      c.setTimer(30);
+    }
+    if (ev === Ev.CLOSE) closedWith = got + c.recv.length;
+  }) as Connection;
+  client.connect('tcp://server:' + l.remote.port, (c, ev) => {
+    if (ev === Ev.CONNECT) {
+      assert.ok(c.send(new Uint8Array(2000)));
+      c.end(); // the peer is gone right after sending
+    }
+  });
+  net.runFor(60000);
+  assert.equal(closedWith, 2000, 'nothing the peer sent was lost when it closed');
+});
+
+test('after the peer closes, a handler that stops consuming a full ring does not keep the connection forever', () => {
+  const net = new SimNetwork({ seed: 5 });
+  const server = new Manager(net.host('server'), { pools: { default: { conns: 2, recv: 64, send: 64 } } });
+  const client = new Manager(net.host('client'));
+  server.run();
+  client.run();
+  let closed = false;
+  const l = server.listen('tcp://0.0.0.0:9', (c, ev) => {
+    if (ev === Ev.CLOSE) closed = true; // never consumes
+  }) as Connection;
+  client.connect('tcp://server:' + l.remote.port, (c, ev) => {
+    if (ev === Ev.CONNECT) {
+      c.send(new Uint8Array(1000));
+      c.end();
+    }
+  });
+  net.runFor(9000);
+  assert.ok(!closed, 'it waits a while for the handler');
+  net.runFor(2000);
+  assert.ok(closed, 'then gives up');
+});

@@ -142,6 +142,21 @@ test('ws client → ringnet server: fragments from the client are joined; a long
   }
 });
 
+test('ws client → ringnet server: an 8 KB message is echoed from the receive ring in fragments, nothing copied', async () => {
+  const ws = await open(wsUrl());
+  try {
+    const big = Buffer.alloc(8000);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 3) & 255;
+    const got: Buffer[] = [];
+    ws.on('message', (d: Buffer) => got.push(d));
+    for (let k = 0; k < 5; k++) ws.send(big);
+    await until(() => got.length === 5, 5000, 'five echoes');
+    for (const g of got) assert.ok(g.equals(big));
+  } finally {
+    ws.close();
+  }
+});
+
 test('ws client → ringnet server: close handshake with codes, both directions', async () => {
   const a = await open(wsUrl());
   const aClosed = closed(a);

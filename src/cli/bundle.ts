@@ -229,7 +229,8 @@ let shortenable: RegExp | null = null;
  */
 export function terserOptions() {
   if (!shortenable) {
-    const names = internalNames(ROOT, ['src', 'boards', 'examples']);
+    // Only the core's and this driver's internals (reviewed: never read from runtime or JSON objects).
+    const names = internalNames(ROOT, ['src/core', 'src/drivers/espruino.ts'], ['src', 'boards', 'examples']);
     shortenable = names.length ? new RegExp('^(' + names.join('|') + ')$') : /^$/;
   }
   return {

@@ -3,10 +3,13 @@
  *
  * On Espruino a long property name costs flash and, in every object that has
  * it, an extra variable block of RAM. Members that are `private` or marked
- * `@internal` in the project's TypeScript never cross into the runtime, so
- * terser may rename them — unless the same name is also public somewhere in
- * the project (another class, an interface, an object literal, a board
- * profile) or belongs to the runtime (Espruino's or JavaScript's own API).
+ * `@internal` in reviewed code (the core, the Espruino driver) never cross
+ * into the runtime, so terser may rename them — unless the same name is also
+ * public, or private in unreviewed code, anywhere in the project (another
+ * class, an interface, an object literal, a board profile) or belongs to the
+ * runtime (Espruino's or JavaScript's own API). Code that reads a runtime or
+ * JSON object by a name listed here would break: keep such names public or
+ * add them to RUNTIME_NAMES.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +33,10 @@ function builtinNames(): Set<string> {
 function tsFiles(dir: string, out: string[]): string[] {
   let entries: string[];
   try {
+    if (!statSync(dir).isDirectory()) {
+      if (dir.endsWith('.ts')) out.push(dir);
+      return out;
+    }
     entries = readdirSync(dir);
   } catch (e) {
     return out;
@@ -56,27 +63,30 @@ function memberName(node: ts.Node): string | null {
 }
 
 /**
- * Internal member names safe to shorten in bundles built from the TypeScript
- * under `dirs` (relative to `root`), sorted.
+ * Internal member names safe to shorten: `private`/`@internal` members of the
+ * code under `internalDirs` (files or directories relative to `root`) whose
+ * names are not also public anywhere under `publicDirs`. Sorted.
  */
-export function internalNames(root: string, dirs: string[]): string[] {
+export function internalNames(root: string, internalDirs: string[], publicDirs: string[]): string[] {
   const internal = new Set<string>();
   const publicNames = new Set<string>();
-  for (const dir of dirs) {
-    for (const file of tsFiles(join(root, dir), [])) {
-      const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2020, true);
-      const visit = (node: ts.Node) => {
-        if (ts.isClassElement(node) || ts.isParameterPropertyDeclaration(node, node.parent)) {
-          const name = memberName(node);
-          if (name) (isInternal(node) ? internal : publicNames).add(name);
-        } else if (ts.isPropertySignature(node) || ts.isMethodSignature(node) || ts.isPropertyAssignment(node) || ts.isShorthandPropertyAssignment(node) || ts.isMethodDeclaration(node) || ts.isGetAccessor(node) || ts.isSetAccessor(node)) {
-          const name = memberName(node);
-          if (name) publicNames.add(name);
-        }
-        ts.forEachChild(node, visit);
-      };
-      visit(sf);
-    }
+  const owned = new Set<string>();
+  for (const dir of internalDirs) for (const f of tsFiles(join(root, dir), [])) owned.add(f);
+  const all = new Set<string>(owned);
+  for (const dir of publicDirs) for (const f of tsFiles(join(root, dir), [])) all.add(f);
+  for (const file of all) {
+    const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2020, true);
+    const visit = (node: ts.Node) => {
+      if (ts.isClassElement(node) || ts.isParameterPropertyDeclaration(node, node.parent)) {
+        const name = memberName(node);
+        if (name) (isInternal(node) && owned.has(file) ? internal : publicNames).add(name);
+      } else if (ts.isPropertySignature(node) || ts.isMethodSignature(node) || ts.isPropertyAssignment(node) || ts.isShorthandPropertyAssignment(node) || ts.isMethodDeclaration(node) || ts.isGetAccessor(node) || ts.isSetAccessor(node)) {
+        const name = memberName(node);
+        if (name) publicNames.add(name);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(sf);
   }
   const builtins = builtinNames();
   const out: string[] = [];

@@ -74,6 +74,8 @@ export class Connection implements SocketSink {
   /** @internal CONNECT result waiting (-1: none). */ connectResult = -1;
   /** @internal When a pending connect gives up (-1: never). */ connectDeadline = -1;
   /** @internal The peer closed; close after reading what the socket still holds. */ peerClosed = false;
+  /** @internal `recv.length` when the last poll ended: less now means the handler is still consuming. */ recvAfterPoll = 0;
+  /** @internal Since when a full ring has not been consumed after the peer closed (-1: it is moving). */ stalledSince = -1;
   /** @internal What will be reported as ERROR before CLOSE. */ error: ErrorInfo | null = null;
   /** @internal One-shot TIMER due time (-1: none). */ timerAt = -1;
   /** @internal CLOSE has been delivered; the slot is free for reuse. */ released = true;
@@ -197,6 +199,8 @@ export class Connection implements SocketSink {
     this.connectResult = -1;
     this.connectDeadline = -1;
     this.peerClosed = false;
+    this.recvAfterPoll = 0;
+    this.stalledSince = -1;
     this.error = null;
     this.timerAt = -1;
     this.released = false;

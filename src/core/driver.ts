@@ -39,6 +39,8 @@ export interface DriverSocket {
    * ring's capacity, which is dropped.
    */
   read(into: Ring): number;
+  /** Stream: bytes received and not yet moved into a ring (the manager waits for them after the peer closes). */
+  held?(): number;
   /** Offers bytes; returns how many were accepted now. A datagram socket takes all (one datagram) or nothing. */
   write(src: Uint8Array, off: number, len: number): number;
   /** The peer; for a datagram socket, the sender of the last datagram read. Writes go there. */

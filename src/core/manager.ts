@@ -52,6 +52,8 @@ interface Pool {
 const CORE_SCHEMES: { [scheme: string]: boolean } = { tcp: true, udp: true, tls: true };
 /** How many read → RECV rounds one connection gets per poll, so one busy peer cannot starve the rest. */
 const READS_PER_POLL = 4;
+/** How long a full, unconsumed ring keeps a connection whose peer has closed. */
+const PEER_GONE_GRACE_MS = 10000;
 
 export class Manager {
   readonly driver: Driver;
@@ -267,25 +269,29 @@ export class Manager {
     this.inPoll = true;
     this.moved = false;
     const now = this.driver.now();
-    const up = this.driver.linkUp();
-    if (up !== this.linkWasUp) {
-      this.linkWasUp = up;
-      if (this.onLinkChange) {
-        try {
-          this.onLinkChange(up);
-        } catch (e) {
-          this.timers.errors++;
-          this.timers.lastError = String(e);
+    try {
+      const up = this.driver.linkUp();
+      if (up !== this.linkWasUp) {
+        this.linkWasUp = up;
+        if (this.onLinkChange) {
+          try {
+            this.onLinkChange(up);
+          } catch (e) {
+            this.timers.errors++;
+            this.timers.lastError = String(e);
+          }
         }
       }
+      this.timers.runDue(now);
+      const list = this.conns;
+      const n = list.length; // connections made by handlers during this poll start next poll
+      for (let i = 0; i < n; i++) this.pollOne(list[i], now);
+      for (let i = list.length - 1; i >= 0; i--) if (list[i].released) list.splice(i, 1);
+    } finally {
+      // Even if a driver throws, the next poll must run: a manager stuck "in poll" would leave the device deaf.
+      this.inPoll = false;
+      if (this.running) this.scheduleNext(now);
     }
-    this.timers.runDue(now);
-    const list = this.conns;
-    const n = list.length; // connections made by handlers during this poll start next poll
-    for (let i = 0; i < n; i++) this.pollOne(list[i], now);
-    for (let i = list.length - 1; i >= 0; i--) if (list[i].released) list.splice(i, 1);
-    this.inPoll = false;
-    if (this.running) this.scheduleNext(now);
   }
 
   private scheduleNext(now: number): void {
@@ -329,8 +335,9 @@ export class Manager {
       }
     }
     if (c.opened && c.io && !(c.flags & Flag.CLOSE_IMMEDIATELY) && !(c.flags & Flag.LISTENING && !(c.flags & Flag.UDP))) {
+      const consumed = c.recv.length < c.recvAfterPoll;
       const got = c.flags & Flag.UDP ? this.readDatagrams(c) : this.readStream(c);
-      if (c.peerClosed && got === 0) c.flags |= Flag.SEND_AND_CLOSE;
+      if (c.peerClosed && got === 0 && this.peerDone(c, consumed, now)) c.flags |= Flag.SEND_AND_CLOSE;
       if (got > 0) this.moved = true;
       if (c.unsent.length > 0 && !(c.flags & Flag.CLOSE_IMMEDIATELY)) {
         const sent = c.flags & Flag.UDP ? this.writeDatagrams(c) : this.writeStream(c);
@@ -347,6 +354,23 @@ export class Manager {
       c.error !== null ||
       (c.flags & Flag.SEND_AND_CLOSE && (c.unsent.length === 0 || c.peerClosed));
     if (done) this.release(c);
+    else c.recvAfterPoll = c.recv.length;
+  }
+
+  /**
+   * After the peer closed: close once the driver holds nothing more for us.
+   * A handler that keeps a full ring unconsumed for PEER_GONE_GRACE_MS is
+   * not going to, and waiting would then be forever.
+   */
+  private peerDone(c: Connection, consumed: boolean, now: number): boolean {
+    const io = c.io as DriverSocket;
+    if (!io.held || io.held() === 0) return true;
+    if (consumed || c.recv.free > 0) {
+      c.stalledSince = -1;
+      return false;
+    }
+    if (c.stalledSince < 0) c.stalledSince = now;
+    return now - c.stalledSince >= PEER_GONE_GRACE_MS;
   }
 
   private readStream(c: Connection): number {

@@ -25,6 +25,8 @@
  * - A peer's half-close closes the whole socket: unsent bytes are lost there.
  */
 import type { Address } from '../core/address.js';
+import { takeDatagram } from '../core/datagram.js';
+import type { Datagram } from '../core/datagram.js';
 import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
 import type { Ring } from '../core/ring.js';
@@ -33,7 +35,7 @@ import type { Ring } from '../core/ring.js';
 declare function require(module: string): any;
 declare function setTimeout(fn: () => void, ms: number): number;
 declare function clearTimeout(id: number): void;
-declare const E: { toString(bytes: Uint8Array): string | undefined };
+declare const E: { toString(bytes: Uint8Array): string | undefined; toUint8Array(s: string): Uint8Array; hwRand?: () => number };
 
 /** The part of the board profile this driver reads (plain data, see boards/profile.ts). */
 export interface EspruinoDriverOptions {
@@ -93,7 +95,7 @@ class EspruinoStream implements DriverSocket {
   remote: Address;
   sink: SocketSink | null = null;
   /** Received strings not yet moved into the connection's ring, oldest first; `offset` chars of the first are consumed. */
-  private held: string[] = [];
+  private chunks: string[] = [];
   private heldBytes = 0;
   private offset = 0;
   private inFlight = 0;
@@ -135,16 +137,16 @@ class EspruinoStream implements DriverSocket {
   }
 
   private received(data: string): void {
-    if (this.dead && !this.sink) return;
+    if (!this.sink) return; // closed by us or by the peer: nobody will read it
     if (this.heldBytes + data.length > this.driver.limits.holdBytes) {
       // The interpreter cannot pause a socket: fail this connection rather than run the device out of memory.
-      this.held = [];
+      this.chunks = [];
       this.heldBytes = 0;
       this.finish(ErrorCode.TOO_BIG, 'peer sent more than ' + this.driver.limits.holdBytes + ' bytes ahead of the device');
       this.end();
       return;
     }
-    this.held.push(data);
+    this.chunks.push(data);
     this.heldBytes += data.length;
     if (this.sink) this.sink.readable();
   }
@@ -164,15 +166,20 @@ class EspruinoStream implements DriverSocket {
     }
   }
 
+  /** Bytes received and not yet moved into the connection's ring. */
+  held(): number {
+    return this.heldBytes;
+  }
+
   read(into: Ring): number {
     let moved = 0;
-    while (this.held.length > 0 && into.free > 0) {
-      const chunk = this.held[0];
+    while (this.chunks.length > 0 && into.free > 0) {
+      const chunk = this.chunks[0];
       const n = copyIn(into, chunk, this.offset);
       moved += n;
       this.offset += n;
       if (this.offset >= chunk.length) {
-        this.held.shift();
+        this.chunks.shift();
         this.offset = 0;
       }
     }
@@ -205,20 +212,15 @@ class EspruinoStream implements DriverSocket {
   close(): void {
     this.dead = true;
     this.sink = null;
-    this.held = [];
+    this.chunks = [];
     this.heldBytes = 0;
     this.end();
   }
 }
 
-interface Datagram {
-  data: string;
-  host: string;
-  port: number;
-}
-
 class EspruinoDatagrams implements DriverSocket {
   remote: Address;
+  /** Received datagrams, oldest first, at most the board's `udp.queue` of them. */
   private readonly queue: Datagram[] = [];
   private dead = false;
 
@@ -235,7 +237,7 @@ class EspruinoDatagrams implements DriverSocket {
       'message',
       driver.guard(function (msg: string, info: { address: string; port: number }) {
         if (self.dead || queue.length >= driver.udpLimits.queue) return; // like a full socket buffer: the newest is lost
-        queue.push({ data: msg, host: info.address, port: info.port });
+        queue.push({ bytes: E.toUint8Array(msg), from: { host: info.address, port: info.port } });
         sink.readable();
       }),
     );
@@ -250,16 +252,7 @@ class EspruinoDatagrams implements DriverSocket {
   }
 
   read(into: Ring): number {
-    const head = this.queue[0];
-    if (!head) return 0;
-    if (head.data.length > into.capacity) {
-      this.queue.shift();
-      return -1;
-    }
-    if (head.data.length > into.free) return 0;
-    this.queue.shift();
-    this.remote = { host: head.host, port: head.port };
-    return copyIn(into, head.data, 0);
+    return takeDatagram(this.queue, into, this);
   }
 
   write(src: Uint8Array, off: number, len: number): number {
@@ -301,6 +294,7 @@ export class EspruinoDriver implements Driver {
   private credentials: { ssid: string; password: string } | null = null;
   private rejoinTimer: number | undefined = undefined;
   private readonly fire: () => void;
+  private noise = 0;
 
   constructor(options: EspruinoDriverOptions) {
     this.limits = options.net;
@@ -363,6 +357,14 @@ export class EspruinoDriver implements Driver {
 
   linkUp(): boolean {
     return this.link;
+  }
+
+  /** Bytes from the hardware noise source (E.hwRand reads the voltage reference), for nonces and masking keys. */
+  random(into: Uint8Array): void {
+    for (let i = 0; i < into.length; i++) {
+      if ((i & 3) === 0) this.noise = E.hwRand ? E.hwRand() : (Math.random() * 4294967296) | 0;
+      into[i] = (this.noise >>> ((i & 3) * 8)) & 255;
+    }
   }
 
   listen(host: string, port: number, sink: ListenSink, tls: TlsOptions | null): ListenHandle {

@@ -10,6 +10,8 @@ import { performance } from 'node:perf_hooks';
 import type { Address } from '../core/address.js';
 import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
+import { takeDatagram } from '../core/datagram.js';
+import type { Datagram } from '../core/datagram.js';
 import type { Ring } from '../core/ring.js';
 
 export interface NodeDriverOptions {
@@ -43,7 +45,7 @@ class NodeStream implements DriverSocket {
   remote: Address;
   sink: SocketSink | null = null;
   private readonly chunks: Buffer[] = [];
-  private held = 0;
+  private heldBytes = 0;
   private offset = 0; // consumed bytes of chunks[0]
   private paused = false;
   private waitingDrain = false;
@@ -58,8 +60,8 @@ class NodeStream implements DriverSocket {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.chunks.push(chunk);
-      this.held += chunk.length;
-      if (this.held >= this.readAhead && !this.paused) {
+      this.heldBytes += chunk.length;
+      if (this.heldBytes >= this.readAhead && !this.paused) {
         this.paused = true; // the manager is behind: stop reading until it catches up
         socket.pause();
       }
@@ -92,12 +94,16 @@ class NodeStream implements DriverSocket {
         this.offset = 0;
       }
     }
-    this.held -= moved;
-    if (this.paused && this.held < this.readAhead) {
+    this.heldBytes -= moved;
+    if (this.paused && this.heldBytes < this.readAhead) {
       this.paused = false;
       this.socket.resume();
     }
     return moved;
+  }
+
+  held(): number {
+    return this.heldBytes;
   }
 
   write(src: Uint8Array, off: number, len: number): number {
@@ -138,7 +144,7 @@ const LINGER_MS = 2000;
 /** A UDP socket: each read is one whole datagram. */
 class NodeDatagrams implements DriverSocket {
   remote: Address;
-  private readonly queue: { bytes: Buffer; from: Address }[] = [];
+  private readonly queue: Datagram[] = [];
   private done = false;
 
   constructor(
@@ -161,16 +167,7 @@ class NodeDatagrams implements DriverSocket {
   }
 
   read(into: Ring): number {
-    const head = this.queue[0];
-    if (!head) return 0;
-    if (head.bytes.length > into.capacity) {
-      this.queue.shift();
-      return -1;
-    }
-    if (head.bytes.length > into.free) return 0;
-    this.queue.shift();
-    this.remote = head.from;
-    return into.write(head.bytes);
+    return takeDatagram(this.queue, into, this);
   }
 
   write(src: Uint8Array, off: number, len: number): number {

@@ -10,6 +10,8 @@
 import type { Address } from '../core/address.js';
 import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
+import { takeDatagram } from '../core/datagram.js';
+import type { Datagram } from '../core/datagram.js';
 import type { Ring } from '../core/ring.js';
 
 export interface SimOptions {
@@ -131,6 +133,13 @@ class SimStream implements DriverSocket {
     this.remote = remote;
   }
 
+  held(): number {
+    const flow = this.inbound;
+    let n = -flow.arrivedOffset;
+    for (let i = 0; i < flow.arrived.length; i++) n += flow.arrived[i].length;
+    return n;
+  }
+
   read(into: Ring): number {
     const flow = this.inbound;
     let budget = into.free;
@@ -219,7 +228,7 @@ class SimStream implements DriverSocket {
 
 class SimDatagrams implements DriverSocket {
   remote: Address;
-  readonly queue: { bytes: Uint8Array; from: Address }[] = [];
+  readonly queue: Datagram[] = [];
   closed = false;
 
   constructor(
@@ -232,16 +241,7 @@ class SimDatagrams implements DriverSocket {
   }
 
   read(into: Ring): number {
-    const head = this.queue[0];
-    if (!head) return 0;
-    if (head.bytes.length > into.capacity) {
-      this.queue.shift();
-      return -1;
-    }
-    if (head.bytes.length > into.free) return 0;
-    this.queue.shift();
-    this.remote = head.from;
-    return into.write(head.bytes);
+    return takeDatagram(this.queue, into, this);
   }
 
   write(src: Uint8Array, off: number, len: number): number {

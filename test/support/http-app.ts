@@ -52,6 +52,22 @@ export function makeApp(mgr: Manager, filesRoot: string | null, stats: AppStats)
     },
     { stream: true },
   );
+  // Streams the upload straight back: each chunk is written from the receive ring as it arrives
+  // (or deferred while earlier data is still going out).
+  r.post(
+    '/mirror',
+    (req, res, ev) => {
+      if (ev === HttpEv.HEADERS) res.head(200, { 'Content-Type': 'application/octet-stream' });
+      else if (ev === HttpEv.BODY) {
+        if (!res.write(req.chunk)) req.deferUntilWritable();
+      } else if (ev === HttpEv.END) res.end();
+    },
+    { stream: true },
+  );
+  // Answers with the request body itself, sent from the receive ring (larger than the send ring).
+  r.post('/reflect', (req, res) => {
+    res.send(200, req.body, { 'Content-Type': 'application/octet-stream' });
+  });
   // A long chunked response written as the send ring drains (WRITABLE).
   const streams = new Map<HttpRequest, number>();
   r.get('/stream', (req, res, ev) => {

@@ -11,9 +11,9 @@
  * Routes see whole requests (MESSAGE). A route that wants a large body
  * streamed is added with `stream: true`: it then sees HEADERS, BODY and END.
  */
-import type { Connection } from '../../core/connection.js';
+import type { AnyHandler, Connection } from '../../core/connection.js';
 import { HttpEv } from './events.js';
-import type { HttpHandler, HttpRequest, HttpResponse } from './server.js';
+import type { HttpRequest, HttpResponse } from './server.js';
 
 export type RouteHandler = (req: HttpRequest, res: HttpResponse, ev: HttpEv) => void;
 
@@ -53,8 +53,8 @@ export class HttpRouter {
     return this.add('DELETE', pattern, fn);
   }
 
-  /** The handler to give `httpListen`. */
-  readonly handler: HttpHandler = ((c: Connection, ev: number, req: HttpRequest) => {
+  /** The handler to give `httpListen` (or to call from one, with any event). */
+  readonly handler: AnyHandler = (c: Connection, ev: number, req: HttpRequest) => {
     if (ev === HttpEv.HEADERS) {
       const r = this.match(req);
       if (r && r.stream) {
@@ -67,7 +67,7 @@ export class HttpRouter {
       const r = this.match(req);
       if (r) r.fn(req, req.res, ev);
     }
-  }) as HttpHandler;
+  };
 
   /** Runs the route for a whole request, or answers 404 / 405. */
   dispatch(req: HttpRequest, ev: HttpEv): void {

@@ -26,6 +26,7 @@ import {
   LAST_CHUNK,
   Step,
   chunkStart,
+  hasToken,
   headerLines,
   linesHave,
   linesValue,
@@ -89,10 +90,22 @@ export class HttpRequest extends HttpMessage {
   params: { [name: string]: string } = {};
   /** @internal set by `stream()` */
   streamed = false;
+  /** @internal set by `deferUntilWritable()` during BODY */
+  deferred = false;
 
   /** At HEADERS: deliver the body in BODY events and END, whatever its size (up to `limits.bodyBytes`). */
   stream(): void {
     this.streamed = true;
+  }
+
+  /**
+   * During BODY: keep this chunk in the receive ring and deliver it again once
+   * the send ring has drained (for a handler passing the body on, such as
+   * `res.write(req.chunk)` returning false). Reading stops meanwhile, so the
+   * peer feels the backpressure.
+   */
+  deferUntilWritable(): void {
+    this.deferred = true;
   }
 
   /** The body (during MESSAGE) decoded from UTF-8. */
@@ -127,6 +140,8 @@ export class HttpResponse {
   private owed = -1;
   /** `out.pushed` right after the head: pieces beyond it are body. */
   private headMark = 0;
+  /** `out.pushed` right after the last piece that is a view into this connection's receive ring. */
+  private pinMark = 0;
   private readonly out: Outbox;
 
   constructor(
@@ -205,8 +220,10 @@ export class HttpResponse {
 
   /**
    * Sends part of the body. Returns false, taking nothing, while earlier data
-   * is still waiting; then WRITABLE follows. A view into a ring (such as
-   * `req.chunk`) is only taken when it fits at once, since the ring reuses it.
+   * is still waiting; then WRITABLE follows. Data is held by reference until
+   * sent: `req.chunk` and `req.body` stay in the receive ring until then (the
+   * server reads nothing further meanwhile), a view into another ring is taken
+   * only when it fits at once.
    */
   write(data: string | Uint8Array): boolean {
     if (this.state === ResState.ENDED || this.req.c.isClosing) return false;
@@ -221,15 +238,17 @@ export class HttpResponse {
       if (n > this.owed) throw new Error('http: body longer than its Content-Length');
       this.owed -= n;
     }
-    if (this.chunked) {
-      this.out.push(chunkStart(n));
-      this.out.push(data);
-      this.out.push(CHUNK_END);
-    } else {
-      this.out.push(data);
-    }
+    if (this.chunked) this.out.push(chunkStart(n));
+    this.out.push(data);
+    if (this.ownReceived(data)) this.pinMark = this.out.pushed;
+    if (this.chunked) this.out.push(CHUNK_END);
     this.out.pump();
     return true;
+  }
+
+  /** @internal bytes of the receive ring wait to be sent: the server must not drop them yet */
+  get pinned(): boolean {
+    return this.out.finished < this.pinMark;
   }
 
   /** Ends the response, with `data` as its last (or only) part. False when `data` was not taken (see `write`). */
@@ -278,14 +297,21 @@ export class HttpResponse {
 
   /** A view into a ring must go in at once (with framing), or not at all. */
   private fits(data: string | Uint8Array): boolean {
-    if (typeof data === 'string' || data.buffer !== this.req.c.unsent.bytes.buffer) return true;
+    if (typeof data === 'string' || data.buffer !== this.req.c.unsent.bytes.buffer || this.ownReceived(data)) return true;
     return this.out.empty && data.length + 12 <= this.req.c.unsent.free; // 12: chunk size line and CRLF
+  }
+
+  /** Whether `data` is a view into this connection's receive ring (which the server can keep still). */
+  private ownReceived(data: string | Uint8Array): boolean {
+    if (typeof data === 'string') return false;
+    const r = this.req.c.recv.bytes;
+    return data.buffer === r.buffer && data.byteOffset >= r.byteOffset && data.byteOffset + data.length <= r.byteOffset + r.length;
   }
 }
 
 function hasCloseToken(lines: string): boolean {
   const v = linesValue(lines, 'connection');
-  return v !== null && v.toLowerCase().indexOf('close') >= 0;
+  return v !== null && hasToken(v, 'close');
 }
 
 /** Per-connection server state (`c.protocolState`). */
@@ -294,18 +320,18 @@ class ServerConn {
   req: HttpRequest | null = null;
   mode = BodyMode.NONE;
   bodyDone = false;
-  /** Answered 503 at accept: over the cap. */
-  overflow = false;
   /** An error response is out, or the server decided to close. */
   closing = false;
   /** When the head in progress started arriving (-1: none in progress). */
   headSince = -1;
-  /** Last time bytes arrived or a response completed. */
+  /** Last time bytes arrived, bytes left, or a response completed. */
   lastActive = 0;
   /** Set when the handler handed the connection to another protocol (WebSocket). */
   tunnel = false;
   /** Inside `drive` (user calls must not re-enter it). */
   busy = false;
+  /** A BODY chunk the handler deferred waits at the ring's front. */
+  held = false;
   counted = false;
 
   constructor(readonly server: HttpServer) {
@@ -374,6 +400,7 @@ export class HttpServer {
         this.drive(c, s);
         break;
       case Ev.SEND:
+        s.lastActive = c.now();
         this.drive(c, s);
         break;
       case Ev.POLL:
@@ -409,7 +436,6 @@ export class HttpServer {
     s.lastActive = c.now();
     if (this.live > this.maxConns || this.mgr.freeSlots(this.pool) < this.reserve) {
       // Over the cap: this slot comes from the reserve; answer at once so it is free again soon.
-      s.overflow = true;
       s.closing = true;
       this.stats.overflow++;
       c.handler = null; // the application never sees these
@@ -431,6 +457,8 @@ export class HttpServer {
       else if (s.headSince < 0 && c.recv.length === 0 && now - s.lastActive > this.idleTimeoutMs) c.close();
     } else if (!s.bodyDone && now - s.lastActive > this.idleTimeoutMs) {
       this.reject(c, s, 408, 'request body stalled');
+    } else if (c.unsent.length > 0 && now - s.lastActive > this.idleTimeoutMs) {
+      c.close(); // the peer stopped reading our answer (a slow-read attack holds a slot forever otherwise)
     }
   }
 
@@ -496,14 +524,17 @@ export class HttpServer {
         req.body = EMPTY;
         continue;
       }
+      if (res.pinned) return; // the last chunk is being sent straight from the receive ring
+      if (s.held) {
+        // a deferred chunk, still at the ring's front: again once the send ring is empty
+        if (c.unsent.length > 0) return;
+        s.held = false;
+        if (!this.deliverChunk(c, s, req)) return;
+      }
       const st = parser.next(c.recv);
       if (st === Step.MORE) return;
       if (st === Step.DATA) {
-        if (s.mode === BodyMode.STREAM) {
-          req.chunk = c.recv.bytes.subarray(c.recv.start, c.recv.start + parser.dataLength);
-          c.emit(HttpEv.BODY, req);
-          req.chunk = EMPTY;
-        }
+        if (s.mode === BodyMode.STREAM && !this.deliverChunk(c, s, req)) return;
         continue;
       }
       if (st === Step.END) {
@@ -514,6 +545,17 @@ export class HttpServer {
       this.reject(c, s, parser.errorStatus || 400, parser.errorText);
       return;
     }
+  }
+
+  /** BODY for the chunk at the ring's front; false when the handler deferred it. */
+  private deliverChunk(c: Connection, s: ServerConn, req: HttpRequest): boolean {
+    req.chunk = c.recv.bytes.subarray(c.recv.start, c.recv.start + s.parser.dataLength);
+    req.deferred = false;
+    c.emit(HttpEv.BODY, req);
+    req.chunk = EMPTY;
+    if (!req.deferred) return true;
+    s.held = true;
+    return false;
   }
 
   /** A head arrived: HEADERS, then decide how its body travels. */

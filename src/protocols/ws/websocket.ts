@@ -108,6 +108,8 @@ export class WebSocket {
   private out: string | Uint8Array | null = null;
   private outAt = 0;
   private outOp = WsOp.BINARY;
+  /** The message being sent is a view into our own receive ring: read nothing more until it is out. */
+  private outPinned = false;
   private wantWritable = false;
   private pongPending = false;
   private readonly pongPayload = new Uint8Array(125);
@@ -162,7 +164,9 @@ export class WebSocket {
    * Sends a message: a string as text (UTF-8 encoded) unless `binary`, bytes
    * as binary unless `binary` is false. Returns false, taking nothing, while
    * the previous message is still going out (WRITABLE follows) or when
-   * closing. A view into a ring (like `msg.data`) is taken only if it fits now.
+   * closing. Data is held by reference until sent: `msg.data` stays in the
+   * receive ring until then (nothing more is read meanwhile); a view into
+   * another connection's ring is taken only if it fits now.
    */
   send(data: string | Uint8Array, binary?: boolean): boolean {
     if (!this.isOpen) return false;
@@ -173,17 +177,23 @@ export class WebSocket {
     const isBinary = binary === undefined ? typeof data !== 'string' : binary;
     const payload = typeof data === 'string' && !isBinary ? utf8Encode(data) : data;
     const op = isBinary ? WsOp.BINARY : WsOp.TEXT;
+    let pinned = false;
     if (typeof payload !== 'string' && payload.buffer === this.c.unsent.bytes.buffer) {
-      // bytes in a ring are reused once this event returns: all now, or nothing
-      if (payload.length > this.fragmentBytes || !this.frame(op, true, payload, 0, payload.length)) {
-        this.wantWritable = true;
-        return false;
+      const r = this.c.recv.bytes;
+      pinned = payload.byteOffset >= r.byteOffset && payload.byteOffset + payload.length <= r.byteOffset + r.length;
+      // bytes in another ring are reused once this event returns: all now, or nothing
+      if (!pinned) {
+        if (payload.length > this.fragmentBytes || !this.frame(op, true, payload, 0, payload.length)) {
+          this.wantWritable = true;
+          return false;
+        }
+        return true;
       }
-      return true;
     }
     this.out = payload;
     this.outAt = 0;
     this.outOp = op;
+    this.outPinned = pinned;
     this.pumpMessage();
     return true;
   }
@@ -241,6 +251,7 @@ export class WebSocket {
     const reader = this.reader;
     for (;;) {
       if (this.state === State.CLOSED || c.isClosing) return;
+      if (this.out !== null && this.outPinned) return; // our answer is still being sent from the receive ring
       if (this.held) {
         // a deferred message: again, once the send ring has drained
         if (c.unsent.length > 0) return;
@@ -381,11 +392,14 @@ export class WebSocket {
       let n = this.c.unsent.free - MAX_HEADER;
       if (n > left) n = left;
       if (n > this.fragmentBytes) n = this.fragmentBytes;
-      if (n < left && n < MIN_FRAGMENT) return; // wait for SEND to make room
+      if (n < left && n < MIN_FRAGMENT && n < this.fragmentBytes) return; // wait for SEND to make room
       const fin = this.outAt + n === out.length;
       if (!this.frame(this.outAt === 0 ? this.outOp : WsOp.CONTINUATION, fin, out, this.outAt, n)) return;
       this.outAt += n;
-      if (fin) this.out = null;
+      if (fin) {
+        this.out = null;
+        this.outPinned = false;
+      }
     }
   }
 

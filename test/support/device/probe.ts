@@ -10,6 +10,7 @@
  *  2. connect to peerPort, send a line, print the answer, end
  *  3. echo every datagram on udpPort
  *  4. on a link change print it; while the link is down, a connect must fail fast
+ *  5. print 8 bytes from the driver's random source
  */
 import type { BoardProfile } from '../../../boards/profile.js';
 import type { Connection } from '../../../src/core/connection.js';
@@ -69,4 +70,9 @@ export function main(board: BoardProfile, settings: { [key: string]: string | nu
 
   mgr.run();
   log('started', board.name);
+  const noise = new Uint8Array(8);
+  driver.random(noise);
+  let hex = '';
+  for (let i = 0; i < noise.length; i++) hex += (noise[i] < 16 ? '0' : '') + noise[i].toString(16);
+  log('random', hex);
 }

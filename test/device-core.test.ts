@@ -1,0 +1,54 @@
+/** Core behaviour the device relies on (changes made for Espruino). */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Connection } from '../src/core/connection.js';
+import type { Driver, DriverSocket, SocketSink } from '../src/core/driver.js';
+import { Manager } from '../src/core/manager.js';
+import type { Ring } from '../src/core/ring.js';
+
+test('manager: a poll that throws (a driver fault) does not leave the manager stuck in poll', () => {
+  let sink: SocketSink | null = null;
+  let failReads = 1;
+  const socket: DriverSocket = {
+    remote: { host: '127.0.0.1', port: 1 },
+    read(into: Ring) {
+      if (failReads-- > 0) throw new Error('driver fault');
+      return 0;
+    },
+    write: () => 0,
+    close: () => undefined,
+  };
+  let wakes = 0;
+  const driver: Driver = {
+    name: 'test',
+    hasTls: false,
+    now: () => 0,
+    setPoller: () => undefined,
+    wake: () => {
+      wakes++;
+    },
+    linkUp: () => true,
+    listen: () => {
+      throw new Error('unused');
+    },
+    connect: (host: string, port: number, s: SocketSink) => {
+      sink = s;
+      return socket;
+    },
+    udp: () => {
+      throw new Error('unused');
+    },
+  };
+  const mgr = new Manager(driver, { pools: { default: { conns: 1, recv: 16, send: 16 } } });
+  const events: number[] = [];
+  mgr.connect('tcp://127.0.0.1:1', (c: Connection, ev: number) => events.push(ev));
+  (sink as unknown as SocketSink).connected(0);
+  mgr.run();
+  const before = wakes;
+  assert.throws(() => mgr.poll(), /driver fault/);
+  assert.ok(wakes > before, 'the next poll was still scheduled');
+  events.length = 0;
+  mgr.poll();
+  assert.ok(events.length > 0, 'the following poll delivered events');
+  mgr.stop();
+});
