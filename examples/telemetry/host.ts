@@ -21,7 +21,7 @@ import { simulatedSensors } from './sensors.js';
 import { DASHBOARD_FILE, Dashboard } from './web.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // build/examples/telemetry
-const source = join(here, '..', '..', '..', 'examples', 'telemetry');
+const source = join(here, '..', '..', '..', 'examples', 'telemetry', 'storage');
 
 function listenOn(server: net.Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
