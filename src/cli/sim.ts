@@ -128,13 +128,3 @@ export async function sim(args: string[]): Promise<number> {
   console.log(json ? JSON.stringify(report) : formatReport(report));
   return report.lost === 0 ? 0 : 1;
 }
-
-if (import.meta.url === pathToFileURL(process.argv[1] || '').href) {
-  sim(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e) => {
-      console.error(e instanceof Error ? e.message : e);
-      process.exit(2);
-    },
-  );
-}
