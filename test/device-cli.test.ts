@@ -80,3 +80,18 @@ test('bin/ringnet.js runs the dispatcher', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'npx espruino -p /dev/ttyUSB0 -b 115200 --board ESP8266_4MB --config SAVE_ON_SEND=1 dist/esp8266/echo.js');
 });
+
+test('flash uploads an app\'s storage/ files gzipped next to the bundle', async () => {
+  const { storageFiles } = await import('../src/cli/flash.js');
+  const { gunzipSync } = await import('node:zlib');
+  const { readFileSync } = await import('node:fs');
+  const { ROOT } = await import('../src/cli/bundle.js');
+  const files = storageFiles('esp32', 'telemetry');
+  assert.deepEqual(files.map((f) => f.name), ['dashboard.html.gz']);
+  const page = gunzipSync(readFileSync(ROOT + '/' + files[0].path)).toString();
+  assert.equal(page, readFileSync(ROOT + '/examples/telemetry/storage/dashboard.html', 'utf8'));
+  assert.ok(readFileSync(ROOT + '/' + files[0].path).length <= 4096, 'the dashboard is at most 4 KB gzipped');
+  const cmd = flashCommand({ board: boards.esp32, port: '/dev/ttyUSB0', app: 'telemetry', bundle: 'dist/esp32/telemetry.js', files });
+  assert.equal(shellLine(cmd), 'npx espruino -p /dev/ttyUSB0 -b 115200 --board ESP32 --config SAVE_ON_SEND=1 --storage dashboard.html.gz:dist/esp32/telemetry-storage/dashboard.html.gz dist/esp32/telemetry.js');
+  assert.equal(storageFiles('esp32', 'echo').length, 0, 'an app without storage/ uploads nothing');
+});

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { Ring } from '../src/core/ring.js';
 import { base64Decode, base64Encode } from '../src/protocols/http/base64.js';
-import { Utf8Validator, utf8Decode, utf8Encode } from '../src/protocols/http/utf8.js';
+import { Utf8Validator, utf8Text, utf8Binary } from '../src/protocols/http/utf8.js';
 import { READER_SLACK, WsOp, WsReader, WsStep, maskInPlace, validCloseCode, writeFrameHeader } from '../src/protocols/ws/codec.js';
 import { acceptKey, validKey } from '../src/protocols/ws/handshake.js';
 import { sha1 } from '../src/protocols/ws/sha1.js';
@@ -76,18 +76,18 @@ test('Utf8Validator agrees with a fatal TextDecoder on random bytes, whole and s
   );
 });
 
-test('utf8Encode / utf8Decode round-trip any text (surrogate pairs included)', () => {
+test('utf8Binary / utf8Text round-trip any text (surrogate pairs included)', () => {
   fc.assert(
     fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), (s) => {
-      const enc = utf8Encode(s);
+      const enc = utf8Binary(s);
       assert.equal(enc, Buffer.from(s, 'utf8').toString('latin1'));
       const b = Buffer.from(enc, 'latin1');
-      assert.equal(utf8Decode(b, 0, b.length), s);
+      assert.equal(utf8Text(b, 0, b.length), s);
     }),
   );
-  assert.equal(utf8Encode('ascii only'), 'ascii only');
+  assert.equal(utf8Binary('ascii only'), 'ascii only');
   const bad = Uint8Array.from([0x61, 0xc3, 0x62, 0xed, 0xa0, 0x80, 0x63]);
-  assert.equal(utf8Decode(bad, 0, bad.length).indexOf('\ufffd') >= 0, true);
+  assert.equal(utf8Text(bad, 0, bad.length).indexOf('\ufffd') >= 0, true);
 });
 
 // ---------- frames ----------

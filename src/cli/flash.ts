@@ -6,7 +6,8 @@
  * credentials go to Storage from a git-ignored local file, never from source.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join, relative } from 'node:path';
 import { boards } from '../../boards/index.js';
 import type { BoardProfile } from '../../boards/profile.js';
@@ -26,6 +27,27 @@ export interface FlashPlan {
   baud?: number;
   /** Local credentials file to copy into Storage as `board.wifiFile`; null: none. */
   wifiFile?: string | null;
+  /** Files for the board's Storage: the name there and the local file. */
+  files?: { name: string; path: string }[];
+}
+
+/**
+ * Writes every file of `examples/<app>/storage/` gzipped under
+ * `dist/<board>/<app>-storage/` and returns them for upload: the app's web
+ * pages live in Storage, and gzipped they cost a third of the flash.
+ */
+export function storageFiles(board: string, app: string): { name: string; path: string }[] {
+  const from = join(ROOT, 'examples', app, 'storage');
+  if (!existsSync(from)) return [];
+  const to = join('dist', board, app + '-storage');
+  mkdirSync(join(ROOT, to), { recursive: true });
+  return readdirSync(from)
+    .sort()
+    .map((file) => {
+      const path = join(to, file + '.gz');
+      writeFileSync(join(ROOT, path), gzipSync(readFileSync(join(from, file)), { level: 9 }));
+      return { name: file + '.gz', path: path };
+    });
 }
 
 /** The default app: telemetry once it has a device entry, else echo. */
@@ -38,6 +60,8 @@ export function defaultApp(): string {
 export function flashCommand(plan: FlashPlan): string[] {
   const cmd = ['npx', 'espruino', '-p', plan.port, '-b', String(plan.baud || plan.board.baud), '--board', plan.board.espruinoBoard, '--config', 'SAVE_ON_SEND=1'];
   if (plan.wifiFile) cmd.push('--storage', plan.board.wifiFile + ':' + plan.wifiFile);
+  const files = plan.files || [];
+  for (let i = 0; i < files.length; i++) cmd.push('--storage', files[i].name + ':' + files[i].path);
   cmd.push(plan.bundle);
   return cmd;
 }
@@ -82,7 +106,7 @@ export async function run(args: string[]): Promise<number> {
     wifiFile = o.wifi;
   } else if (!o['no-wifi'] && existsSync(join(ROOT, WIFI_LOCAL_FILE))) wifiFile = WIFI_LOCAL_FILE;
   const bundle = relative(ROOT, join(ROOT, 'dist', board.name, app + '.js'));
-  const cmd = flashCommand({ board: board, port: o.port as string, app: app, bundle: bundle, baud: o.baud ? Number(o.baud) : undefined, wifiFile: wifiFile });
+  const cmd = flashCommand({ board: board, port: o.port as string, app: app, bundle: bundle, baud: o.baud ? Number(o.baud) : undefined, wifiFile: wifiFile, files: storageFiles(board.name, app) });
   if (o['dry-run']) {
     console.log(shellLine(cmd));
     return 0;

@@ -12,6 +12,7 @@ export interface Verb {
 const VERBS: { [name: string]: { about: string; load: () => Promise<Verb> } } = {
   build: { about: 'bundle apps for boards: dist/<board>/<app>.js, with the budget table', load: () => import('./build.js') },
   flash: { about: 'build, then upload a bundle to a board and save it to flash', load: () => import('./flash.js') },
+  sim: { about: 'a fleet of simulated devices running an app against an MQTT broker', load: () => import('./sim.js').then((m) => ({ run: m.sim })) },
 };
 
 function usage(): string {

@@ -425,9 +425,10 @@ export class EspruinoSandbox {
     ctx.process = {
       version: '2v29',
       env: { VERSION: '2v29' },
-      memory: () => ({ free: 0, usage: 0, total: 0 }),
+      memory: () => ({ free: 1200, usage: 400, total: 1600 }), // an ESP8266-sized pool, for apps that report it
     };
     ctx.E = this.makeE();
+    ctx.analogRead = () => 0.5; // mid-scale on every pin: apps read sensors through it
     ctx.require = (name: string) => sb.requireModule(name);
   }
 
@@ -451,6 +452,7 @@ export class EspruinoSandbox {
       toArrayBuffer: (s: string) => new sb.realm.Uint8Array(toBytes([s])).buffer,
       getSizeOf: () => 1,
       hwRand: () => (Math.random() * 4294967296) | 0,
+      getTemperature: () => 24.5, // the chip's own sensor
       getErrorFlags: () => [],
       setFlags: () => undefined,
       on: (event: string, fn: Listener) => {

@@ -52,6 +52,8 @@ interface Pool {
 const CORE_SCHEMES: { [scheme: string]: boolean } = { tcp: true, udp: true, tls: true };
 /** How many read → RECV rounds one connection gets per poll, so one busy peer cannot starve the rest. */
 const READS_PER_POLL = 4;
+/** Likewise for write → SEND rounds (a SEND handler may refill `unsent` at once). */
+const WRITES_PER_POLL = 4;
 /** How long a full, unconsumed ring keeps a connection whose peer has closed. */
 const PEER_GONE_GRACE_MS = 10000;
 
@@ -328,7 +330,7 @@ export class Manager {
       if (c.connectResult >= 0) {
         const result = c.connectResult;
         c.flags &= ~Flag.CONNECTING;
-        c.connectDeadline = -1;
+        c.connectDeadline = -1; // decided: a stale deadline would make scheduleNext wake at once, forever
         if (result === ErrorCode.OK) c.opened = true;
         else c.flags |= Flag.CLOSE_IMMEDIATELY; // a failed connect is followed by CLOSE only
         this.emit(c, Ev.CONNECT, result);
@@ -339,12 +341,15 @@ export class Manager {
       const got = c.flags & Flag.UDP ? this.readDatagrams(c) : this.readStream(c);
       if (c.peerClosed && got === 0 && this.peerDone(c, consumed, now)) c.flags |= Flag.SEND_AND_CLOSE;
       if (got > 0) this.moved = true;
-      if (c.unsent.length > 0 && !(c.flags & Flag.CLOSE_IMMEDIATELY)) {
+      // Wake-ups asked for inside poll() are ignored, so bytes a SEND handler queues are written here, while the socket takes them all.
+      for (let round = 0; round < WRITES_PER_POLL && c.unsent.length > 0 && !(c.flags & Flag.CLOSE_IMMEDIATELY); round++) {
+        const offered = c.unsent.length;
         const sent = c.flags & Flag.UDP ? this.writeDatagrams(c) : this.writeStream(c);
         if (sent > 0) {
-          this.moved = true;
+          this.moved = true; // more may fit after this: the next poll comes at once
           this.emit(c, Ev.SEND, sent);
         }
+        if (sent < offered) break; // the socket pushed back: its writable() wakes us
       }
     } else if (c.peerClosed && !c.opened && c.connectResult < 0 && !c.acceptPending) {
       c.flags |= Flag.CLOSE_IMMEDIATELY;

@@ -106,8 +106,9 @@ export class Ring {
     return n;
   }
 
-  clear(): void {
-    this.start = 0;
+  /** Empties the ring; the next write goes to `at` (default 0). */
+  clear(at?: number): void {
+    this.start = at || 0;
     this.length = 0;
   }
 

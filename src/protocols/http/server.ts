@@ -36,7 +36,7 @@ import {
 import type { HttpHeaders, HttpLimits } from './codec.js';
 import { HttpEv } from './events.js';
 import type { HttpServerEvents } from './events.js';
-import { utf8Decode } from './utf8.js';
+import { utf8Text } from './utf8.js';
 import { Outbox } from './writer.js';
 import type { FileStore } from './writer.js';
 
@@ -110,7 +110,7 @@ export class HttpRequest extends HttpMessage {
 
   /** The body (during MESSAGE) decoded from UTF-8. */
   text(): string {
-    return utf8Decode(this.body, 0, this.body.length);
+    return utf8Text(this.body, 0, this.body.length);
   }
 }
 

@@ -4,7 +4,7 @@
  * surrogates, nothing above U+10FFFF), and string conversions.
  *
  * Binary strings (one char per byte) are how bytes travel as strings in
- * ringnet; `utf8Encode` turns text into one, `utf8Decode` turns bytes back.
+ * ringnet; `utf8Binary` turns text into one, `utf8Text` turns bytes back.
  */
 
 /**
@@ -73,7 +73,7 @@ export class Utf8Validator {
 }
 
 /** Text → UTF-8 bytes as a binary string. ASCII comes back unchanged (and unallocated). */
-export function utf8Encode(s: string): string {
+export function utf8Binary(s: string): string {
   let i = 0;
   while (i < s.length && s.charCodeAt(i) < 0x80) i++;
   if (i === s.length) return s;
@@ -102,7 +102,7 @@ export function utf8Encode(s: string): string {
 }
 
 /** UTF-8 `bytes[from, to)` → text; a malformed sequence becomes U+FFFD. */
-export function utf8Decode(bytes: Uint8Array, from: number, to: number): string {
+export function utf8Text(bytes: Uint8Array, from: number, to: number): string {
   let out = '';
   let i = from;
   while (i < to) {

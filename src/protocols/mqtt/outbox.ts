@@ -202,8 +202,7 @@ export class Outbox {
     }
     buf[at] = 0;
     const w = this.writer;
-    w.clear();
-    w.start = at + 1;
+    w.clear(at + 1);
     encode(p, w);
     if (this.count === 0) this.head = at;
     if (this.pending === 0) this.cursor = at;

@@ -111,7 +111,7 @@ export function journal(outbox: Outbox, store: OutboxStore, compactFactor?: numb
       logBytes += e.length;
       if (e[0] === Entry.ADD) {
         const r = new Ring(e.subarray(1));
-        r.commit(r.capacity); // the entry's bytes are the ring's content
+        r.commit(r.capacity); // the entry's bytes are the ring's contents
         const p = decode(r, r.capacity);
         if (!p || p.type !== PacketType.PUBLISH) return; // a torn or foreign entry: skip it
         const m = p as Message;

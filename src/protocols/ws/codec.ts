@@ -12,7 +12,7 @@
  */
 import type { Ring } from '../../core/ring.js';
 import { ringIndex, ringRemove, ringView } from '../http/bytes.js';
-import { Utf8Validator, utf8Decode } from '../http/utf8.js';
+import { Utf8Validator, utf8Text } from '../http/utf8.js';
 
 export const enum WsOp {
   CONTINUATION = 0,
@@ -245,7 +245,7 @@ export class WsReader {
     const v = new Utf8Validator();
     if (!v.push(c, 2, len) || !v.complete()) return this.fail(WsClose.INVALID_DATA, 'close reason is not valid UTF-8');
     this.closeCode = code;
-    this.closeReason = utf8Decode(c, 2, len);
+    this.closeReason = utf8Text(c, 2, len);
     return WsStep.CLOSE;
   }
 

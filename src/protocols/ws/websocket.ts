@@ -13,7 +13,7 @@
 import type { Connection, Handler } from '../../core/connection.js';
 import { Ev } from '../../core/events.js';
 import type { CoreEvents } from '../../core/events.js';
-import { utf8Decode, utf8Encode } from '../http/utf8.js';
+import { utf8Text, utf8Binary } from '../http/utf8.js';
 import { MAX_HEADER, READER_SLACK, WsClose, WsOp, WsReader, WsStep, frameHeaderLength, maskInPlace, writeFrameHeader } from './codec.js';
 import { weakRandom } from './handshake.js';
 
@@ -51,7 +51,7 @@ export class WsMessage {
 
   /** The message as text (decoded from UTF-8). */
   text(): string {
-    return utf8Decode(this.data, 0, this.data.length);
+    return utf8Text(this.data, 0, this.data.length);
   }
 
   /** Keep this message in the receive ring and deliver it again once the send ring drains. */
@@ -175,7 +175,7 @@ export class WebSocket {
       return false;
     }
     const isBinary = binary === undefined ? typeof data !== 'string' : binary;
-    const payload = typeof data === 'string' && !isBinary ? utf8Encode(data) : data;
+    const payload = typeof data === 'string' && !isBinary ? utf8Binary(data) : data;
     const op = isBinary ? WsOp.BINARY : WsOp.TEXT;
     let pinned = false;
     if (typeof payload !== 'string' && payload.buffer === this.c.unsent.bytes.buffer) {
@@ -357,7 +357,7 @@ export class WebSocket {
       this.closePayload = '';
       return;
     }
-    let r = utf8Encode(reason);
+    let r = utf8Binary(reason);
     if (r.length > 123) {
       let cut = 123;
       while (cut > 0 && (r.charCodeAt(cut) & 0xc0) === 0x80) cut--;

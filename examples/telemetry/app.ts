@@ -1,0 +1,145 @@
+/**
+ * The telemetry app: sample the sensors on a timer, publish each reading as
+ * JSON with a sequence number at QoS 1 through the MQTT outbox (so a Wi-Fi
+ * drop loses nothing), and take a new sample period from the config topic.
+ * The same code runs on the device, on the host (`npm start`) and in fleets.
+ */
+import type { Manager } from '../../src/core/manager.js';
+import type { Timer } from '../../src/core/timer.js';
+import { mqttConnect } from '../../src/protocols/mqtt/client.js';
+import type { MqttClient, MqttOptions, MqttStats } from '../../src/protocols/mqtt/client.js';
+import { MqttEv } from '../../src/protocols/mqtt/events.js';
+import { utf8Decode } from '../../src/protocols/utf8.js';
+import type { Sensors } from './sensors.js';
+
+export interface TelemetryOptions {
+  deviceId: string;
+  /** mqtt://host:port or mqtts://… */
+  broker: string;
+  sensors: Sensors;
+  /** Unix ms now, or -1 while unknown (before SNTP answers). */
+  wallClock: () => number;
+  /** Sample period, ms (default 1000); the config topic can change it. */
+  periodMs?: number;
+  /** Client options: outbox sizes, keepalive, pool, store … (clientId and clean are set here). */
+  mqtt?: MqttOptions;
+  /** Each reading's JSON, as published (the dashboard's live feed). */
+  onReading?: (json: string) => void;
+}
+
+export interface TelemetryStatus {
+  deviceId: string;
+  uptimeMs: number;
+  freeMem: number;
+  mqtt: 'connected' | 'offline';
+  periodMs: number;
+  seq: number;
+  outbox: MqttStats;
+  reconnects: number;
+  /** Ring bytes in use now over the arena allocated at start. */
+  ringUse: string;
+}
+
+/** The period range the config topic may set. */
+const MIN_PERIOD_MS = 100;
+const MAX_PERIOD_MS = 3600000;
+
+export function telemetryTopic(deviceId: string): string {
+  return 'ringnet/' + deviceId + '/telemetry';
+}
+
+export function configTopic(deviceId: string): string {
+  return 'ringnet/' + deviceId + '/config';
+}
+
+export class Telemetry {
+  readonly client: MqttClient;
+  seq = 0;
+  periodMs: number;
+  lastReading = '';
+  private lastFreeMem = 0;
+  private readonly startedAt: number;
+  private timer: Timer | null = null;
+  private readonly topic: string;
+
+  constructor(
+    private readonly mgr: Manager,
+    private readonly o: TelemetryOptions,
+  ) {
+    this.periodMs = o.periodMs || 1000;
+    this.startedAt = mgr.driver.now();
+    this.topic = telemetryTopic(o.deviceId);
+    const opts: MqttOptions = o.mqtt || {};
+    opts.clientId = 'ringnet-' + o.deviceId;
+    opts.clean = false; // the broker keeps our QoS 1 exchanges across reconnects
+    const self = this;
+    this.client = mqttConnect(mgr, o.broker, opts, function (m, ev, data) {
+      if (ev === MqttEv.MESSAGE && data.topic === configTopic(o.deviceId)) self.configure(utf8Decode(data.payload) || "");
+    });
+    this.client.subscribe(configTopic(o.deviceId), 1);
+    this.schedule();
+  }
+
+  /** Takes one reading and publishes it; returns its JSON. */
+  sample(): string {
+    const r = this.o.sensors.read();
+    this.seq++;
+    this.lastFreeMem = r.freeMem;
+    const json = JSON.stringify({ id: this.o.deviceId, seq: this.seq, t: this.o.wallClock(), temp: r.temp, analog: r.analog, freeMem: r.freeMem });
+    this.client.publish(this.topic, json, 1);
+    this.lastReading = json;
+    if (this.o.onReading) this.o.onReading(json);
+    return json;
+  }
+
+  /** Applies `{"periodMs": n}` from the config topic; anything else is ignored. */
+  configure(text: string): void {
+    let period = -1;
+    try {
+      const cfg = JSON.parse(text);
+      if (cfg && typeof cfg.periodMs === 'number') period = Math.round(cfg.periodMs);
+    } catch (e) {
+      return;
+    }
+    if (period < MIN_PERIOD_MS || period > MAX_PERIOD_MS || period === this.periodMs) return;
+    this.periodMs = period;
+    this.schedule();
+  }
+
+  status(): TelemetryStatus {
+    const stats = this.client.stats();
+    let used = 0;
+    const conns = this.mgr.conns;
+    for (let i = 0; i < conns.length; i++) used += conns[i].recv.length + conns[i].unsent.length;
+    return {
+      deviceId: this.o.deviceId,
+      uptimeMs: Math.round(this.mgr.driver.now() - this.startedAt),
+      freeMem: this.lastFreeMem,
+      mqtt: this.client.open ? 'connected' : 'offline',
+      periodMs: this.periodMs,
+      seq: this.seq,
+      outbox: stats,
+      reconnects: stats.reconnects,
+      ringUse: used + '/' + this.mgr.arenaBytes + ' B',
+    };
+  }
+
+  /** Stops sampling; the client stays connected and the outbox keeps draining. */
+  pause(): void {
+    if (this.timer) this.timer.cancel();
+    this.timer = null;
+  }
+
+  stop(): void {
+    this.pause();
+    this.client.close();
+  }
+
+  private schedule(): void {
+    if (this.timer) this.timer.cancel();
+    const self = this;
+    this.timer = this.mgr.timer(this.periodMs, function () {
+      self.sample();
+    }, true);
+  }
+}

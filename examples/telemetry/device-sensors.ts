@@ -1,0 +1,23 @@
+/**
+ * The telemetry sensors on an Espruino board: the chip's own temperature, an
+ * analog pin from the board profile, and free JsVars. Only the device entry
+ * imports this file (it reads Espruino globals).
+ */
+import type { Reading, Sensors } from './sensors.js';
+
+declare const E: { getTemperature(): number };
+declare function analogRead(pin: any): number;
+declare const process: { memory(gc?: boolean): { free: number } };
+
+export function deviceSensors(analogPin: string): Sensors {
+  return {
+    read: function (): Reading {
+      const temp = E.getTemperature();
+      return {
+        temp: Math.round(temp * 100) / 100,
+        analog: analogPin ? Math.round(analogRead(analogPin) * 1000) / 1000 : 0,
+        freeMem: process.memory(false).free,
+      };
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * The telemetry app on a board: `npm run build` makes dist/<board>/telemetry.js.
+ * Settings (`--set key=value`): id (device id, default the board name),
+ * broker (mqtt://host:port), ntp (host, default pool.ntp.org), http (port,
+ * default 80; 0 leaves the dashboard out), period (ms, default 5000).
+ * The dashboard page is read from Storage as dashboard.html(.gz); `ringnet
+ * flash --app telemetry` uploads it.
+ */
+import board from 'ringnet:board';
+import settings from 'ringnet:settings';
+import { Manager } from '../../src/core/manager.js';
+import { EspruinoDriver } from '../../src/drivers/espruino.js';
+import { StorageFiles } from '../../src/drivers/espruino-files.js';
+import { SntpClock, sntpSync } from '../../src/protocols/sntp/client.js';
+import { Telemetry } from './app.js';
+import { deviceSensors } from './device-sensors.js';
+import { Dashboard } from './web.js';
+
+declare function require(name: string): any;
+
+const HOUR = 3600000;
+const driver = new EspruinoDriver({ net: board.net, udp: board.udp, hasTls: board.hasTls, wifiFile: board.wifiFile });
+const mgr = new Manager(driver, { pools: board.pools, pollMs: board.pollMs });
+const clock = new SntpClock(mgr);
+const ntp = String(settings.ntp || 'pool.ntp.org');
+function syncClock(): void {
+  sntpSync(mgr, ntp, clock, null, { pool: 'udp' });
+}
+syncClock();
+mgr.timer(HOUR, syncClock, true);
+
+let dashboard: Dashboard | null = null;
+const app = new Telemetry(mgr, {
+  deviceId: String(settings.id || board.name),
+  broker: String(settings.broker || 'mqtt://192.168.1.2:1883'),
+  sensors: deviceSensors(board.pins.analog),
+  wallClock: function () {
+    return clock.now();
+  },
+  periodMs: Number(settings.period || 5000),
+  mqtt: { pool: 'mqtt', outboxBytes: board.mqtt.outboxBytes, outboxCount: board.mqtt.outboxCount, maxInflight: board.mqtt.inflight },
+  onReading: function (json) {
+    if (dashboard) dashboard.broadcast(json);
+  },
+});
+const httpPort = settings.http === undefined ? 80 : Number(settings.http);
+if (httpPort > 0) {
+  dashboard = new Dashboard(mgr, {
+    url: 'http://0.0.0.0:' + httpPort,
+    files: new StorageFiles(require('Storage')),
+    status: function () {
+      return app.status();
+    },
+    http: { limits: board.http },
+  });
+}
+mgr.run();

@@ -1,0 +1,37 @@
+/**
+ * The telemetry bundles: they build for every board through the Espruino
+ * gate (device-bundles builds every app), fit the ESP8266's memory budget,
+ * and the ESP8266 one boots in the Espruino-shaped sandbox and answers its
+ * status API.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appBundle, sandboxFor } from './support/device-build.js';
+
+/** All the RAM an ESP8266 build gives JavaScript: about 1,600 JsVars of 12–16 bytes (ESPRUINO.md). */
+const ESP8266_JS_BYTES = 1600 * 14;
+
+test('the esp8266 telemetry bundle keeps its fixed memory within a third of what the board has', async () => {
+  const r = await appBundle('esp8266', 'telemetry');
+  assert.ok(r.budget.protocols.some((p) => p.name === 'mqtt' && p.what === 'outbox'), 'the outbox is counted');
+  assert.ok(r.budget.total <= ESP8266_JS_BYTES / 3, 'rings + outbox ' + r.budget.total + ' B of ' + ESP8266_JS_BYTES + ' B');
+  assert.ok(r.modules.some((m) => m.indexOf('src/protocols/sntp/') === 0), 'SNTP is in the bundle');
+});
+
+test('the esp8266 telemetry bundle boots in the sandbox and serves /api/status', async () => {
+  const r = await appBundle('esp8266', 'telemetry', { http: 80, id: 'sandbox1', period: 200 });
+  const sb = sandboxFor('esp8266', r.code);
+  sb.runFor(1000);
+  const peer = sb.connect(80);
+  assert.ok(peer, 'the dashboard listens on port 80');
+  peer.write(new TextEncoder().encode('GET /api/status HTTP/1.1\r\nHost: device\r\n\r\n'));
+  assert.ok(sb.runUntil(() => Buffer.from(peer.received()).toString().indexOf('}') > 0, 5000), 'a response came');
+  const text = Buffer.from(peer.received()).toString();
+  assert.match(text, /^HTTP\/1\.1 200/);
+  const status = JSON.parse(text.substring(text.indexOf('\r\n\r\n') + 4));
+  assert.equal(status.deviceId, 'sandbox1');
+  assert.ok(status.seq >= 3, 'it is sampling: ' + status.seq);
+  assert.equal(status.mqtt, 'offline', 'no broker in the sandbox: the readings wait in the outbox');
+  assert.ok(status.outbox.queued > 0);
+  assert.deepEqual(sb.errors, []);
+});

@@ -1,0 +1,132 @@
+/// <reference lib="dom" />
+/**
+ * `npm start` as a user meets it: the app process with its embedded broker,
+ * the dashboard over HTTP, readings over MQTT, and the page in a real
+ * browser (Debian's Chromium) charting live WebSocket data.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+import { chromium } from 'playwright-core';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+let app: ChildProcess;
+let httpPort = 0;
+let mqttPort = 0;
+let output = '';
+
+before(async () => {
+  httpPort = await freePort();
+  mqttPort = await freePort();
+  // What `npm start` runs once it has compiled (checked below), started directly so it cannot recompile under other tests.
+  app = spawn(process.execPath, [join(root, 'build', 'examples', 'telemetry', 'host.js')], {
+    env: { ...process.env, HTTP_PORT: String(httpPort), MQTT_PORT: String(mqttPort), DEVICE_ID: 'bench1', PERIOD_MS: '250' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  app.stdout!.on('data', (d) => (output += d));
+  app.stderr!.on('data', (d) => (output += d));
+  const end = Date.now() + 15000;
+  while (output.indexOf('Ctrl-C') < 0) {
+    if (Date.now() > end || app.exitCode !== null) throw new Error('the app did not start:\n' + output);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+});
+
+after(async () => {
+  if (app.exitCode === null) {
+    const exited = new Promise((r) => app.once('exit', r));
+    app.kill('SIGINT');
+    await exited;
+  }
+});
+
+test('npm start runs this app and prints where its dashboard and broker are', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  assert.equal(pkg.scripts.start, 'npm run compile && node build/examples/telemetry/host.js');
+  assert.match(output, new RegExp('dashboard  http://127.0.0.1:' + httpPort + '/'));
+  assert.match(output, new RegExp('broker     mqtt://127.0.0.1:' + mqttPort));
+});
+
+test('the dashboard and the status API answer over HTTP', async () => {
+  const page = await fetch('http://127.0.0.1:' + httpPort + '/');
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type') || '', /text\/html/);
+  assert.match(await page.text(), /ringnet telemetry/);
+  const status: any = await (await fetch('http://127.0.0.1:' + httpPort + '/api/status')).json();
+  assert.equal(status.deviceId, 'bench1');
+  assert.equal(status.mqtt, 'connected');
+  assert.equal(typeof status.outbox.queued, 'number');
+  assert.ok(status.uptimeMs > 0);
+});
+
+test('readings arrive from its broker, and the config topic changes the period', async () => {
+  const client = mqtt.connect('mqtt://127.0.0.1:' + mqttPort);
+  try {
+    const readings: any[] = [];
+    client.on('message', (topic, payload) => readings.push({ topic, m: JSON.parse(payload.toString()) }));
+    await client.subscribeAsync('ringnet/+/telemetry', { qos: 1 });
+    const end = Date.now() + 5000;
+    while (readings.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(readings.length >= 2, 'readings arrived');
+    assert.equal(readings[0].topic, 'ringnet/bench1/telemetry');
+    assert.equal(readings[1].m.seq, readings[0].m.seq + 1);
+    assert.ok(Math.abs(readings[0].m.t - Date.now()) < 5000);
+    await client.publishAsync('ringnet/bench1/config', JSON.stringify({ periodMs: 700 }), { qos: 1 });
+    const until = Date.now() + 5000;
+    let period = 0;
+    while (period !== 700 && Date.now() < until) {
+      period = ((await (await fetch('http://127.0.0.1:' + httpPort + '/api/status')).json()) as any).periodMs;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(period, 700);
+  } finally {
+    await client.endAsync();
+  }
+});
+
+test('in Chromium the page charts live readings from the WebSocket', async () => {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 320 } });
+    await page.goto('http://127.0.0.1:' + httpPort + '/');
+    await page.waitForFunction(() => Number(document.body.dataset.readings || 0) >= 6, null, { timeout: 15000 });
+    assert.equal(await page.textContent('#state'), 'live');
+    const temp = Number(await page.textContent('#temp'));
+    assert.ok(temp > 0 && temp < 60, 'a plausible temperature: ' + temp);
+    // The chart has a drawn line: some pixels of the temperature colour.
+    const painted = await page.evaluate(() => {
+      const c = document.getElementById('ct') as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] > 170 && d[i + 2] < 160) n++;
+      return n;
+    });
+    assert.ok(painted > 50, 'the temperature line is drawn: ' + painted + ' pixels');
+    const before = Number(await page.evaluate(() => document.body.dataset.readings));
+    await page.waitForFunction((n) => Number(document.body.dataset.readings) > n + 2, before, { timeout: 5000 });
+    await page.waitForFunction(() => (document.getElementById('status') as HTMLElement).textContent!.indexOf('uptime') >= 0, null, { timeout: 5000 });
+    await page.screenshot({ path: process.env.RINGNET_SCREENSHOT || join(root, 'build', 'dashboard.png') });
+  } finally {
+    await browser.close();
+  }
+});
