@@ -93,6 +93,35 @@ test('latency holds inbound bytes back at least that long', async () => {
   }
 });
 
+test('loss: a lost inbound segment arrives a retransmission timeout late', async () => {
+  const server = echoServer();
+  const faulty = new FaultyDriver(new NodeDriver());
+  faulty.lossRate = 1; // every segment
+  faulty.retransmitMs = 150;
+  const device = new Manager(faulty);
+  device.run();
+  try {
+    await until(() => server.port() > 0, 'bound');
+    let sentAt = 0;
+    let gotAt = 0;
+    device.connect('tcp://127.0.0.1:' + server.port(), (c, ev) => {
+      if (ev === Ev.CONNECT) {
+        sentAt = c.now();
+        c.send('ping');
+      }
+      if (ev === Ev.RECV) {
+        gotAt = c.now();
+        drain(c);
+      }
+    });
+    await until(() => gotAt > 0, 'the echo');
+    assert.ok(gotAt - sentAt >= 149, 'retransmitted: ' + (gotAt - sentAt) + ' ms');
+  } finally {
+    device.shutdown();
+    server.mgr.shutdown();
+  }
+});
+
 test('resetAll ends every stream with RESET', async () => {
   const server = echoServer();
   const faulty = new FaultyDriver(new NodeDriver());

@@ -199,3 +199,30 @@ test('after the peer closes, a handler that stops consuming a full ring does not
   net.runFor(2000);
   assert.ok(closed, 'then gives up');
 });
+
+test('bandwidth: a stream takes its size over the link rate, plus latency', () => {
+  const net = new SimNetwork({ seed: 3, bandwidth: 10, latencyMs: 5, chunkMin: 100, chunkMax: 100, windowBytes: 65536 }); // 10 bytes per ms
+  const server = new Manager(net.host('server'), { pools: { default: { conns: 2, recv: 8192, send: 8192 } } });
+  const client = new Manager(net.host('client'), { pools: { default: { conns: 2, recv: 8192, send: 8192 } } });
+  server.run();
+  client.run();
+  let got = 0;
+  let doneAt = -1;
+  let sentAt = -1;
+  const l = server.listen('tcp://0.0.0.0:9', (c, ev, data) => {
+    if (ev === Ev.RECV) {
+      got += c.recv.discard(data);
+      if (got === 5000) doneAt = net.now;
+    }
+  }) as Connection;
+  client.connect('tcp://server:' + l.remote.port, (c, ev) => {
+    if (ev === Ev.CONNECT) {
+      sentAt = net.now;
+      c.send(new Uint8Array(5000));
+    }
+  });
+  net.runFor(5000);
+  assert.equal(got, 5000);
+  const took = doneAt - sentAt;
+  assert.ok(took >= 500 + 5 && took < 600, '5000 B at 10 B/ms took ' + took + ' ms');
+});

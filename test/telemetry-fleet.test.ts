@@ -15,7 +15,8 @@ import { fleetApp } from '../examples/telemetry/fleet.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 test('the command line is parsed into fleet options, and bad options are refused', () => {
-  const { app, options } = parseSimArgs(['examples/telemetry', '--devices', '50', '--broker', 'mqtt://127.0.0.1:1883', '--wifi-drops', '30:5:0.1', '--board', 'esp8266']);
+  const { app, options } = parseSimArgs(['examples/telemetry', '--devices', '50', '--broker', 'mqtt://127.0.0.1:1883', '--wifi-drops', '30:5:0.1', '--board', 'esp8266', '--loss', '0.02']);
+  assert.equal(options.lossRate, 0.02);
   assert.equal(app, 'examples/telemetry');
   assert.equal(options.devices, 50);
   assert.equal(options.broker, 'mqtt://127.0.0.1:1883');
@@ -26,7 +27,7 @@ test('the command line is parsed into fleet options, and bad options are refused
   assert.throws(() => parseSimArgs(['--devices', '3']), /usage/);
 });
 
-test('a fleet through Wi-Fi drops, resets and a mosquitto restart: every reading delivered', async () => {
+test('a fleet through Wi-Fi drops, loss, latency, resets and a mosquitto restart: every reading delivered', async () => {
   const lines: string[] = [];
   const report = await runFleet(fleetApp, {
     devices: 40,
@@ -37,6 +38,8 @@ test('a fleet through Wi-Fi drops, resets and a mosquitto restart: every reading
     drainS: 25,
     wifiDrops: { everyS: 2, forS: 1, fraction: 0.2 },
     resetsPerMin: 3,
+    lossRate: 0.05,
+    latencyMs: 5,
     brokerRestartS: 4,
     pools: { default: { conns: 2, recv: 2048, send: 2048 } },
     outboxBytes: 8192,

@@ -57,6 +57,8 @@ after(async () => {
   }
 });
 
+
+
 test('npm start runs this app and prints where its dashboard and broker are', () => {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   assert.equal(pkg.scripts.start, 'npm run compile && node build/examples/telemetry/host.js');
@@ -128,5 +130,21 @@ test('in Chromium the page charts live readings from the WebSocket', async () =>
     await page.screenshot({ path: process.env.RINGNET_SCREENSHOT || join(root, 'build', 'dashboard.png') });
   } finally {
     await browser.close();
+  }
+});
+
+test('Ctrl-C stops it cleanly: exit code 0, promptly, both ports free again', { timeout: 10000 }, async () => {
+  // The last test in this file (a file's tests run in order).
+  const exited = new Promise<number | null>((resolve) => app.once('exit', (code) => resolve(code)));
+  const t0 = Date.now();
+  app.kill('SIGINT');
+  assert.equal(await exited, 0);
+  assert.ok(Date.now() - t0 < 3000, 'stopped in ' + (Date.now() - t0) + ' ms');
+  for (const port of [httpPort, mqttPort]) {
+    await new Promise<void>((resolve, reject) => {
+      const s = net.createServer();
+      s.once('error', reject);
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve()));
+    });
   }
 });

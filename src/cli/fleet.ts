@@ -41,6 +41,8 @@ export interface FleetOptions {
   drainS: number;
   wifiDrops?: WifiDrops;
   latencyMs?: number;
+  /** Chance an inbound segment is lost (it arrives a retransmission timeout late). */
+  lossRate?: number;
   /** Fraction of devices whose connections are reset each minute. */
   resetsPerMin?: number;
   /** Restart the broker every this many seconds (only a broker started here). */
@@ -244,6 +246,10 @@ export async function runFleet(app: FleetApp, o: FleetOptions): Promise<FleetRep
   const makeDevice = (i: number) => {
     const driver = new FaultyDriver(new NodeDriver());
     if (o.latencyMs) driver.latencyMs = o.latencyMs;
+    if (o.lossRate) {
+      driver.lossRate = o.lossRate;
+      driver.random = random;
+    }
     const mgr = new Manager(driver, { pools: o.pools, pollMs: 1000 });
     mgr.run();
     const dev = app.start(mgr, {

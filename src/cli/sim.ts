@@ -21,6 +21,7 @@ const HELP = `usage: ringnet sim <app> [options]
   --drain S               seconds allowed for outboxes to drain at the end (default 20)
   --wifi-drops E:F:P      every E s, a fraction P of devices lose Wi-Fi for F s
   --latency MS            inbound latency on every device
+  --loss P                chance an inbound segment is lost (arrives 200 ms late, as TCP retransmits)
   --resets P              fraction of devices reset per minute
   --broker-restart S      restart the broker every S s (a broker started here)
   --board esp32|esp8266   each device's pools and outbox (default esp32)
@@ -63,6 +64,7 @@ export function parseSimArgs(args: string[]): { app: string; options: FleetOptio
       case '--ramp': o.rampPerS = number(args, i++, a); break;
       case '--drain': o.drainS = number(args, i++, a); break;
       case '--latency': o.latencyMs = number(args, i++, a); break;
+      case '--loss': o.lossRate = number(args, i++, a); break;
       case '--resets': o.resetsPerMin = number(args, i++, a); break;
       case '--broker-restart': o.brokerRestartS = number(args, i++, a); break;
       case '--seed': o.seed = number(args, i++, a); break;

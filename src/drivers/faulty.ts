@@ -1,7 +1,8 @@
 /**
  * Faults on top of any driver, for fleets of simulated devices that talk to
  * real brokers: the link (Wi-Fi) goes down and up, inbound bytes are held back
- * by a latency, and streams are reset. The wrapped driver does the real I/O.
+ * by a latency or by the retransmission a lost segment costs, and streams are
+ * reset. The wrapped driver does the real I/O.
  */
 import type { Address } from '../core/address.js';
 import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
@@ -31,7 +32,7 @@ class FaultySocket implements DriverSocket, SocketSink {
   read(into: Ring): number {
     if (this.dead || !this.inner) return 0;
     const now = this.owner.now();
-    if (this.owner.latencyMs > 0 && (this.readyAt < 0 || now < this.readyAt)) return 0;
+    if ((this.owner.latencyMs > 0 || this.owner.lossRate > 0) && (this.readyAt < 0 || now < this.readyAt)) return 0;
     const n = this.inner.read(into);
     this.readyAt = -1;
     return n;
@@ -62,8 +63,10 @@ class FaultySocket implements DriverSocket, SocketSink {
   readable(): void {
     if (this.dead) return;
     if (this.readyAt < 0) {
-      this.readyAt = this.owner.now() + this.owner.latencyMs;
-      if (this.owner.latencyMs > 0) this.owner.wake(this.owner.latencyMs);
+      const o = this.owner;
+      const delay = o.latencyMs + (o.lossRate > 0 && o.random() < o.lossRate ? o.retransmitMs : 0);
+      this.readyAt = o.now() + delay;
+      if (delay > 0) o.wake(delay);
     }
     if (this.sink) this.sink.readable();
   }
@@ -85,6 +88,14 @@ export class FaultyDriver implements Driver {
   readonly hasTls: boolean;
   /** Inbound bytes wait this long before the manager may read them. */
   latencyMs = 0;
+  /**
+   * Chance that an inbound segment is lost. TCP hides a loss as a
+   * retransmission, so a lost segment arrives `retransmitMs` late.
+   */
+  lossRate = 0;
+  retransmitMs = 200;
+  /** 0 ≤ x < 1; seeded by a fleet so a run replays its faults. */
+  random: () => number = Math.random;
   private up = true;
   private readonly sockets: FaultySocket[] = [];
 
