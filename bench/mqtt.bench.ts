@@ -34,7 +34,7 @@ import { NodeDriver } from '../src/drivers/node.js';
 import { encode, PacketType } from '../src/protocols/mqtt/codec.js';
 import { mqttConnect, MqttEv } from '../src/protocols/mqtt/index.js';
 import type { QoS } from '../src/protocols/mqtt/index.js';
-import { startMosquitto } from '../test/support/mosquitto.js';
+import { startMosquitto } from '../src/cli/mosquitto.js';
 
 const TOPIC = 'bench/t';
 const PAYLOAD_BYTES = 64;

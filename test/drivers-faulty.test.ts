@@ -6,15 +6,9 @@ import { ErrorCode, Ev } from '../src/core/events.js';
 import { Manager } from '../src/core/manager.js';
 import { FaultyDriver } from '../src/drivers/faulty.js';
 import { NodeDriver } from '../src/drivers/node.js';
+import { until } from './support/http-env.js';
 import { drain } from './support/trace.js';
 
-async function until(done: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 5000;
-  while (!done()) {
-    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 function echoServer(): { mgr: Manager; port: () => number } {
   const mgr = new Manager(new NodeDriver());
@@ -31,7 +25,7 @@ test('link down kills streams with UNREACHABLE and fails connects fast; up again
   const device = new Manager(faulty);
   device.run();
   try {
-    await until(() => server.port() > 0, 'bound');
+    await until(() => server.port() > 0, 5000, 'bound');
     const url = 'tcp://127.0.0.1:' + server.port();
     const seen: string[] = [];
     const links: boolean[] = [];
@@ -41,15 +35,15 @@ test('link down kills streams with UNREACHABLE and fails connects fast; up again
       if (ev === Ev.ERROR) seen.push('ERROR ' + data.code);
       if (ev === Ev.CLOSE) seen.push('CLOSE');
     });
-    await until(() => seen.length === 1, 'connect');
+    await until(() => seen.length === 1, 5000, 'connect');
     faulty.setLink(false);
-    await until(() => seen.length === 3, 'close');
+    await until(() => seen.length === 3, 5000, 'close');
     assert.deepEqual(seen, ['CONNECT 0', 'ERROR ' + ErrorCode.UNREACHABLE, 'CLOSE']);
     let result = -1;
     device.connect(url, (c, ev, data) => {
       if (ev === Ev.CONNECT) result = data;
     });
-    await until(() => result >= 0, 'fast failure');
+    await until(() => result >= 0, 5000, 'fast failure');
     assert.equal(result, ErrorCode.UNREACHABLE);
     faulty.setLink(true);
     let echoed = '';
@@ -57,7 +51,7 @@ test('link down kills streams with UNREACHABLE and fails connects fast; up again
       if (ev === Ev.CONNECT) c.send('back online');
       if (ev === Ev.RECV) echoed += drain(c);
     });
-    await until(() => echoed === 'back online', 'echo after the link returned');
+    await until(() => echoed === 'back online', 5000, 'echo after the link returned');
     assert.deepEqual(links, [false, true]);
   } finally {
     device.shutdown();
@@ -65,14 +59,15 @@ test('link down kills streams with UNREACHABLE and fails connects fast; up again
   }
 });
 
-test('latency holds inbound bytes back at least that long', async () => {
+/** Milliseconds from sending "ping" to the echo arriving, through a FaultyDriver set up by `configure`. */
+async function echoDelay(configure: (d: FaultyDriver) => void): Promise<number> {
   const server = echoServer();
   const faulty = new FaultyDriver(new NodeDriver());
-  faulty.latencyMs = 120;
+  configure(faulty);
   const device = new Manager(faulty);
   device.run();
   try {
-    await until(() => server.port() > 0, 'bound');
+    await until(() => server.port() > 0, 5000, 'bound');
     let sentAt = 0;
     let gotAt = 0;
     device.connect('tcp://127.0.0.1:' + server.port(), (c, ev) => {
@@ -85,41 +80,25 @@ test('latency holds inbound bytes back at least that long', async () => {
         drain(c);
       }
     });
-    await until(() => gotAt > 0, 'the echo');
-    assert.ok(gotAt - sentAt >= 119, 'held back: ' + (gotAt - sentAt) + ' ms');
+    await until(() => gotAt > 0, 5000, 'the echo');
+    return gotAt - sentAt;
   } finally {
     device.shutdown();
     server.mgr.shutdown();
   }
+}
+
+test('latency holds inbound bytes back at least that long', async () => {
+  const took = await echoDelay((d) => (d.latencyMs = 120));
+  assert.ok(took >= 119, 'held back: ' + took + ' ms');
 });
 
 test('loss: a lost inbound segment arrives a retransmission timeout late', async () => {
-  const server = echoServer();
-  const faulty = new FaultyDriver(new NodeDriver());
-  faulty.lossRate = 1; // every segment
-  faulty.retransmitMs = 150;
-  const device = new Manager(faulty);
-  device.run();
-  try {
-    await until(() => server.port() > 0, 'bound');
-    let sentAt = 0;
-    let gotAt = 0;
-    device.connect('tcp://127.0.0.1:' + server.port(), (c, ev) => {
-      if (ev === Ev.CONNECT) {
-        sentAt = c.now();
-        c.send('ping');
-      }
-      if (ev === Ev.RECV) {
-        gotAt = c.now();
-        drain(c);
-      }
-    });
-    await until(() => gotAt > 0, 'the echo');
-    assert.ok(gotAt - sentAt >= 149, 'retransmitted: ' + (gotAt - sentAt) + ' ms');
-  } finally {
-    device.shutdown();
-    server.mgr.shutdown();
-  }
+  const took = await echoDelay((d) => {
+    d.lossRate = 1; // every segment
+    d.retransmitMs = 150;
+  });
+  assert.ok(took >= 149, 'retransmitted: ' + took + ' ms');
 });
 
 test('resetAll ends every stream with RESET', async () => {
@@ -128,7 +107,7 @@ test('resetAll ends every stream with RESET', async () => {
   const device = new Manager(faulty);
   device.run();
   try {
-    await until(() => server.port() > 0, 'bound');
+    await until(() => server.port() > 0, 5000, 'bound');
     const codes: number[] = [];
     let open = 0;
     for (let i = 0; i < 3; i++) {
@@ -137,9 +116,9 @@ test('resetAll ends every stream with RESET', async () => {
         if (ev === Ev.ERROR) codes.push(data.code);
       });
     }
-    await until(() => open === 3, 'three connections');
+    await until(() => open === 3, 5000, 'three connections');
     faulty.resetAll();
-    await until(() => codes.length === 3, 'three resets');
+    await until(() => codes.length === 3, 5000, 'three resets');
     assert.deepEqual(codes, [ErrorCode.RESET, ErrorCode.RESET, ErrorCode.RESET]);
   } finally {
     device.shutdown();

@@ -19,8 +19,8 @@ import { NodeFileStore } from '../src/drivers/node-store.js';
 import { decode, mqttConnect, MqttEv, PacketType } from '../src/protocols/mqtt/index.js';
 import type { MqttClient, MqttOptions, QoS } from '../src/protocols/mqtt/index.js';
 import { utf8Decode } from '../src/protocols/utf8.js';
-import { startMosquitto } from './support/mosquitto.js';
-import type { Mosquitto } from './support/mosquitto.js';
+import { startMosquitto } from '../src/cli/mosquitto.js';
+import type { Mosquitto } from '../src/cli/mosquitto.js';
 import { startProxy } from './support/proxy.js';
 
 let broker: Mosquitto;

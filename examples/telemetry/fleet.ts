@@ -19,7 +19,10 @@ export const fleetApp: FleetApp = {
     let sampling = true;
     return {
       published: () => app.seq,
-      queued: () => app.client.stats().queued + app.client.stats().inFlight,
+      queued: () => {
+        const s = app.client.stats();
+        return s.queued + s.inFlight;
+      },
       dropped: () => app.client.stats().dropped,
       reconnects: () => app.client.stats().reconnects,
       online: () => app.client.open,

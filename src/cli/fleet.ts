@@ -6,12 +6,7 @@
  * real sockets. A monitor subscribes to every device's readings and measures
  * what arrived: delivered, duplicates, lost, and publish-to-delivery latency.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Manager } from '../core/manager.js';
 import type { PoolSpec } from '../core/manager.js';
@@ -21,6 +16,7 @@ import { mqttConnect } from '../protocols/mqtt/client.js';
 import { MqttEv } from '../protocols/mqtt/events.js';
 import { utf8Decode } from '../protocols/utf8.js';
 import type { FleetApp, FleetDevice } from './fleet-app.js';
+import { freePort, startMosquitto } from './mosquitto.js';
 
 export interface WifiDrops {
   /** Every `everyS` seconds, `fraction` of the devices lose Wi-Fi for `forS` seconds. */
@@ -78,80 +74,16 @@ interface LocalBroker {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function waitForPort(port: number, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve();
-      });
-      s.once('error', () => {
-        s.destroy();
-        if (Date.now() > end) reject(new Error('broker did not open port ' + port));
-        else setTimeout(attempt, 20);
-      });
-    };
-    attempt();
-  });
-}
-
-const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].filter((p) => existsSync(p))[0];
-
 /** mosquitto with persistence, so sessions and queued QoS 1 messages survive a restart. */
-async function startMosquitto(): Promise<LocalBroker> {
-  if (!MOSQUITTO) throw new Error('mosquitto is not installed (apt-get install mosquitto), or use --broker embedded');
-  const dir = mkdtempSync(join(tmpdir(), 'ringnet-fleet-'));
-  const port = await freePort();
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
-    [
-      'listener ' + port + ' 127.0.0.1',
-      'allow_anonymous true',
-      'persistence true',
-      'persistence_location ' + dir + '/',
-      'autosave_interval 0',
-      'max_queued_messages 100000',
-      'max_inflight_messages 0',
-      'set_tcp_nodelay true',
-      '',
-    ].join('\n'),
-  );
-  let child: ChildProcess | null = null;
-  const launch = async () => {
-    child = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
-    await waitForPort(port, 5000);
-  };
-  const halt = () =>
-    new Promise<void>((resolve) => {
-      const c = child;
-      if (!c || c.exitCode !== null) return resolve();
-      c.once('exit', () => resolve());
-      c.kill('SIGTERM'); // mosquitto saves its persistence file on a clean exit
-    });
-  await launch();
+async function startLocalMosquitto(): Promise<LocalBroker> {
+  const m = await startMosquitto({ persistence: true, extra: ['max_inflight_messages 0', 'set_tcp_nodelay true'] });
   return {
-    url: 'mqtt://127.0.0.1:' + port,
+    url: m.url,
     restart: async () => {
-      await halt();
-      await launch();
+      await m.stop('SIGTERM'); // mosquitto saves its persistence file on a clean exit
+      await m.restart();
     },
-    stop: async () => {
-      await halt();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => m.dispose(),
   };
 }
 
@@ -207,7 +139,7 @@ export async function runFleet(app: FleetApp, o: FleetOptions): Promise<FleetRep
   const wallClock = () => performance.timeOrigin + performance.now();
   let local: LocalBroker | null = null;
   let url = o.broker;
-  if (o.broker === 'mosquitto') local = await startMosquitto();
+  if (o.broker === 'mosquitto') local = await startLocalMosquitto();
   else if (o.broker === 'embedded') local = await startAedes();
   if (local) url = local.url;
 

@@ -11,7 +11,8 @@ export interface Chrony {
   stop(): void;
 }
 
-function freeUdpPort(): Promise<number> {
+/** A loopback UDP port nothing is bound to right now. */
+export function freeUdpPort(): Promise<number> {
   return new Promise((resolve) => {
     const s = dgram.createSocket('udp4');
     s.bind(0, '127.0.0.1', () => {

@@ -2,12 +2,13 @@
  * Runs the same test body on the Node driver (real loopback sockets) and on
  * the simulator (virtual clock): a World gives two managers and a way to wait.
  */
-import * as dgram from 'node:dgram';
 import { Manager } from '../../src/core/manager.js';
 import type { ManagerOptions } from '../../src/core/manager.js';
 import { NodeDriver } from '../../src/drivers/node.js';
 import { SimNetwork } from '../../src/drivers/sim.js';
 import type { SimHost, SimOptions } from '../../src/drivers/sim.js';
+import { freeUdpPort } from './chrony.js';
+import { sleep, until } from './http-env.js';
 
 export interface World {
   readonly kind: 'node' | 'sim';
@@ -32,10 +33,6 @@ export interface WorldOptions {
   sim?: SimOptions;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 export function nodeWorld(opts?: WorldOptions): World {
   const o = opts || {};
   const server = new Manager(new NodeDriver(), o.server);
@@ -47,25 +44,13 @@ export function nodeWorld(opts?: WorldOptions): World {
     server,
     client,
     serverHost: '127.0.0.1',
-    async until(done, maxMs, what) {
-      const end = Date.now() + (maxMs || 5000);
-      while (!done()) {
-        if (Date.now() > end) throw new Error('timed out waiting for ' + (what || 'a condition'));
-        await sleep(2);
-      }
+    until(done, maxMs, what) {
+      return until(done, maxMs, what);
     },
     async idle(ms) {
       await sleep(ms);
     },
-    freeUdpPort() {
-      return new Promise((resolve) => {
-        const probe = dgram.createSocket('udp4');
-        probe.bind(0, '127.0.0.1', () => {
-          const port = probe.address().port;
-          probe.close(() => resolve(port));
-        });
-      });
-    },
+    freeUdpPort,
     close() {
       client.shutdown();
       server.shutdown();

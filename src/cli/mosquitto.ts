@@ -1,11 +1,11 @@
 /**
- * Real mosquitto brokers for tests and benchmarks: each on free loopback
- * ports, with a config written here, optionally a TLS listener whose
- * certificate is made with openssl on the spot. `stop()` in `after`.
+ * Real mosquitto brokers for `ringnet sim`, tests and benchmarks: each on
+ * free loopback ports, with a config written here, optionally a TLS listener
+ * whose certificate is made with openssl on the spot. `stop()` in `after`.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +38,9 @@ export interface Mosquitto {
   /** Stops it and removes its files. */
   dispose(): Promise<void>;
 }
+
+/** Debian installs it in sbin, which is not on every user's PATH. */
+const MOSQUITTO = existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto';
 
 /** A loopback port nothing listens on right now. */
 export function freePort(): Promise<number> {
@@ -114,7 +117,7 @@ export async function startMosquitto(opts?: MosquittoOptions): Promise<Mosquitto
   let proc: ChildProcess | null = null;
 
   const launch = async () => {
-    const p = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     p.stderr!.on('data', (d: Buffer) => {
       if (log.length < 200) log.push(d.toString());
     });
