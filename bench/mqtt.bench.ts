@@ -107,7 +107,7 @@ function waitMessage(child: ChildProcess, key: string): Promise<void> {
 
 async function runRingnet(url: string, sink: ChildProcess, qos: QoS, n: number): Promise<number> {
   const ringBytes = Number(process.env.MQTT_BENCH_RING || 16384); // a usual Node ring size; larger rings gained nothing end to end
-  const mgr = new Manager(new NodeDriver(), { pools: { default: { conns: 1, recv: ringBytes, send: ringBytes } } });
+  const mgr = new Manager(new NodeDriver(), { pools: { default: { conns: 1, recvBytes: ringBytes, sendBytes: ringBytes } } });
   let open = false;
   const m = mqttConnect(mgr, url, { clientId: 'bench-ringnet', outboxBytes: 1 << 20, outboxCount: WINDOW + 100, maxInflight: WINDOW }, (_m, ev, _data) => {
     if (ev === MqttEv.CONNACK) open = true;

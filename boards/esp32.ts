@@ -13,9 +13,9 @@ const esp32: BoardProfile = {
   baud: 115200,
   maxSockets: 10,
   pools: {
-    default: { conns: 4, recv: 2048, send: 1024 },
-    mqtt: { conns: 1, recv: 2048, send: 2048 },
-    udp: { conns: 1, recv: 512, send: 514 },
+    default: { conns: 4, recvBytes: 2048, sendBytes: 1024 },
+    mqtt: { conns: 1, recvBytes: 2048, sendBytes: 2048 },
+    udp: { conns: 1, recvBytes: 512, sendBytes: 514 },
   },
   pollMs: 100,
   net: { chunkBytes: 536, inFlightBytes: 2048, holdBytes: 4096 },

@@ -13,9 +13,9 @@ const esp8266: BoardProfile = {
   baud: 115200,
   maxSockets: 10,
   pools: {
-    default: { conns: 3, recv: 512, send: 512 },
-    mqtt: { conns: 1, recv: 512, send: 512 },
-    udp: { conns: 1, recv: 128, send: 130 },
+    default: { conns: 3, recvBytes: 512, sendBytes: 512 },
+    mqtt: { conns: 1, recvBytes: 512, sendBytes: 512 },
+    udp: { conns: 1, recvBytes: 128, sendBytes: 130 },
   },
   pollMs: 100,
   // Up to 3 network chunks arrive between two polls (measured on 2v29; the Linux build's chunks are 536 bytes),

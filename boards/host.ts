@@ -11,9 +11,9 @@ const host: BoardProfile = {
   baud: 115200,
   maxSockets: 64,
   pools: {
-    default: { conns: 16, recv: 8192, send: 8192 },
-    mqtt: { conns: 2, recv: 16384, send: 16384 },
-    udp: { conns: 2, recv: 1472, send: 1474 },
+    default: { conns: 16, recvBytes: 8192, sendBytes: 8192 },
+    mqtt: { conns: 2, recvBytes: 16384, sendBytes: 16384 },
+    udp: { conns: 2, recvBytes: 1472, sendBytes: 1474 },
   },
   pollMs: 50,
   net: { chunkBytes: 536, inFlightBytes: 8192, holdBytes: 65536 },

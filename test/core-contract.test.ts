@@ -193,7 +193,7 @@ for (const { name, make } of worlds) {
     });
 
     test('pool exhaustion: the extra inbound connection is refused and counted; connect returns null', async () => {
-      const w = make({ server: { pools: { default: { conns: 2, recv: 256, send: 256 } } }, client: { pools: { default: { conns: 3, recv: 256, send: 256 } } } });
+      const w = make({ server: { pools: { default: { conns: 2, recvBytes: 256, sendBytes: 256 } } }, client: { pools: { default: { conns: 3, recvBytes: 256, sendBytes: 256 } } } });
       try {
         const listener = w.server.listen('tcp://0.0.0.0:0', (c, ev) => {
           if (ev === Ev.RECV) c.send(drain(c));
@@ -225,7 +225,7 @@ for (const { name, make } of worlds) {
     });
 
     test('flags: end() flushes then closes, close() drops, user bits are left alone', async () => {
-      const w = make({ client: { pools: { default: { conns: 4, recv: 1024, send: 8192 } } } });
+      const w = make({ client: { pools: { default: { conns: 4, recvBytes: 1024, sendBytes: 8192 } } } });
       try {
         let received = 0;
         let serverClosed = false;
@@ -268,7 +268,7 @@ for (const { name, make } of worlds) {
     });
 
     test('UDP: each datagram is one RECV, never merged; an oversized one is dropped and counted', async () => {
-      const w = make({ server: { pools: { default: { conns: 2, recv: 100, send: 256 } } } });
+      const w = make({ server: { pools: { default: { conns: 2, recvBytes: 100, sendBytes: 256 } } } });
       try {
         const got: string[] = [];
         const port = await w.freeUdpPort();

@@ -60,7 +60,7 @@ async function streamToSlowReader(w: World): Promise<{ refusals: number; maxRecv
   return { refusals, maxRecv };
 }
 
-const rings = { pools: { default: { conns: 4, recv: RING, send: RING } }, pollMs: 10 };
+const rings = { pools: { default: { conns: 4, recvBytes: RING, sendBytes: RING } }, pollMs: 10 };
 
 describe('a slow reader pushes back all the way to send()', () => {
   test('on node', async () => {

@@ -11,7 +11,7 @@ test('manager: a poll that throws (a driver fault) does not leave the manager st
   let failReads = 1;
   const socket: DriverSocket = {
     remote: { host: '127.0.0.1', port: 1 },
-    read(into: Ring) {
+    readInto(into: Ring) {
       if (failReads-- > 0) throw new Error('driver fault');
       return 0;
     },
@@ -39,7 +39,7 @@ test('manager: a poll that throws (a driver fault) does not leave the manager st
       throw new Error('unused');
     },
   };
-  const mgr = new Manager(driver, { pools: { default: { conns: 1, recv: 16, send: 16 } } });
+  const mgr = new Manager(driver, { pools: { default: { conns: 1, recvBytes: 16, sendBytes: 16 } } });
   const events: number[] = [];
   mgr.connect('tcp://127.0.0.1:1', (c: Connection, ev: number) => events.push(ev));
   (sink as unknown as SocketSink).connected(0);
@@ -51,4 +51,25 @@ test('manager: a poll that throws (a driver fault) does not leave the manager st
   mgr.poll();
   assert.ok(events.length > 0, 'the following poll delivered events');
   mgr.stop();
+});
+
+test('manager: UDP on a driver made without datagrams is a clear error, and TCP still works', () => {
+  const driver: Driver = {
+    name: 'tcp-only',
+    hasTls: false,
+    now: () => 0,
+    setPoller: () => undefined,
+    wake: () => undefined,
+    linkUp: () => true,
+    listen: () => ({ port: 7, close: () => undefined }),
+    connect: () => {
+      throw new Error('unused');
+    },
+  };
+  const mgr = new Manager(driver);
+  assert.throws(() => mgr.listen('udp://0.0.0.0:5000', () => {}), /driver tcp-only was made without datagrams \(UDP\)/);
+  assert.throws(() => mgr.connect('udp://127.0.0.1:5000', () => {}), /without datagrams/);
+  const l = mgr.listen('tcp://0.0.0.0:7', () => {});
+  assert.ok(l && l.remote.port === 7);
+  assert.equal(mgr.freeSlots(), 8, 'a refused UDP open takes no slot');
 });

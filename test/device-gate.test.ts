@@ -57,6 +57,7 @@ const RULES: { name: string; bad: string; why: RegExp; good: string }[] = [
   },
   { name: 'assigning .length', bad: 'var a = [1, 2]; a.length = 0;', why: /assigning \.length throws/, good: 'var a = [1, 2]; a.splice(0, a.length); function R() { this.length = 0; }' },
   { name: 'Object.create with descriptors', bad: 'var o = Object.create({}, { a: { value: 1 } });', why: /Object\.create with property descriptors/, good: 'var o = Object.create({});' },
+  { name: 'a line too long', bad: 'var s = "' + 'x'.repeat(400) + '";', why: /line 1 is 411 characters/, good: 'var s = "x";' },
   { name: 'implicit globals', bad: 'function f() { leaked = 1; }', why: /assignment to undeclared leaked/, good: 'var kept; function f() { kept = 1; }' },
 ];
 
@@ -123,6 +124,19 @@ test('prune: drops methods nothing names, keeps the rest, and repeats until stab
   assert.match(r.code, /prototype\.named/); // a string naming it keeps it
   assert.match(r.code, /"free"/);
   assert.doesNotMatch(r.code, /unused|onlyFromUnused|"size"/);
+});
+
+test('prune: a name used only inside a method of that name, or as an object key, does not keep the method', () => {
+  const code =
+    'var D = (function () { function D() {} ' +
+    'D.prototype.connect = function () { return require("net").connect({ port: 1 }); }; ' +
+    'D.prototype.random = function () { return Math.random(); }; ' +
+    'D.prototype.send = function () { return 1; }; ' +
+    'D.prototype.kept = function () { return 2; }; ' +
+    'return D; }()); var d = new D(); var spec = { send: 512 }; print(d.kept(), spec);';
+  const r = pruneUnusedMethods(code);
+  assert.deepEqual(r.removed.sort(), ['connect', 'random', 'send']);
+  assert.match(r.code, /prototype\.kept/);
 });
 
 test('mangle: only reviewed private/@internal members are shortened, never a name public anywhere or the runtime\'s', () => {

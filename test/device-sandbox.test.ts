@@ -141,6 +141,28 @@ test('sandbox: dgram delivers string datagrams with the sender address', () => {
 
 test('sandbox: no Wifi module unless asked for, as on the Linux build; Storage holds JSON', () => {
   const sb = new EspruinoSandbox({ chunkBytes: 536, storage: { 'a.json': '{"x":1}' } });
-  sb.load('try { require("Wifi"); } catch (e) { print(e.message); } print(require("Storage").readJSON("a.json").x + " " + require("Storage").readJSON("none.json", true));');
-  assert.deepEqual(sb.output, ['Module "Wifi" not found', '1 undefined']);
+  sb.load('print(process.env.MODULES.split(",").indexOf("Wifi"), require("Storage").readJSON("a.json").x + " " + require("Storage").readJSON("none.json", true));');
+  sb.runFor(1);
+  assert.deepEqual(sb.output, ['-1 1 undefined']);
+  sb.load('setTimeout(function () { try { require("Wifi"); } catch (e) { print(e.message); } }, 1);');
+  sb.runFor(2);
+  assert.deepEqual(sb.output.slice(1), ['Module "Wifi" not found']);
+  assert.deepEqual(sb.errors, []);
+});
+
+test('sandbox: a require() that fails while the bundle boots is reported (its exception copies code into RAM)', () => {
+  const sb = new EspruinoSandbox({ chunkBytes: 536 });
+  sb.load('try { require("Wifi"); } catch (e) { print("caught"); }');
+  assert.deepEqual(sb.output, ['caught']);
+  assert.match(sb.errors.join('\n'), /require\("Wifi"\) of a missing module while the bundle boots/);
+  const withWifi = new EspruinoSandbox({ chunkBytes: 536, wifi: true });
+  withWifi.load('print(process.env.MODULES.split(",").indexOf("Wifi") >= 0, typeof require("Wifi").connect);');
+  assert.deepEqual(withWifi.output, ['true function']);
+  assert.deepEqual(withWifi.errors, []);
+});
+
+test('sandbox: String indexOf "finds" a needle whose start ends the string, as 2v29 does', () => {
+  const sb = new EspruinoSandbox({ chunkBytes: 536 });
+  sb.load('print("abc,".indexOf(",W"), "abcab".indexOf("abx", 1), "ab".indexOf("abc"), "a,b".indexOf(",b"), "abc".indexOf("x"), "xab".lastIndexOf("abc"));');
+  assert.deepEqual(sb.output, ['3 3 -1 1 -1 -1']);
 });

@@ -99,7 +99,7 @@ for (let i = 0; i < big.length; i++) big[i] = (i * 31 + (i >> 10)) & 255;
 
 before(async () => {
   // small rings: nothing is ever collected beyond them
-  mgr = new Manager(new NodeDriver(), { pools: { default: { conns: 8, recv: 2048, send: 2048 } } });
+  mgr = new Manager(new NodeDriver(), { pools: { default: { conns: 8, recvBytes: 2048, sendBytes: 2048 } } });
   mgr.run();
   nodeServer = http.createServer((req, res) => {
     const parts: Buffer[] = [];
@@ -302,8 +302,8 @@ test('simulator: ringnet client and server over a wire cut into 1–3 byte piece
   const net1 = new SimNetwork({ seed: 7, latencyMs: 2, chunkMin: 1, chunkMax: 3 });
   const srvHost = net1.host('device');
   const cliHost = net1.host('laptop');
-  const server = new Manager(srvHost, { pools: { default: { conns: 4, recv: 512, send: 512 } } });
-  const client = new Manager(cliHost, { pools: { default: { conns: 4, recv: 256, send: 256 } } });
+  const server = new Manager(srvHost, { pools: { default: { conns: 4, recvBytes: 512, sendBytes: 512 } } });
+  const client = new Manager(cliHost, { pools: { default: { conns: 4, recvBytes: 256, sendBytes: 256 } } });
   const l = httpListen(server, 'http://0.0.0.0:80', (c, ev, data) => {
     if (ev === HttpEv.HEADERS) {
       const req = data as HttpRequest;

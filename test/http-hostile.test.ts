@@ -49,7 +49,7 @@ function app(mgr: Served['mgr']): HttpHandler {
 
 before(async () => {
   server = await serve(app, {
-    mgr: { pools: { default: { conns: 32, recv: 4096, send: 4096 } } },
+    mgr: { pools: { default: { conns: 32, recvBytes: 4096, sendBytes: 4096 } } },
     limits: { headerBytes: 2048, headerCount: 32, bodyBytes: 65536 },
     headerTimeoutMs: HEADER_TIMEOUT,
     idleTimeoutMs: IDLE_TIMEOUT,
@@ -179,7 +179,7 @@ test('a request answered before its body is read keeps the connection usable', a
 test('the 503 cap: 10× the allowed connections, no crash, served again afterwards', async () => {
   const CONNS = 6; // pool slots; one is kept for answering 503
   const capped = await serve(app, {
-    mgr: { pools: { default: { conns: CONNS, recv: 2048, send: 2048 } } },
+    mgr: { pools: { default: { conns: CONNS, recvBytes: 2048, sendBytes: 2048 } } },
     limits: { headerBytes: 1024, headerCount: 16, bodyBytes: 1024 },
     headerTimeoutMs: 1000,
     idleTimeoutMs: 2000,

@@ -37,7 +37,7 @@ before(async () => {
   writeFileSync(join(files, 'secret.txt'), 'outside\n');
   // A small send ring (2 KB) so that every long response must resume on SEND.
   server = await serve((mgr) => makeApp(mgr, files, stats), {
-    mgr: { pools: { default: { conns: 12, recv: 4096, send: 2048 } } },
+    mgr: { pools: { default: { conns: 12, recvBytes: 4096, sendBytes: 2048 } } },
     limits: { headerBytes: 4096, headerCount: 40, bodyBytes: 8 * 1024 * 1024 },
     bufferBytes: 2048,
     headerTimeoutMs: 2000,

@@ -68,8 +68,8 @@ function get(mgr: Manager, url: string, opts?: HttpRequestOptions): Got {
 
 test('files from Espruino Storage: gzip copy preferred, streamed in small reads through small rings', () => {
   const net = new SimNetwork({ seed: 3, latencyMs: 3, chunkMin: 1, chunkMax: 40, bandwidth: 200 });
-  const device = new Manager(net.host('esp32'), { pools: { default: { conns: 6, recv: 1024, send: 512 } } });
-  const laptop = new Manager(net.host('laptop'), { pools: { default: { conns: 6, recv: 512, send: 512 } } });
+  const device = new Manager(net.host('esp32'), { pools: { default: { conns: 6, recvBytes: 1024, sendBytes: 512 } } });
+  const laptop = new Manager(net.host('laptop'), { pools: { default: { conns: 6, recvBytes: 512, sendBytes: 512 } } });
   const flash = new FlashStorage();
   const page = '<!doctype html><title>dash</title>' + '<p>reading</p>'.repeat(400);
   flash.write('index.html', page);
@@ -109,9 +109,9 @@ test('files from Espruino Storage: gzip copy preferred, streamed in small reads 
 test('simulator: pipelined keep-alive requests over a slow reader stay in order', () => {
   // a small TCP window and a slow reader: the device's send ring fills and its pipeline waits
   const net = new SimNetwork({ seed: 11, latencyMs: 2, chunkMin: 1, chunkMax: 5, windowBytes: 64 });
-  const device = new Manager(net.host('device'), { pools: { default: { conns: 2, recv: 256, send: 128 } } });
+  const device = new Manager(net.host('device'), { pools: { default: { conns: 2, recvBytes: 256, sendBytes: 128 } } });
   const peerHost = net.host('peer');
-  const peer = new Manager(peerHost, { pools: { default: { conns: 2, recv: 128, send: 1024 } } });
+  const peer = new Manager(peerHost, { pools: { default: { conns: 2, recvBytes: 128, sendBytes: 1024 } } });
   httpListen(
     device,
     'http://0.0.0.0:80',

@@ -65,7 +65,7 @@ interface Got {
 
 /** A ringnet client on its own Node manager, recording what it is told. */
 function ringnet(url: string, opts: MqttOptions) {
-  const mgr = new Manager(new NodeDriver(), { pools: { default: { conns: 2, recv: 16384, send: 16384 } } });
+  const mgr = new Manager(new NodeDriver(), { pools: { default: { conns: 2, recvBytes: 16384, sendBytes: 16384 } } });
   managers.push(mgr);
   const rec = {
     mgr,

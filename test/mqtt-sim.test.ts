@@ -16,8 +16,8 @@ import { utf8Decode } from '../src/protocols/utf8.js';
 import { SimBroker } from './support/sim-broker.js';
 import type { BrokerOptions } from './support/sim-broker.js';
 
-const POOL = { pools: { default: { conns: 4, recv: 1024, send: 1024 } } };
-const BIG_POOL = { pools: { default: { conns: 8, recv: 16384, send: 16384 } } };
+const POOL = { pools: { default: { conns: 4, recvBytes: 1024, sendBytes: 1024 } } };
+const BIG_POOL = { pools: { default: { conns: 8, recvBytes: 16384, sendBytes: 16384 } } };
 
 /** MQTT_SIM_SEED shifts every scenario's seed: run the suite under other seeds to look for luck. */
 const SEED_SHIFT = Number(process.env.MQTT_SIM_SEED || 0);

@@ -10,7 +10,7 @@ import { EV_NAMES, drain } from './support/trace.js';
 /** Three clients talk to one echo server over a jittery, chunking network; returns the event trace. */
 function scenario(seed: number): string[] {
   const net = new SimNetwork({ seed, latencyMs: 2, jitterMs: 5, chunkMin: 1, chunkMax: 40, windowBytes: 256 });
-  const server = new Manager(net.host('server'), { pools: { default: { conns: 4, recv: 64, send: 64 } } });
+  const server = new Manager(net.host('server'), { pools: { default: { conns: 4, recvBytes: 64, sendBytes: 64 } } });
   const trace: string[] = [];
   const log = (who: string) => (c: Connection, ev: number, data: any) => {
     if (ev !== Ev.POLL) trace.push(net.now.toFixed(3) + ' ' + who + c.id + ' ' + EV_NAMES[ev] + ' ' + (typeof data === 'number' ? data : ''));
@@ -21,7 +21,7 @@ function scenario(seed: number): string[] {
   }) as Connection;
   server.run();
   for (let i = 0; i < 3; i++) {
-    const m = new Manager(net.host('c' + i), { pools: { default: { conns: 1, recv: 64, send: 64 } } });
+    const m = new Manager(net.host('c' + i), { pools: { default: { conns: 1, recvBytes: 64, sendBytes: 64 } } });
     m.run();
     let sent = 0;
     m.connect('tcp://server:' + l.remote.port, (c, ev, data) => {
@@ -154,7 +154,7 @@ test('an idle manager sleeps: a connect timeout or an early timer never makes it
 
 test('after the peer closes, every byte it sent is still delivered to a slow reader before CLOSE', () => {
   const net = new SimNetwork({ seed: 5, chunkMin: 50, chunkMax: 50, windowBytes: 4096 });
-  const server = new Manager(net.host('server'), { pools: { default: { conns: 2, recv: 64, send: 64 } } });
+  const server = new Manager(net.host('server'), { pools: { default: { conns: 2, recvBytes: 64, sendBytes: 64 } } });
   const client = new Manager(net.host('client'));
   server.run();
   client.run();
@@ -180,7 +180,7 @@ test('after the peer closes, every byte it sent is still delivered to a slow rea
 
 test('after the peer closes, a handler that stops consuming a full ring does not keep the connection forever', () => {
   const net = new SimNetwork({ seed: 5 });
-  const server = new Manager(net.host('server'), { pools: { default: { conns: 2, recv: 64, send: 64 } } });
+  const server = new Manager(net.host('server'), { pools: { default: { conns: 2, recvBytes: 64, sendBytes: 64 } } });
   const client = new Manager(net.host('client'));
   server.run();
   client.run();
@@ -202,8 +202,8 @@ test('after the peer closes, a handler that stops consuming a full ring does not
 
 test('bandwidth: a stream takes its size over the link rate, plus latency', () => {
   const net = new SimNetwork({ seed: 3, bandwidth: 10, latencyMs: 5, chunkMin: 100, chunkMax: 100, windowBytes: 65536 }); // 10 bytes per ms
-  const server = new Manager(net.host('server'), { pools: { default: { conns: 2, recv: 8192, send: 8192 } } });
-  const client = new Manager(net.host('client'), { pools: { default: { conns: 2, recv: 8192, send: 8192 } } });
+  const server = new Manager(net.host('server'), { pools: { default: { conns: 2, recvBytes: 8192, sendBytes: 8192 } } });
+  const client = new Manager(net.host('client'), { pools: { default: { conns: 2, recvBytes: 8192, sendBytes: 8192 } } });
   server.run();
   client.run();
   let got = 0;

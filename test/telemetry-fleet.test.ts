@@ -21,7 +21,7 @@ test('the command line is parsed into fleet options, and bad options are refused
   assert.equal(options.devices, 50);
   assert.equal(options.broker, 'mqtt://127.0.0.1:1883');
   assert.deepEqual(options.wifiDrops, { everyS: 30, forS: 5, fraction: 0.1 });
-  assert.equal(options.pools.default.recv, 1024);
+  assert.equal(options.pools.default.recvBytes, 1024);
   assert.throws(() => parseSimArgs(['examples/telemetry', '--wifi-drops', '30:5']), /EVERY_S:FOR_S:FRACTION/);
   assert.throws(() => parseSimArgs(['examples/telemetry', '--devices', 'many']), /--devices needs a number/);
   assert.throws(() => parseSimArgs(['--devices', '3']), /usage/);
@@ -41,7 +41,7 @@ test('a fleet through Wi-Fi drops, loss, latency, resets and a mosquitto restart
     lossRate: 0.05,
     latencyMs: 5,
     brokerRestartS: 4,
-    pools: { default: { conns: 2, recv: 2048, send: 2048 } },
+    pools: { default: { conns: 2, recvBytes: 2048, sendBytes: 2048 } },
     outboxBytes: 8192,
     outboxCount: 128,
     seed: 7,

@@ -46,7 +46,7 @@ test('one simulated hour with Wi-Fi drops and a broker restart loses no reading'
   const arrived: Received[] = [];
 
   const deviceHost = net.host('device');
-  const mgr = new Manager(deviceHost, { pools: { default: { conns: 3, recv: 1024, send: 1024 } } });
+  const mgr = new Manager(deviceHost, { pools: { default: { conns: 3, recvBytes: 1024, sendBytes: 1024 } } });
   mgr.run();
   const clock = new SntpClock(mgr);
   sntpSync(mgr, 'ntp', clock, null);

@@ -83,7 +83,7 @@ function onMessage(mgr: Manager, m: WsMessage): void {
 let server: Served;
 
 before(async () => {
-  server = await serve((mgr) => echoApp(mgr), { mgr: { pools: { default: { conns: 16, recv: 16384, send: 8192 } } } });
+  server = await serve((mgr) => echoApp(mgr), { mgr: { pools: { default: { conns: 16, recvBytes: 16384, sendBytes: 8192 } } } });
 });
 
 after(() => server.stop());
@@ -327,7 +327,7 @@ const wssClosed: { code: number; reason: string }[] = [];
 let wssPongs = 0;
 
 before(async () => {
-  mgr = new Manager(new NodeDriver(), { pools: { default: { conns: 8, recv: 8192, send: 4096 } } });
+  mgr = new Manager(new NodeDriver(), { pools: { default: { conns: 8, recvBytes: 8192, sendBytes: 4096 } } });
   mgr.run();
   wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (p) => (p.has('telemetry') ? 'telemetry' : false) });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
@@ -536,7 +536,7 @@ test('wss: the ringnet client against a ws server over https, and a ws client ag
     log.ws!.close();
     await until(() => log.done);
 
-    tlsServed = await serve((m) => echoApp(m), { scheme: 'https', tls: { cert: cert.cert, key: cert.key }, mgr: { pools: { default: { conns: 4, recv: 16384, send: 8192 } } } });
+    tlsServed = await serve((m) => echoApp(m), { scheme: 'https', tls: { cert: cert.cert, key: cert.key }, mgr: { pools: { default: { conns: 4, recvBytes: 16384, sendBytes: 8192 } } } });
     const client = await open('wss://127.0.0.1:' + tlsServed.port + '/ws', { ca: cert.cert });
     client.send('secure echo');
     assert.equal((await nextMessage(client)).data.toString(), 'secure echo');

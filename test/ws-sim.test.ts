@@ -27,9 +27,9 @@ interface Run {
 
 function run(seed: number): Run {
   const net = new SimNetwork({ seed, latencyMs: 2, jitterMs: 3, chunkMin: 1, chunkMax: 7 });
-  const device = new Manager(net.host('device'), { pools: { default: { conns: 2, recv: 512, send: 256 } } });
+  const device = new Manager(net.host('device'), { pools: { default: { conns: 2, recvBytes: 512, sendBytes: 256 } } });
   const laptopHost = net.host('laptop');
-  const laptop = new Manager(laptopHost, { pools: { default: { conns: 2, recv: 512, send: 256 } } });
+  const laptop = new Manager(laptopHost, { pools: { default: { conns: 2, recvBytes: 512, sendBytes: 256 } } });
   const r: Run = { serverGot: [], clientGot: [], clientClosed: null, serverClosed: null, pongs: 0, random: '' };
   httpListen(device, 'http://0.0.0.0:80', (c, ev, req) => {
     if (ev === HttpEv.HEADERS && req.path === '/live') {

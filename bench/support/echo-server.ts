@@ -12,7 +12,7 @@ if (kind === 'raw') {
     process.send!((server.address() as net.AddressInfo).port);
   });
 } else {
-  const mgr = new Manager(new NodeDriver({ readAheadBytes: ring }), { pools: { default: { conns: 8, recv: ring, send: ring } } });
+  const mgr = new Manager(new NodeDriver({ readAheadBytes: ring }), { pools: { default: { conns: 8, recvBytes: ring, sendBytes: ring } } });
   const l = startEcho(mgr, 'tcp://127.0.0.1:0');
   mgr.run();
   const tell = () => (l!.remote.port ? process.send!(l!.remote.port) : setTimeout(tell, 5));

@@ -36,7 +36,7 @@ if (kind === 'node-http') {
   wss.on('connection', (s) => s.on('message', (d: Buffer, binary: boolean) => s.send(d, { binary })));
   wss.on('listening', () => process.send!((wss.address() as AddressInfo).port));
 } else {
-  const mgr = new Manager(new NodeDriver(), { pools: { default: { conns: 80, recv: 16384, send: 16384 } } });
+  const mgr = new Manager(new NodeDriver(), { pools: { default: { conns: 80, recvBytes: 16384, sendBytes: 16384 } } });
   const l = httpListen(mgr, 'http://127.0.0.1:0', (c, ev, data) => {
     if (ev !== HttpEv.MESSAGE && ev !== HttpEv.HEADERS) return;
     const req = data as HttpRequest;

@@ -8,7 +8,7 @@ import { Manager } from '../../src/core/manager.js';
 import { EspruinoDriver } from '../../src/drivers/espruino.js';
 import { startEcho } from './app.js';
 
-const driver = new EspruinoDriver({ net: board.net, udp: board.udp, hasTls: board.hasTls, wifiFile: board.wifiFile });
+const driver = new EspruinoDriver({ net: board.net, hasTls: board.hasTls, wifiFile: board.wifiFile });
 const mgr = new Manager(driver, { pools: board.pools, pollMs: board.pollMs });
 startEcho(mgr, 'tcp://0.0.0.0:' + (settings.port || 8000));
 mgr.run();

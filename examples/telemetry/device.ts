@@ -10,6 +10,7 @@ import board from 'ringnet:board';
 import settings from 'ringnet:settings';
 import { Manager } from '../../src/core/manager.js';
 import { EspruinoDriver } from '../../src/drivers/espruino.js';
+import { espruinoDatagrams } from '../../src/drivers/espruino-udp.js';
 import { StorageFiles } from '../../src/drivers/espruino-files.js';
 import { SntpClock, sntpSync } from '../../src/protocols/sntp/client.js';
 import { Telemetry } from './app.js';
@@ -19,7 +20,7 @@ import { Dashboard } from './web.js';
 declare function require(name: string): any;
 
 const HOUR = 3600000;
-const driver = new EspruinoDriver({ net: board.net, udp: board.udp, hasTls: board.hasTls, wifiFile: board.wifiFile });
+const driver = new EspruinoDriver({ net: board.net, udp: board.udp, hasTls: board.hasTls, wifiFile: board.wifiFile, datagrams: espruinoDatagrams });
 const mgr = new Manager(driver, { pools: board.pools, pollMs: board.pollMs });
 const clock = new SntpClock(mgr);
 const ntp = String(settings.ntp || 'pool.ntp.org');

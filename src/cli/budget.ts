@@ -6,9 +6,7 @@
 import type { BoardProfile } from '../../boards/profile.js';
 
 export interface Budget {
-  pools: { name: string; conns: number; recv: number; send: number; bytes: number }[];
-  /** The manager's datagram scratch: as large as the largest send ring. */
-  scratch: number;
+  pools: { name: string; conns: number; recvBytes: number; sendBytes: number; bytes: number }[];
   protocols: { name: string; what: string; bytes: number }[];
   total: number;
 }
@@ -26,16 +24,13 @@ export const PROTOCOL_STATE: { [protocol: string]: { what: string; bytes: (b: Bo
 /** The budget of `board` for a bundle made of `modules` (paths relative to the project root). */
 export function staticBudget(board: BoardProfile, modules: string[]): Budget {
   const pools: Budget['pools'] = [];
-  let scratch = 0;
   let total = 0;
   for (const name of Object.keys(board.pools)) {
     const p = board.pools[name];
-    const bytes = p.conns * (p.recv + p.send);
-    pools.push({ name: name, conns: p.conns, recv: p.recv, send: p.send, bytes: bytes });
+    const bytes = p.conns * (p.recvBytes + p.sendBytes);
+    pools.push({ name: name, conns: p.conns, recvBytes: p.recvBytes, sendBytes: p.sendBytes, bytes: bytes });
     total += bytes;
-    if (p.send > scratch) scratch = p.send;
   }
-  total += scratch;
   const protocols: Budget['protocols'] = [];
   const seen: { [name: string]: boolean } = {};
   for (const m of modules) {
@@ -48,5 +43,5 @@ export function staticBudget(board: BoardProfile, modules: string[]): Budget {
     protocols.push({ name: name, what: PROTOCOL_STATE[name].what, bytes: bytes });
     total += bytes;
   }
-  return { pools: pools, scratch: scratch, protocols: protocols, total: total };
+  return { pools: pools, protocols: protocols, total: total };
 }

@@ -19,7 +19,7 @@ import type { BoardProfile } from '../../boards/profile.js';
 import { boards } from '../../boards/index.js';
 import { staticBudget } from './budget.js';
 import type { Budget } from './budget.js';
-import { checkBundle, formatViolations } from './gate.js';
+import { checkBundle, formatViolations, LINE_TARGET } from './gate.js';
 import { internalNames } from './mangle.js';
 import { pruneUnusedMethods } from './prune.js';
 import { EspruinoSandbox } from './sandbox.js';
@@ -225,7 +225,8 @@ let shortenable: RegExp | null = null;
 
 /**
  * Terser settings: ES5 output; Espruino hoists neither functions nor vars, so
- * terser does it; internal member names (see mangle.ts) are shortened.
+ * terser does it; internal member names (see mangle.ts) are shortened; short
+ * lines, because an exception on Espruino copies its source line into RAM.
  */
 export function terserOptions() {
   if (!shortenable) {
@@ -237,16 +238,19 @@ export function terserOptions() {
     ecma: 5 as const,
     compress: { hoist_funs: true, hoist_vars: true, passes: 2 },
     mangle: { properties: { regex: shortenable } },
-    format: { ascii_only: true },
+    format: { ascii_only: true, max_line_len: LINE_TARGET },
   };
 }
 
-/** Drops class methods nothing in the bundle names (see prune.ts). */
+/**
+ * Drops class methods nothing in the bundle names (see prune.ts), then marks
+ * TypeScript's class wrappers pure so terser drops a class nothing uses any more.
+ */
 function prunePlugin(): Plugin {
   return {
     name: 'ringnet-prune-methods',
     renderChunk(code) {
-      return { code: pruneUnusedMethods(code).code, map: null };
+      return { code: pruneUnusedMethods(code).code.replace(/\/\*\* @class \*\/ \(function/g, '/*#__PURE__*/ (function'), map: null };
     },
   };
 }
@@ -303,8 +307,7 @@ export function formatBudget(r: BundleResult): string {
   const row = (label: string, value: number) => lines.push('  ' + pad(label, 40) + pad(num(value), 9, true) + ' B');
   lines.push((r.file ? relative(process.cwd(), r.file) : r.board + '/' + r.app + '.js') + '  (board ' + r.board + ')');
   row('code, minified', r.bytes);
-  for (const p of r.budget.pools) row('rings ' + pad(p.name, 8) + p.conns + ' × (' + p.recv + ' + ' + p.send + ')', p.bytes);
-  row('rings scratch (largest send ring)', r.budget.scratch);
+  for (const p of r.budget.pools) row('rings ' + pad(p.name, 8) + p.conns + ' × (' + p.recvBytes + ' + ' + p.sendBytes + ')', p.bytes);
   if (r.budget.protocols.length === 0) row('protocol state (none)', 0);
   for (const p of r.budget.protocols) row('protocol state ' + p.name + ' (' + p.what + ')', p.bytes);
   row('static memory budget', r.budget.total);

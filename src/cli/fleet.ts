@@ -148,7 +148,7 @@ export async function runFleet(app: FleetApp, o: FleetOptions): Promise<FleetRep
   const latencies: number[] = [];
   let subscribed = false;
   let received = 0;
-  const monitorMgr = new Manager(new NodeDriver(), { pools: { default: { conns: 2, recv: 65536, send: 16384 } } });
+  const monitorMgr = new Manager(new NodeDriver(), { pools: { default: { conns: 2, recvBytes: 65536, sendBytes: 16384 } } });
   monitorMgr.run();
   const monitor = mqttConnect(monitorMgr, url, { clientId: 'ringnet-fleet-monitor', clean: false, keepalive: 30, reconnectMinMs: 100, reconnectMaxMs: 1000 }, (m, ev, data) => {
     if (ev === MqttEv.SUBACK) subscribed = true;

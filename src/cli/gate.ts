@@ -140,6 +140,11 @@ export function regexProblems(pattern: string, flags: string): string[] {
   return problems;
 }
 
+/** terser breaks bundle lines near this length where the syntax lets it (max_line_len). */
+export const LINE_TARGET = 100;
+/** The longest line the gate lets through: terser's breaks are best effort. */
+export const MAX_LINE = 400;
+
 /**
  * Checks one bundle. Returns every violation found (empty: the bundle is
  * inside the subset as far as the text can show).
@@ -157,6 +162,14 @@ export function checkBundle(code: string, bundle: string): Violation[] {
     const excerpt = code.substring(Math.max(0, pos - 30), Math.min(code.length, pos + 50)).replace(/\s+/g, ' ');
     violations.push({ bundle: bundle, line: line + 1, column: pos - lineStarts[line] + 1, reason: reason, excerpt: excerpt });
   };
+
+  // An exception copies its line of source into RAM for the stack trace; a one-line bundle put the whole bundle there.
+  for (let at = 0, line = 0; at < code.length; line++) {
+    let end = code.indexOf('\n', at);
+    if (end < 0) end = code.length;
+    if (end - at > MAX_LINE) report(at, 'line ' + (line + 1) + ' is ' + (end - at) + ' characters: an exception on it copies the whole line into RAM (keep lines to ' + MAX_LINE + ')');
+    at = end + 1;
+  }
 
   let ast: AnyNode;
   try {

@@ -60,26 +60,33 @@ function definitionOf(stmt: AnyNode): Definition | null {
   return null;
 }
 
-/** One pass: returns the code without the methods that are never named elsewhere, and how many went. */
+/**
+ * One pass: returns the code without the methods whose names are used nowhere
+ * else, and which went. A name inside a method of the same name (recursion, or
+ * a wrapper calling the runtime's method of that name) and an object literal's
+ * key (data, or a method only ever called through a member that is counted
+ * where it is called) are not uses.
+ */
 function pruneOnce(code: string): { code: string; removed: string[] } {
   const ast = parse(code, { ecmaVersion: 2020, sourceType: 'module' }) as AnyNode;
   const defs: Definition[] = [];
-  const uses: { [name: string]: number } = Object.create(null);
-  const nameNodes = new Set<AnyNode>();
-  const count = (name: string) => {
-    uses[name] = (uses[name] || 0) + 1;
+  const uses: { [name: string]: number[] } = Object.create(null);
+  const skip = new Set<AnyNode>();
+  const count = (name: string, at: number) => {
+    (uses[name] || (uses[name] = [])).push(at);
   };
   const visit = (node: AnyNode, parent: AnyNode | null) => {
     if (parent && (parent.type === 'BlockStatement' || parent.type === 'Program')) {
       const d = definitionOf(node);
       if (d) {
         defs.push(d);
-        nameNodes.add(d.nameNode);
+        skip.add(d.nameNode);
       }
     }
-    if (!nameNodes.has(node)) {
-      if (node.type === 'Identifier') count(node.name);
-      else if (node.type === 'Literal' && typeof node.value === 'string') count(node.value);
+    if (node.type === 'Property' && !node.computed) skip.add(node.key as AnyNode);
+    if (!skip.has(node)) {
+      if (node.type === 'Identifier') count(node.name, node.start);
+      else if (node.type === 'Literal' && typeof node.value === 'string') count(node.value, node.start);
     }
     for (const key of Object.keys(node)) {
       const v = node[key];
@@ -89,7 +96,9 @@ function pruneOnce(code: string): { code: string; removed: string[] } {
     }
   };
   visit(ast, null);
-  const dead = defs.filter((d) => !uses[d.name]).sort((a, b) => b.start - a.start);
+  const usedOutsideItself = (name: string) =>
+    (uses[name] || []).some((at) => !defs.some((d) => d.name === name && at >= d.start && at < d.end));
+  const dead = defs.filter((d) => !usedOutsideItself(d.name)).sort((a, b) => b.start - a.start);
   let out = code;
   for (const d of dead) out = out.substring(0, d.start) + out.substring(d.end);
   return { code: out, removed: dead.map((d) => d.name) };

@@ -352,6 +352,8 @@ export class EspruinoSandbox {
   private readonly storage: { [name: string]: string };
   private wifiUp = true;
   private readonly wifiModule: Emitter | null;
+  /** True while load() runs a bundle's top level. */
+  private booting = false;
   private readonly maxSockets: number;
 
   constructor(private readonly options: SandboxOptions) {
@@ -392,6 +394,14 @@ export class EspruinoSandbox {
         // Uint8Array.prototype.slice returns a plain Array on Espruino
         'var slice = TA.prototype.slice;' +
         'TA.prototype.slice = function (a, b) { return Array.prototype.slice.call(slice.call(this, a, b)); };' +
+        // 2v29's String indexOf also "finds" a needle when the string's tail is the start of it: "abc,".indexOf(",W") is 3
+        'var indexOf = String.prototype.indexOf;' +
+        'Object.defineProperty(String.prototype, "indexOf", { value: function (needle, from) {' +
+        '  var s = String(this); needle = String(needle); var hit = indexOf.call(s, needle, from);' +
+        '  if (hit >= 0 || needle.length > s.length) return hit;' +
+        '  for (var i = Math.max(from | 0, s.length - needle.length + 1, 0); i < s.length; i++) if (indexOf.call(needle, s.substring(i)) === 0) return i;' +
+        '  return -1;' +
+        '}, writable: true, configurable: true });' +
         'var apply = Function.prototype.apply;' +
         'Object.defineProperty(Function.prototype, "apply", { value: function (self, args) {' +
         '  if (args && args.length > 256) throw new Error("Array passed to Function.apply is too big! Maximum 256 arguments, got " + args.length);' +
@@ -424,7 +434,7 @@ export class EspruinoSandbox {
     this.realm.Date.now = () => sb.now;
     ctx.process = {
       version: '2v29',
-      env: { VERSION: '2v29' },
+      env: { VERSION: '2v29', MODULES: this.modules().join(',') },
       memory: () => ({ free: 1200, usage: 400, total: 1600 }), // an ESP8266-sized pool, for apps that report it
     };
     ctx.E = this.makeE();
@@ -518,6 +528,11 @@ export class EspruinoSandbox {
         if (this.wifiModule) return this.wifiModule;
         break;
     }
+    if (this.booting)
+      this.problem(
+        'require("' + name + '") of a missing module while the bundle boots: on the interpreter that exception copies the code ' +
+          'around it into RAM (more than an ESP8266 has); check process.env.MODULES first',
+      );
     throw new this.realm.Error('Module "' + name + '" not found');
   }
 
@@ -525,11 +540,22 @@ export class EspruinoSandbox {
 
   /** Runs a bundle's text (top level only; what it schedules runs in runFor/runUntil). */
   load(code: string, filename?: string): void {
+    this.booting = true;
     try {
       vm.runInContext(code, this.context, { filename: filename || 'bundle.js' });
     } catch (e) {
       this.problem('uncaught at top level: ' + describe(e));
+    } finally {
+      this.booting = false;
     }
+  }
+
+  /** The firmware's built-in modules, as `process.env.MODULES` lists them. */
+  private modules(): string[] {
+    const list = ['timer', 'Storage', 'heatshrink', 'net', 'dgram', 'http'];
+    if (this.options.hasTls) list.push('tls');
+    if (this.options.wifi) list.push('Wifi');
+    return list;
   }
 
   /** Runs the interpreter loop for `ms` virtual milliseconds (or until a fatal error). */

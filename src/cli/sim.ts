@@ -30,8 +30,8 @@ const HELP = `usage: ringnet sim <app> [options]
 
 /** Per-device memory: the board's connection pools and outbox. */
 const BOARDS: { [name: string]: Pick<FleetOptions, 'pools' | 'outboxBytes' | 'outboxCount'> } = {
-  esp32: { pools: { default: { conns: 2, recv: 2048, send: 2048 } }, outboxBytes: 8192, outboxCount: 128 },
-  esp8266: { pools: { default: { conns: 2, recv: 1024, send: 1024 } }, outboxBytes: 2048, outboxCount: 32 },
+  esp32: { pools: { default: { conns: 2, recvBytes: 2048, sendBytes: 2048 } }, outboxBytes: 8192, outboxCount: 128 },
+  esp8266: { pools: { default: { conns: 2, recvBytes: 1024, sendBytes: 1024 } }, outboxBytes: 2048, outboxCount: 32 },
 };
 
 function number(args: string[], i: number, name: string): number {

@@ -3,9 +3,10 @@
  * between a driver callback and the next poll.
  */
 import type { Address } from './address.js';
-import type { DriverSocket, SocketSink } from './driver.js';
+import type { DriverSocket, ListenSink, SocketSink } from './driver.js';
 import { ErrorCode } from './events.js';
 import type { CoreEvents, ErrorInfo } from './events.js';
+import { DATAGRAM_HEADER } from './datagram.js';
 import { Ring } from './ring.js';
 
 /** Connection flags. Library layers use only the named bits; `USER_FLAGS` is the application's. */
@@ -35,9 +36,7 @@ export type Handler<M = CoreEvents> = (...args: HandlerArgs<M>) => void;
 /** What every handler slot accepts, whatever events its protocol adds. */
 export type AnyHandler = (c: Connection, ev: number, data: any) => void;
 
-/** A UDP datagram in `unsent` is stored behind a 2-byte length so datagrams never merge. */
-const DATAGRAM_HEADER = 2;
-
+/** What a connection needs from its manager (the Manager implements it). */
 export interface Owner {
   /** Asks for a poll soon: something for the socket is waiting. */
   wakeSoon(): void;
@@ -45,41 +44,45 @@ export interface Owner {
   now(): number;
   /** Delivers an event to the protocol handler, then the user's. */
   emit(c: Connection, ev: number, data: any): void;
+  /** A peer reached `listener`: the connection that takes it, or null to refuse it. */
+  adopt(listener: Connection, socket: DriverSocket, remote: Address): Connection | null;
 }
 
-export class Connection implements SocketSink {
+/** A connection is the sink of its own socket, or of its listening socket when it listens. */
+export class Connection implements SocketSink, ListenSink {
+  // Every per-life field is set by reset(), which the constructor calls: one place, so the minified code says it once.
   /** Unique per manager, never reused. */
-  id = 0;
-  flags = 0;
+  id!: number;
+  flags!: number;
   /** Bytes received and not yet consumed; a handler calls `recv.discard(n)` for what it parsed. */
   readonly recv: Ring;
   /** Bytes accepted by `send()` and not yet taken by the socket. */
   readonly unsent: Ring;
   /** The peer (for UDP: the sender of the last datagram, where replies go). */
-  remote: Address = { host: '', port: 0 };
+  remote!: Address;
   /** The application's own per-connection value. */
-  userData: any = null;
+  userData: any;
   /** Sees every event before `handler` (a protocol layer: HTTP, MQTT …). */
-  protocol: AnyHandler | null = null;
+  protocol!: AnyHandler | null;
   /** The protocol layer's own per-connection state. */
-  protocolState: any = null;
-  handler: AnyHandler | null = null;
+  protocolState: any;
+  handler!: AnyHandler | null;
   /** Which pool the rings came from. */
   readonly pool: string;
 
   // --- manager state, written by driver callbacks and consumed by poll() ---
-  /** @internal */ io: DriverSocket | null = null;
-  /** @internal ACCEPT or CONNECT(0) has been delivered. */ opened = false;
-  /** @internal An ACCEPT waits to be delivered. */ acceptPending = false;
-  /** @internal CONNECT result waiting (-1: none). */ connectResult = -1;
-  /** @internal When a pending connect gives up (-1: never). */ connectDeadline = -1;
-  /** @internal The peer closed; close after reading what the socket still holds. */ peerClosed = false;
-  /** @internal `recv.length` when the last poll ended: less now means the handler is still consuming. */ recvAfterPoll = 0;
-  /** @internal Since when a full ring has not been consumed after the peer closed (-1: it is moving). */ stalledSince = -1;
-  /** @internal What will be reported as ERROR before CLOSE. */ error: ErrorInfo | null = null;
-  /** @internal One-shot TIMER due time (-1: none). */ timerAt = -1;
-  /** @internal CLOSE has been delivered; the slot is free for reuse. */ released = true;
-  /** @internal Listener handle for a TCP listening connection. */ listenHandle: { close(): void; port: number } | null = null;
+  /** @internal */ io!: DriverSocket | null;
+  /** @internal ACCEPT or CONNECT(0) has been delivered. */ opened!: boolean;
+  /** @internal An ACCEPT waits to be delivered. */ acceptPending!: boolean;
+  /** @internal CONNECT result waiting (-1: none). */ connectResult!: number;
+  /** @internal When a pending connect gives up (-1: never). */ connectDeadline!: number;
+  /** @internal The peer closed; close after reading what the socket still holds. */ peerClosed!: boolean;
+  /** @internal `recv.length` when the last poll ended: less now means the handler is still consuming. */ recvAfterPoll!: number;
+  /** @internal Since when a full ring has not been consumed after the peer closed (-1: it is moving). */ stalledSince!: number;
+  /** @internal What will be reported as ERROR before CLOSE. */ error!: ErrorInfo | null;
+  /** @internal One-shot TIMER due time (-1: none). */ timerAt!: number;
+  /** @internal CLOSE has been delivered; the slot is free for reuse. */ released!: boolean;
+  /** @internal Listener handle for a TCP listening connection. */ listenHandle!: { close(): void; port: number } | null;
 
   private readonly owner: Owner;
 
@@ -88,6 +91,8 @@ export class Connection implements SocketSink {
     this.pool = pool;
     this.recv = recv;
     this.unsent = unsent;
+    this.reset(0, 0, null);
+    this.released = true;
   }
 
   /**
@@ -172,8 +177,19 @@ export class Connection implements SocketSink {
   }
 
   /** @internal */
+  accept(socket: DriverSocket, remote: Address): SocketSink | null {
+    return this.owner.adopt(this, socket, remote);
+  }
+
+  /** @internal The listener's port, once the driver has bound it. */
+  bound(port: number): void {
+    this.remote.port = port;
+  }
+
+  /** @internal */
   closed(error: ErrorCode, message: string): void {
     this.peerClosed = true;
+    if (this.flags & Flag.LISTENING && error === ErrorCode.OK) error = ErrorCode.SOCKET; // a listener never closes in order
     if (this.flags & Flag.CONNECTING && !this.opened) {
       if (this.connectResult < 0) this.connectResult = error === ErrorCode.OK ? ErrorCode.RESET : error;
     } else if (error !== ErrorCode.OK && this.error === null) {

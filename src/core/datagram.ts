@@ -1,6 +1,13 @@
-/** The one rule every driver follows when it hands a queued datagram to the manager. */
+/**
+ * How datagrams cross a ring, for the drivers' datagram sockets: one whole
+ * datagram per read into `recv`; in `unsent`, each datagram stored behind its
+ * 2-byte length so datagrams never merge.
+ */
 import type { Address } from './address.js';
 import type { Ring } from './ring.js';
+
+/** Bytes in front of each datagram in `unsent`: its length, big-endian. */
+export const DATAGRAM_HEADER = 2;
 
 export interface Datagram {
   bytes: Uint8Array;
@@ -24,4 +31,30 @@ export function takeDatagram(queue: Datagram[], into: Ring, socket: { remote: Ad
   queue.shift();
   socket.remote = head.from;
   return into.write(head.bytes);
+}
+
+/**
+ * Hands the datagrams queued in `from` to `send`, oldest first, each as one
+ * contiguous view (a wrapped one is copied out first), and discards each one
+ * `send` took. Stops at the first `send` that returns false (the datagram
+ * stays queued). Returns the payload bytes sent.
+ */
+export function sendDatagrams(from: Ring, send: (datagram: Uint8Array) => boolean): number {
+  let total = 0;
+  while (from.length >= DATAGRAM_HEADER) {
+    const size = (from.peek(0) << 8) | from.peek(1);
+    let at = from.start + DATAGRAM_HEADER;
+    if (at >= from.capacity) at -= from.capacity;
+    let view: Uint8Array;
+    if (at + size <= from.capacity) {
+      view = from.bytes.subarray(at, at + size);
+    } else {
+      view = new Uint8Array(size); // rare: only a datagram that wraps around the ring's end
+      from.copyTo(view, 0, DATAGRAM_HEADER, size);
+    }
+    if (!send(view)) break;
+    from.discard(DATAGRAM_HEADER + size);
+    total += size;
+  }
+  return total;
 }

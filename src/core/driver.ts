@@ -38,11 +38,16 @@ export interface DriverSocket {
    * (returns 0 and leaves it queued); returns -1 for a datagram larger than the
    * ring's capacity, which is dropped.
    */
-  read(into: Ring): number;
+  readInto(into: Ring): number;
   /** Stream: bytes received and not yet moved into a ring (the manager waits for them after the peer closes). */
   held?(): number;
-  /** Offers bytes; returns how many were accepted now. A datagram socket takes all (one datagram) or nothing. */
-  write(src: Uint8Array, off: number, len: number): number;
+  /**
+   * Takes from the front of `from` what the socket accepts now, discarding
+   * it there; returns how many payload bytes it took. Stream: any number of
+   * bytes (`from.drainTo`). Datagram: whole datagrams, each stored behind its
+   * length (`sendDatagrams`), or none.
+   */
+  write(from: Ring): number;
   /** The peer; for a datagram socket, the sender of the last datagram read. Writes go there. */
   remote: Address;
   /** Closes without waiting; no sink call follows. */
@@ -75,8 +80,12 @@ export interface Driver {
   wake(ms: number): void;
   listen(host: string, port: number, sink: ListenSink, tls: TlsOptions | null): ListenHandle;
   connect(host: string, port: number, sink: SocketSink, tls: TlsOptions | null): DriverSocket;
-  /** A datagram socket bound to `port` (0: any); `remote`, if given, is where writes go until a datagram arrives. */
-  udp(host: string, port: number, remote: Address | null, sink: SocketSink): DriverSocket;
+  /**
+   * A datagram socket bound to `port` (0: any); `remote`, if given, is where
+   * writes go until a datagram arrives. Absent when the driver was built
+   * without datagrams (a device app that needs none does not carry them).
+   */
+  udp?(host: string, port: number, remote: Address | null, sink: SocketSink): DriverSocket;
   /** Whether TLS sockets can be made. */
   readonly hasTls: boolean;
   /** Link state (Wi-Fi); drivers without a link say true. */

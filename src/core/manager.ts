@@ -6,7 +6,7 @@ import { parseAddress } from './address.js';
 import type { Address, Endpoint } from './address.js';
 import { Connection, Flag } from './connection.js';
 import type { AnyHandler, Owner } from './connection.js';
-import type { Driver, DriverSocket, ListenSink, SocketSink, TlsOptions } from './driver.js';
+import type { Driver, DriverSocket, TlsOptions } from './driver.js';
 import { ErrorCode, Ev } from './events.js';
 import { Ring } from './ring.js';
 import { Timers } from './timer.js';
@@ -15,8 +15,10 @@ import type { Timer } from './timer.js';
 /** One pool of identical connection slots. */
 export interface PoolSpec {
   conns: number;
-  recv: number;
-  send: number;
+  /** Capacity of each connection's `recv` ring. */
+  recvBytes: number;
+  /** Capacity of each connection's `unsent` ring. */
+  sendBytes: number;
 }
 
 export interface ManagerOptions {
@@ -42,12 +44,18 @@ export interface ManagerStats {
   datagramsDropped: number;
   /** Exceptions thrown by handlers (each also closed its connection). */
   handlerErrors: number;
+  /** Exceptions thrown by timer functions and onLinkChange (they never stop the manager). */
+  timerErrors: number;
+  /** The last of those, as text. */
+  lastTimerError: string;
 }
 
 interface Pool {
   free: Connection[];
   spec: PoolSpec;
 }
+
+type Opener = (host: string, port: number, remote: Address | null, sink: Connection) => DriverSocket;
 
 const CORE_SCHEMES: { [scheme: string]: boolean } = { tcp: true, udp: true, tls: true };
 /** How many read → RECV rounds one connection gets per poll, so one busy peer cannot starve the rest. */
@@ -57,17 +65,18 @@ const WRITES_PER_POLL = 4;
 /** How long a full, unconsumed ring keeps a connection whose peer has closed. */
 const PEER_GONE_GRACE_MS = 10000;
 
-export class Manager {
+export class Manager implements Owner {
   readonly driver: Driver;
   /** Live connections, listeners included, in the order they were made. */
   readonly conns: Connection[] = [];
-  readonly stats: ManagerStats = { refused: 0, datagramsDropped: 0, handlerErrors: 0 };
+  readonly stats: ManagerStats = { refused: 0, datagramsDropped: 0, handlerErrors: 0, timerErrors: 0, lastTimerError: '' };
   /** Bytes of ring storage allocated at construction; never more. */
   readonly arenaBytes: number;
-  readonly timers = new Timers();
   /** Called from poll() when the driver's link (Wi-Fi) goes down or comes up. */
   onLinkChange: ((up: boolean) => void) | null = null;
-  private linkWasUp = true;
+  private linkWasUp: boolean;
+  /** Made by the first timer(): an app without timers does not carry them. */
+  private timers: Timers | null = null;
   private readonly pools: { [name: string]: Pool } = {};
   private readonly pollMs: number;
   private nextId = 1;
@@ -75,53 +84,30 @@ export class Manager {
   private inPoll = false;
   /** Bytes moved during this poll: the driver may hold more that fit now, so poll again at once. */
   private moved = false;
-  private readonly scratch: Uint8Array;
-  private readonly owner: Owner;
   private readonly noRing = new Ring(0);
 
   constructor(driver: Driver, options?: ManagerOptions) {
     this.driver = driver;
     this.linkWasUp = driver.linkUp();
     const opts = options || {};
-    const specs = opts.pools || { default: { conns: 8, recv: 2048, send: 2048 } };
+    const specs = opts.pools || { default: { conns: 8, recvBytes: 2048, sendBytes: 2048 } };
     this.pollMs = opts.pollMs || 100;
-    const self = this;
-    this.owner = {
-      wakeSoon: function () {
-        if (self.running && !self.inPoll) driver.wake(0);
-      },
-      now: function () {
-        return driver.now();
-      },
-      emit: function (c: Connection, ev: number, data: any) {
-        self.emit(c, ev, data);
-      },
-    };
     let total = 0;
-    let largestSend = 0;
     const names = Object.keys(specs);
-    for (let i = 0; i < names.length; i++) {
-      const s = specs[names[i]];
-      total += s.conns * (s.recv + s.send);
-      if (s.send > largestSend) largestSend = s.send;
-    }
+    for (let i = 0; i < names.length; i++) total += specs[names[i]].conns * (specs[names[i]].recvBytes + specs[names[i]].sendBytes);
     // One arena for every ring: allocated once, sliced, never grown.
-    const arena = new Uint8Array(total + largestSend);
+    const arena = new Uint8Array(total);
     let at = 0;
     for (let i = 0; i < names.length; i++) {
       const s = specs[names[i]];
       const pool: Pool = { free: [], spec: s };
       for (let k = 0; k < s.conns; k++) {
-        const recv = new Ring(arena.subarray(at, at + s.recv));
-        at += s.recv;
-        const unsent = new Ring(arena.subarray(at, at + s.send));
-        at += s.send;
-        pool.free.push(new Connection(this.owner, names[i], recv, unsent));
+        const recv = new Ring(arena.subarray(at, (at += s.recvBytes)));
+        pool.free.push(new Connection(this, names[i], recv, new Ring(arena.subarray(at, (at += s.sendBytes)))));
       }
       this.pools[names[i]] = pool;
     }
-    this.scratch = arena.subarray(at, at + largestSend); // a wrapped datagram is made contiguous here
-    this.arenaBytes = arena.length;
+    this.arenaBytes = total;
   }
 
   /** Free slots left in a pool. */
@@ -143,47 +129,41 @@ export class Manager {
     const o = opts || {};
     const pool = this.pool(o.pool);
     if (ep.scheme === 'udp') {
+      const open = this.datagrams();
       const c = this.take(pool, Flag.UDP | Flag.LISTENING, handler);
       if (!c) return null;
       c.opened = true;
-      c.io = this.driver.udp(ep.host, ep.port, null, c);
+      c.io = open(ep.host, ep.port, null, c);
       return c;
     }
-    const c = new Connection(this.owner, o.pool || 'default', this.noRing, this.noRing);
-    c.reset(this.nextId++, Flag.LISTENING | (o.tls || ep.scheme === 'tls' ? Flag.TLS : 0), handler);
+    const tls = o.tls || (ep.scheme === 'tls' ? {} : null);
+    // A TCP listener holds no rings: its own slot, outside the pools.
+    const c = new Connection(this, o.pool || 'default', this.noRing, this.noRing);
+    c.reset(this.nextId++, Flag.LISTENING | (tls ? Flag.TLS : 0), handler);
     c.opened = true;
     c.remote = { host: ep.host, port: ep.port };
     this.conns.push(c);
-    const self = this;
-    const sink: ListenSink = {
-      accept: function (socket: DriverSocket, remote: Address): SocketSink | null {
-        if (c.released || c.isClosing) return null;
-        const child = self.take(pool, c.flags & Flag.TLS, handler);
-        if (!child) return null;
-        child.io = socket;
-        child.remote = remote;
-        child.acceptPending = true;
-        child.userData = c.userData;
-        if (c.protocol) {
-          child.protocol = c.protocol;
-        }
-        self.owner.wakeSoon();
-        return child;
-      },
-      bound: function (port: number) {
-        c.remote.port = port;
-      },
-      closed: function (error: ErrorCode, message: string) {
-        c.closed(error === ErrorCode.OK ? ErrorCode.SOCKET : error, message);
-      },
-    };
     try {
-      c.listenHandle = this.driver.listen(ep.host, ep.port, sink, o.tls || (ep.scheme === 'tls' ? {} : null));
+      c.listenHandle = this.driver.listen(ep.host, ep.port, c, tls);
       if (c.listenHandle.port) c.remote.port = c.listenHandle.port;
     } catch (e) {
       c.closed(ErrorCode.SOCKET, String(e));
     }
     return c;
+  }
+
+  /** @internal A peer reached `listener` (see Connection.accept). */
+  adopt(listener: Connection, socket: DriverSocket, remote: Address): Connection | null {
+    if (listener.released || listener.isClosing) return null;
+    const child = this.take(this.pool(listener.pool), listener.flags & Flag.TLS, listener.handler);
+    if (!child) return null;
+    child.io = socket;
+    child.remote = remote;
+    child.acceptPending = true;
+    child.userData = listener.userData;
+    child.protocol = listener.protocol;
+    this.wakeSoon();
+    return child;
   }
 
   /**
@@ -196,6 +176,7 @@ export class Manager {
     const o = opts || {};
     const pool = this.pool(o.pool);
     const udp = ep.scheme === 'udp';
+    const open = udp ? this.datagrams() : null; // a driver without them throws here, before a slot is taken
     const tls = !udp && (!!o.tls || ep.scheme === 'tls');
     const c = this.take(pool, (udp ? Flag.UDP : 0) | (tls ? Flag.TLS : 0) | Flag.CONNECTING, handler);
     if (!c) return null;
@@ -208,7 +189,7 @@ export class Manager {
     } else {
       try {
         if (udp) {
-          c.io = this.driver.udp('0.0.0.0', 0, c.remote, c);
+          c.io = (open as Opener)('0.0.0.0', 0, c.remote, c);
           c.connectResult = ErrorCode.OK;
         } else {
           c.io = this.driver.connect(ep.host, ep.port, c, tls ? o.tls || {} : null);
@@ -217,14 +198,15 @@ export class Manager {
         c.connectResult = ErrorCode.REFUSED;
       }
     }
-    this.owner.wakeSoon();
+    this.wakeSoon();
     return c;
   }
 
   /** Runs `fn` every `ms` (or once, when `repeat` is false) from poll(). */
   timer(ms: number, fn: () => void, repeat: boolean): Timer {
+    if (!this.timers) this.timers = new Timers();
     const t = this.timers.add(this.driver.now(), ms, fn, repeat);
-    this.owner.wakeSoon();
+    this.wakeSoon();
     return t;
   }
 
@@ -279,12 +261,12 @@ export class Manager {
           try {
             this.onLinkChange(up);
           } catch (e) {
-            this.timers.errors++;
-            this.timers.lastError = String(e);
+            this.stats.timerErrors++;
+            this.stats.lastTimerError = String(e);
           }
         }
       }
-      this.timers.runDue(now);
+      if (this.timers) this.timers.runDue(now, this.stats);
       const list = this.conns;
       const n = list.length; // connections made by handlers during this poll start next poll
       for (let i = 0; i < n; i++) this.pollOne(list[i], now);
@@ -302,7 +284,7 @@ export class Manager {
       return;
     }
     let due = now + this.pollMs;
-    const t = this.timers.nextDue();
+    const t = this.timers ? this.timers.nextDue() : -1;
     if (t >= 0 && t < due) due = t;
     for (let i = 0; i < this.conns.length; i++) {
       const c = this.conns[i];
@@ -338,18 +320,18 @@ export class Manager {
     }
     if (c.opened && c.io && !(c.flags & Flag.CLOSE_IMMEDIATELY) && !(c.flags & Flag.LISTENING && !(c.flags & Flag.UDP))) {
       const consumed = c.recv.length < c.recvAfterPoll;
-      const got = c.flags & Flag.UDP ? this.readDatagrams(c) : this.readStream(c);
+      const got = this.receive(c);
       if (c.peerClosed && got === 0 && this.peerDone(c, consumed, now)) c.flags |= Flag.SEND_AND_CLOSE;
       if (got > 0) this.moved = true;
       // Wake-ups asked for inside poll() are ignored, so bytes a SEND handler queues are written here, while the socket takes them all.
       for (let round = 0; round < WRITES_PER_POLL && c.unsent.length > 0 && !(c.flags & Flag.CLOSE_IMMEDIATELY); round++) {
-        const offered = c.unsent.length;
-        const sent = c.flags & Flag.UDP ? this.writeDatagrams(c) : this.writeStream(c);
+        const sent = c.io.write(c.unsent);
+        const pushedBack = c.unsent.length > 0; // the socket's writable() wakes us
         if (sent > 0) {
           this.moved = true; // more may fit after this: the next poll comes at once
           this.emit(c, Ev.SEND, sent);
         }
-        if (sent < offered) break; // the socket pushed back: its writable() wakes us
+        if (pushedBack) break;
       }
     } else if (c.peerClosed && !c.opened && c.connectResult < 0 && !c.acceptPending) {
       c.flags |= Flag.CLOSE_IMMEDIATELY;
@@ -378,63 +360,26 @@ export class Manager {
     return now - c.stalledSince >= PEER_GONE_GRACE_MS;
   }
 
-  private readStream(c: Connection): number {
+  /**
+   * Stream: a RECV per read while `recv` has room. Datagram: a RECV per
+   * datagram, with `recv` holding exactly it (what the handler leaves is cleared).
+   */
+  private receive(c: Connection): number {
     const io = c.io as DriverSocket;
+    const udp = c.flags & Flag.UDP;
     let total = 0;
-    for (let round = 0; round < READS_PER_POLL && c.recv.free > 0 && !c.isClosing; round++) {
-      const got = io.read(c.recv);
-      if (got <= 0) break;
-      total += got;
-      this.emit(c, Ev.RECV, got);
-    }
-    return total;
-  }
-
-  /** Each datagram is its own RECV with `c.recv` holding exactly it; what the handler leaves is cleared. */
-  private readDatagrams(c: Connection): number {
-    const io = c.io as DriverSocket;
-    let total = 0;
-    c.recv.clear();
-    for (let round = 0; round < READS_PER_POLL * 4 && !c.isClosing; round++) {
-      const got = io.read(c.recv);
-      if (got === 0) break;
+    for (let round = 0; round < (udp ? READS_PER_POLL * 4 : READS_PER_POLL) && !c.isClosing; round++) {
+      if (udp) c.recv.clear();
+      const got = io.readInto(c.recv);
       if (got < 0) {
         this.stats.datagramsDropped++;
         continue;
       }
+      if (got === 0) break;
       total += got;
       this.emit(c, Ev.RECV, got);
-      c.recv.clear();
     }
-    return total;
-  }
-
-  private writeStream(c: Connection): number {
-    const io = c.io as DriverSocket;
-    const out = c.unsent;
-    let total = 0;
-    while (out.length > 0) {
-      const run = out.contiguousLength();
-      const took = io.write(out.bytes, out.start, run);
-      if (took <= 0) break;
-      out.discard(took);
-      total += took;
-      if (took < run) break;
-    }
-    return total;
-  }
-
-  private writeDatagrams(c: Connection): number {
-    const io = c.io as DriverSocket;
-    const out = c.unsent;
-    let total = 0;
-    while (out.length >= 2) {
-      const size = (out.peek(0) << 8) | out.peek(1);
-      out.copyTo(this.scratch, 0, 2, size);
-      if (io.write(this.scratch, 0, size) < size) break; // not taken: keep it queued whole
-      out.discard(2 + size);
-      total += size;
-    }
+    if (udp) c.recv.clear();
     return total;
   }
 
@@ -451,6 +396,16 @@ export class Manager {
     c.io = null;
     c.listenHandle = null;
     if (c.recv !== this.noRing) this.pools[c.pool].free.push(c);
+  }
+
+  /** @internal Asks the driver for a poll soon (inside poll() the next one is scheduled anyway). */
+  wakeSoon(): void {
+    if (this.running && !this.inPoll) this.driver.wake(0);
+  }
+
+  /** Milliseconds on the driver's clock. */
+  now(): number {
+    return this.driver.now();
   }
 
   /** Calls the protocol handler, then the user's; a throw becomes ERROR then CLOSE for this connection only. */
@@ -470,7 +425,17 @@ export class Manager {
     c.flags |= Flag.CLOSE_IMMEDIATELY;
   }
 
-  private take(pool: Pool, flags: number, handler: AnyHandler): Connection | null {
+  /** The driver's `udp`, bound to it; an Error naming the driver when it was made without. */
+  private datagrams(): Opener {
+    const driver = this.driver;
+    const udp = driver.udp;
+    if (!udp) throw new Error('driver ' + driver.name + ' was made without datagrams (UDP)');
+    return function (host: string, port: number, remote: Address | null, sink: Connection) {
+      return udp.call(driver, host, port, remote, sink);
+    };
+  }
+
+  private take(pool: Pool, flags: number, handler: AnyHandler | null): Connection | null {
     const c = pool.free.pop();
     if (!c) {
       this.stats.refused++;

@@ -156,6 +156,24 @@ export class Ring {
     return this.length < run ? this.length : run;
   }
 
+  /**
+   * Offers the held bytes, oldest first, run by run to `sink.put` and discards
+   * what it took; stops when it takes less than a run. Returns bytes taken.
+   * A stream socket's `write` is this.
+   */
+  drainTo(sink: { put(src: Uint8Array, off: number, len: number): number }): number {
+    let total = 0;
+    while (this.length > 0) {
+      const run = this.contiguousLength();
+      const took = sink.put(this.bytes, this.start, run);
+      if (took <= 0) break;
+      this.discard(took);
+      total += took;
+      if (took < run) break;
+    }
+    return total;
+  }
+
   /** A view of the first contiguous run of held bytes (a view object; the bytes are not copied). */
   contiguous(): Uint8Array {
     return this.bytes.subarray(this.start, this.start + this.contiguousLength());

@@ -15,9 +15,6 @@ interface Entry extends Timer {
 
 export class Timers {
   private readonly list: Entry[] = [];
-  /** Exceptions thrown by timer functions (they never stop the manager). */
-  errors = 0;
-  lastError = '';
 
   add(now: number, ms: number, fn: () => void, repeat: boolean): Timer {
     const entry: Entry = {
@@ -34,8 +31,8 @@ export class Timers {
     return entry;
   }
 
-  /** Runs every timer due at `now`, once each; a repeating timer keeps its phase. */
-  runDue(now: number): void {
+  /** Runs every timer due at `now`, once each; a repeating timer keeps its phase. A throw is counted in `errors`, never propagated. */
+  runDue(now: number, errors: { timerErrors: number; lastTimerError: string }): void {
     const list = this.list;
     const n = list.length;
     for (let i = 0; i < n; i++) {
@@ -50,8 +47,8 @@ export class Timers {
       try {
         t.fn();
       } catch (e) {
-        this.errors++;
-        this.lastError = String(e);
+        errors.timerErrors++;
+        errors.lastTimerError = String(e);
       }
     }
     for (let i = list.length - 1; i >= 0; i--) if (!list[i].live) list.splice(i, 1);

@@ -25,8 +25,6 @@
  * - A peer's half-close closes the whole socket: unsent bytes are lost there.
  */
 import type { Address } from '../core/address.js';
-import { takeDatagram } from '../core/datagram.js';
-import type { Datagram } from '../core/datagram.js';
 import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
 import type { Ring } from '../core/ring.js';
@@ -35,16 +33,26 @@ import type { Ring } from '../core/ring.js';
 declare function require(module: string): any;
 declare function setTimeout(fn: () => void, ms: number): number;
 declare function clearTimeout(id: number): void;
+declare const process: { env: { MODULES?: string } };
 declare const E: { toString(bytes: Uint8Array): string | undefined; toUint8Array(s: string): Uint8Array; hwRand?: () => number };
 
 /** The part of the board profile this driver reads (plain data, see boards/profile.ts). */
 export interface EspruinoDriverOptions {
   net: { chunkBytes: number; inFlightBytes: number; holdBytes: number };
-  udp: { datagramMax: number; queue: number };
+  /** Read by `datagrams`. */
+  udp?: { datagramMax: number; queue: number };
   hasTls: boolean;
   /** Storage file with `{"ssid", "password"}`; joins Wi-Fi with it when the board has Wi-Fi. */
   wifiFile?: string;
+  /**
+   * `espruinoDatagrams` (./espruino-udp.js) when the app uses UDP (SNTP does).
+   * Without it the driver has no `udp` and an app that needs none does not carry it.
+   */
+  datagrams?: DatagramOpener;
 }
+
+/** Opens a datagram socket for the driver (see Driver.udp). */
+export type DatagramOpener = (driver: EspruinoDriver, host: string, port: number, remote: Address | null, sink: SocketSink) => DriverSocket;
 
 interface EsSocket {
   write(data: string): boolean;
@@ -55,6 +63,19 @@ interface EsSocket {
 const REJOIN_MS = 10000;
 /** The longest the driver waits between polls if a poll ever threw before scheduling the next one. */
 const KEEPALIVE_MS = 1000;
+
+/**
+ * Whether the firmware has module `name` built in (`process.env.MODULES` lists
+ * them). Asking first keeps boot free of a failed require(): an exception
+ * thrown while the bundle's outer function runs from flash copies that
+ * function's code into RAM for the stack trace (measured on 2v29: 1,422 of an
+ * ESP8266's 1,600 variables for 15 KB of code).
+ */
+function builtIn(name: string): boolean {
+  const list = process.env.MODULES;
+  // An array search: 2v29's String indexOf also "finds" a needle whose start ends the string ("a,W".indexOf(",Wifi") is 1).
+  return list === undefined || list.split(',').indexOf(name) >= 0;
+}
 
 /** Espruino's negative socket error codes (socketerrors.h) as the core's codes. */
 function errorCode(code: number): ErrorCode {
@@ -87,7 +108,7 @@ function copyIn(ring: Ring, s: string, from: number): number {
 }
 
 /** Bytes → a binary string for `write()`/`send()`: E.toString copies natively (null when no flat block is free). */
-function toBinary(src: Uint8Array, from: number, to: number): string | undefined {
+export function toBinary(src: Uint8Array, from: number, to: number): string | undefined {
   return E.toString(src.subarray(from, to));
 }
 
@@ -171,7 +192,7 @@ class EspruinoStream implements DriverSocket {
     return this.heldBytes;
   }
 
-  read(into: Ring): number {
+  readInto(into: Ring): number {
     let moved = 0;
     while (this.chunks.length > 0 && into.free > 0) {
       const chunk = this.chunks[0];
@@ -187,7 +208,11 @@ class EspruinoStream implements DriverSocket {
     return moved;
   }
 
-  write(src: Uint8Array, off: number, len: number): number {
+  write(from: Ring): number {
+    return from.drainTo(this);
+  }
+
+  put(src: Uint8Array, off: number, len: number): number {
     if (this.dead) return 0;
     const room = this.driver.limits.inFlightBytes - this.inFlight;
     const n = len < room ? len : room;
@@ -218,76 +243,18 @@ class EspruinoStream implements DriverSocket {
   }
 }
 
-class EspruinoDatagrams implements DriverSocket {
-  remote: Address;
-  /** Received datagrams, oldest first, at most the board's `udp.queue` of them. */
-  private readonly queue: Datagram[] = [];
-  private dead = false;
-
-  constructor(
-    private readonly socket: any,
-    remote: Address | null,
-    sink: SocketSink,
-    driver: EspruinoDriver,
-  ) {
-    this.remote = remote || { host: '', port: 0 };
-    const self = this;
-    const queue = this.queue;
-    socket.on(
-      'message',
-      driver.guard(function (msg: string, info: { address: string; port: number }) {
-        if (self.dead || queue.length >= driver.udpLimits.queue) return; // like a full socket buffer: the newest is lost
-        queue.push({ bytes: E.toUint8Array(msg), from: { host: info.address, port: info.port } });
-        sink.readable();
-      }),
-    );
-    socket.on(
-      'close',
-      driver.guard(function () {
-        if (self.dead) return;
-        self.dead = true;
-        sink.closed(ErrorCode.SOCKET, 'datagram socket closed');
-      }),
-    );
-  }
-
-  read(into: Ring): number {
-    return takeDatagram(this.queue, into, this);
-  }
-
-  write(src: Uint8Array, off: number, len: number): number {
-    if (this.dead || !this.remote.port) return 0;
-    const s = toBinary(src, off, off + len);
-    if (s === undefined) return 0;
-    try {
-      this.socket.send(s, this.remote.port, this.remote.host);
-    } catch (e) {
-      // too large for the stack's buffers: lost, as a network may lose any datagram
-    }
-    return len;
-  }
-
-  close(): void {
-    if (this.dead) return;
-    this.dead = true;
-    try {
-      this.socket.close();
-    } catch (e) {
-      // already closed
-    }
-  }
-}
-
 export class EspruinoDriver implements Driver {
   readonly name = 'espruino';
   readonly hasTls: boolean;
   readonly limits: EspruinoDriverOptions['net'];
-  readonly udpLimits: EspruinoDriverOptions['udp'];
+  readonly udpLimits: { datagramMax: number; queue: number };
   /** Exceptions caught in interpreter callbacks (each would otherwise have been printed and its callback dropped). */
   errors = 0;
   lastError = '';
+  udp?: (host: string, port: number, remote: Address | null, sink: SocketSink) => DriverSocket;
   private poller: (() => void) | null = null;
-  private timer: number | undefined = undefined;
+  /** The setTimeout that runs the next poll. */
+  private pending: number | undefined = undefined;
   private due = 0;
   private link = true;
   private wifi: any = null;
@@ -298,24 +265,26 @@ export class EspruinoDriver implements Driver {
 
   constructor(options: EspruinoDriverOptions) {
     this.limits = options.net;
-    this.udpLimits = options.udp;
+    this.udpLimits = options.udp || { datagramMax: 512, queue: 2 };
     this.hasTls = options.hasTls;
     const self = this;
+    const open = options.datagrams;
+    if (open)
+      this.udp = function (host: string, port: number, remote: Address | null, sink: SocketSink): DriverSocket {
+        return open(self, host, port, remote, sink);
+      };
     this.fire = this.guard(function () {
-      self.timer = undefined;
+      self.pending = undefined;
       const poll = self.poller;
       if (!poll) return;
       try {
         poll();
       } finally {
-        if (self.timer === undefined && self.poller) self.wake(KEEPALIVE_MS); // never left without a next poll
+        if (self.pending === undefined && self.poller) self.wake(KEEPALIVE_MS); // never left without a next poll
       }
     });
-    try {
-      this.wifi = require('Wifi');
-    } catch (e) {
-      return; // no Wi-Fi module (Espruino's Linux build): the link is always up
-    }
+    if (!builtIn('Wifi')) return; // no Wi-Fi (Espruino's Linux build): the link is always up
+    this.wifi = require('Wifi');
     this.watchWifi(options.wifiFile);
   }
 
@@ -338,21 +307,21 @@ export class EspruinoDriver implements Driver {
 
   setPoller(poller: (() => void) | null): void {
     this.poller = poller;
-    if (!poller && this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+    if (!poller && this.pending !== undefined) {
+      clearTimeout(this.pending);
+      this.pending = undefined;
     }
   }
 
   wake(ms: number): void {
     if (!this.poller) return;
     const due = Date.now() + ms;
-    if (this.timer !== undefined) {
+    if (this.pending !== undefined) {
       if (this.due <= due) return;
-      clearTimeout(this.timer);
+      clearTimeout(this.pending);
     }
     this.due = due;
-    this.timer = setTimeout(this.fire, ms);
+    this.pending = setTimeout(this.fire, ms);
   }
 
   linkUp(): boolean {
@@ -405,13 +374,6 @@ export class EspruinoDriver implements Driver {
       }),
     );
     return stream;
-  }
-
-  udp(host: string, port: number, remote: Address | null, sink: SocketSink): DriverSocket {
-    const socket = require('dgram').createSocket('udp4');
-    const d = new EspruinoDatagrams(socket, remote, sink, this);
-    if (!remote || port) socket.bind(port); // a client socket gets its port with its first datagram
-    return d;
   }
 
   private watchWifi(file: string | undefined): void {

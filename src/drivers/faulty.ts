@@ -29,17 +29,17 @@ class FaultySocket implements DriverSocket, SocketSink {
     (this.inner as DriverSocket).remote = a;
   }
 
-  read(into: Ring): number {
+  readInto(into: Ring): number {
     if (this.dead || !this.inner) return 0;
     const now = this.owner.now();
     if ((this.owner.latencyMs > 0 || this.owner.lossRate > 0) && (this.readyAt < 0 || now < this.readyAt)) return 0;
-    const n = this.inner.read(into);
+    const n = this.inner.readInto(into);
     this.readyAt = -1;
     return n;
   }
 
-  write(src: Uint8Array, off: number, len: number): number {
-    return this.dead || !this.inner ? 0 : this.inner.write(src, off, len);
+  write(from: Ring): number {
+    return this.dead || !this.inner ? 0 : this.inner.write(from);
   }
 
   close(): void {
@@ -179,6 +179,7 @@ export class FaultyDriver implements Driver {
   }
 
   udp(host: string, port: number, remote: Address | null, sink: SocketSink): DriverSocket {
+    if (!this.inner.udp) throw new Error('driver ' + this.inner.name + ' was made without datagrams (UDP)');
     const s = this.track(null, sink);
     s.inner = this.inner.udp(host, port, remote, s);
     return s;

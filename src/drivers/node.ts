@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { Address } from '../core/address.js';
 import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
-import { takeDatagram } from '../core/datagram.js';
+import { sendDatagrams, takeDatagram } from '../core/datagram.js';
 import type { Datagram } from '../core/datagram.js';
 import type { Ring } from '../core/ring.js';
 
@@ -82,7 +82,7 @@ class NodeStream implements DriverSocket {
     if (this.sink) this.sink.closed(code, message);
   }
 
-  read(into: Ring): number {
+  readInto(into: Ring): number {
     let moved = 0;
     while (this.chunks.length > 0 && into.free > 0) {
       const chunk = this.chunks[0];
@@ -106,7 +106,11 @@ class NodeStream implements DriverSocket {
     return this.heldBytes;
   }
 
-  write(src: Uint8Array, off: number, len: number): number {
+  write(from: Ring): number {
+    return from.drainTo(this);
+  }
+
+  put(src: Uint8Array, off: number, len: number): number {
     if (this.waitingDrain || this.done) return 0;
     // Copy: the ring's bytes are reused as soon as we return.
     const ok = this.socket.write(Buffer.from(src.subarray(off, off + len)));
@@ -166,14 +170,18 @@ class NodeDatagrams implements DriverSocket {
     });
   }
 
-  read(into: Ring): number {
+  readInto(into: Ring): number {
     return takeDatagram(this.queue, into, this);
   }
 
-  write(src: Uint8Array, off: number, len: number): number {
+  write(from: Ring): number {
     if (this.done || !this.remote.port) return 0;
-    this.socket.send(Buffer.from(src.subarray(off, off + len)), this.remote.port, this.remote.host);
-    return len;
+    const socket = this.socket;
+    const to = this.remote;
+    return sendDatagrams(from, function (datagram: Uint8Array) {
+      socket.send(Buffer.from(datagram), to.port, to.host);
+      return true;
+    });
   }
 
   close(): void {

@@ -10,7 +10,7 @@
 import type { Address } from '../core/address.js';
 import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
-import { takeDatagram } from '../core/datagram.js';
+import { sendDatagrams, takeDatagram } from '../core/datagram.js';
 import type { Datagram } from '../core/datagram.js';
 import type { Ring } from '../core/ring.js';
 
@@ -140,7 +140,7 @@ class SimStream implements DriverSocket {
     return n;
   }
 
-  read(into: Ring): number {
+  readInto(into: Ring): number {
     const flow = this.inbound;
     let budget = into.free;
     const limit = this.host.readBudget();
@@ -166,7 +166,11 @@ class SimStream implements DriverSocket {
     return n;
   }
 
-  write(src: Uint8Array, off: number, len: number): number {
+  write(from: Ring): number {
+    return from.drainTo(this);
+  }
+
+  put(src: Uint8Array, off: number, len: number): number {
     const peer = this.peer;
     if (this.closed || !peer || peer.closed) return 0;
     const net = this.host.net;
@@ -240,26 +244,32 @@ class SimDatagrams implements DriverSocket {
     this.remote = remote || { host: '', port: 0 };
   }
 
-  read(into: Ring): number {
+  readInto(into: Ring): number {
     return takeDatagram(this.queue, into, this);
   }
 
-  write(src: Uint8Array, off: number, len: number): number {
+  write(out: Ring): number {
     if (this.closed || !this.remote.port) return 0;
+    const self = this;
+    return sendDatagrams(out, function (datagram: Uint8Array) {
+      self.transmit(datagram);
+      return true;
+    });
+  }
+
+  private transmit(datagram: Uint8Array): void {
     const net = this.host.net;
     const target = net.resolve(this.host, this.remote.host);
-    const bytes = new Uint8Array(len);
-    bytes.set(src.subarray(off, off + len));
+    const bytes = new Uint8Array(datagram); // the ring is reused as soon as we return
     const from: Address = { host: this.host.address, port: this.port };
     const port = this.remote.port;
-    if (!target || net.random() < net.datagramLoss) return len; // sent into the void: UDP never says
-    net.transmit(this.host, target, null, len, function () {
+    if (!target || net.random() < net.datagramLoss) return; // sent into the void: UDP never says
+    net.transmit(this.host, target, null, bytes.length, function () {
       const to = target.datagramSockets[port];
       if (!to || to.closed || to.queue.length >= 64) return;
       to.queue.push({ bytes: bytes, from: from });
       to.sink.readable();
     });
-    return len;
   }
 
   close(): void {

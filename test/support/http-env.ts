@@ -34,7 +34,7 @@ export interface Served {
 /** A ringnet HTTP server on 127.0.0.1 with an ephemeral port, running. */
 export async function serve(app: (mgr: Manager) => HttpHandler, opts?: HttpServerOptions & { mgr?: ManagerOptions; scheme?: string }): Promise<Served> {
   const o = opts || {};
-  const mgr = new Manager(new NodeDriver(), o.mgr || { pools: { default: { conns: 16, recv: 4096, send: 4096 } } });
+  const mgr = new Manager(new NodeDriver(), o.mgr || { pools: { default: { conns: 16, recvBytes: 4096, sendBytes: 4096 } } });
   const scheme = o.scheme || 'http';
   const listener = httpListen(mgr, scheme + '://127.0.0.1:0', app(mgr), o) as Connection;
   mgr.run();

@@ -18,7 +18,7 @@ function log(what: string, data?: string | number): void {
 }
 
 export function main(board: BoardProfile, settings: { [key: string]: string | number | undefined }): void {
-  const driver = new EspruinoDriver({ net: board.net, udp: board.udp, hasTls: board.hasTls, wifiFile: board.wifiFile });
+  const driver = new EspruinoDriver({ net: board.net, hasTls: board.hasTls, wifiFile: board.wifiFile });
   const mgr = new Manager(driver, { pools: board.pools, pollMs: board.pollMs });
   const l = board.mqtt;
   const m = mqttConnect(
