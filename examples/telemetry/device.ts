@@ -20,7 +20,7 @@ import { Dashboard } from './web.js';
 declare function require(name: string): any;
 
 const HOUR = 3600000;
-const driver = new EspruinoDriver({ net: board.net, udp: board.udp, hasTls: board.hasTls, wifiFile: board.wifiFile, datagrams: espruinoDatagrams });
+const driver = new EspruinoDriver({ net: board.net, hasTls: board.hasTls, wifiFile: board.wifiFile, datagrams: espruinoDatagrams(board.udp) });
 const mgr = new Manager(driver, { pools: board.pools, pollMs: board.pollMs });
 const clock = new SntpClock(mgr);
 const ntp = String(settings.ntp || 'pool.ntp.org');

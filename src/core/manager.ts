@@ -52,10 +52,7 @@ export interface ManagerStats {
 
 interface Pool {
   free: Connection[];
-  spec: PoolSpec;
 }
-
-type Opener = (host: string, port: number, remote: Address | null, sink: Connection) => DriverSocket;
 
 const CORE_SCHEMES: { [scheme: string]: boolean } = { tcp: true, udp: true, tls: true };
 /** How many read → RECV rounds one connection gets per poll, so one busy peer cannot starve the rest. */
@@ -94,13 +91,16 @@ export class Manager implements Owner {
     this.pollMs = opts.pollMs || 100;
     let total = 0;
     const names = Object.keys(specs);
-    for (let i = 0; i < names.length; i++) total += specs[names[i]].conns * (specs[names[i]].recvBytes + specs[names[i]].sendBytes);
+    for (let i = 0; i < names.length; i++) {
+      const s = specs[names[i]];
+      total += s.conns * (s.recvBytes + s.sendBytes);
+    }
     // One arena for every ring: allocated once, sliced, never grown.
     const arena = new Uint8Array(total);
     let at = 0;
     for (let i = 0; i < names.length; i++) {
       const s = specs[names[i]];
-      const pool: Pool = { free: [], spec: s };
+      const pool: Pool = { free: [] };
       for (let k = 0; k < s.conns; k++) {
         const recv = new Ring(arena.subarray(at, (at += s.recvBytes)));
         pool.free.push(new Connection(this, names[i], recv, new Ring(arena.subarray(at, (at += s.sendBytes)))));
@@ -129,11 +129,11 @@ export class Manager implements Owner {
     const o = opts || {};
     const pool = this.pool(o.pool);
     if (ep.scheme === 'udp') {
-      const open = this.datagrams();
+      this.needDatagrams();
       const c = this.take(pool, Flag.UDP | Flag.LISTENING, handler);
       if (!c) return null;
       c.opened = true;
-      c.io = open(ep.host, ep.port, null, c);
+      c.io = this.driver.udp!(ep.host, ep.port, null, c);
       return c;
     }
     const tls = o.tls || (ep.scheme === 'tls' ? {} : null);
@@ -176,7 +176,7 @@ export class Manager implements Owner {
     const o = opts || {};
     const pool = this.pool(o.pool);
     const udp = ep.scheme === 'udp';
-    const open = udp ? this.datagrams() : null; // a driver without them throws here, before a slot is taken
+    if (udp) this.needDatagrams(); // before a slot is taken
     const tls = !udp && (!!o.tls || ep.scheme === 'tls');
     const c = this.take(pool, (udp ? Flag.UDP : 0) | (tls ? Flag.TLS : 0) | Flag.CONNECTING, handler);
     if (!c) return null;
@@ -189,7 +189,7 @@ export class Manager implements Owner {
     } else {
       try {
         if (udp) {
-          c.io = (open as Opener)('0.0.0.0', 0, c.remote, c);
+          c.io = this.driver.udp!('0.0.0.0', 0, c.remote, c);
           c.connectResult = ErrorCode.OK;
         } else {
           c.io = this.driver.connect(ep.host, ep.port, c, tls ? o.tls || {} : null);
@@ -425,14 +425,9 @@ export class Manager implements Owner {
     c.flags |= Flag.CLOSE_IMMEDIATELY;
   }
 
-  /** The driver's `udp`, bound to it; an Error naming the driver when it was made without. */
-  private datagrams(): Opener {
-    const driver = this.driver;
-    const udp = driver.udp;
-    if (!udp) throw new Error('driver ' + driver.name + ' was made without datagrams (UDP)');
-    return function (host: string, port: number, remote: Address | null, sink: Connection) {
-      return udp.call(driver, host, port, remote, sink);
-    };
+  /** Throws an Error naming the driver when it was made without datagrams (`udp`). */
+  private needDatagrams(): void {
+    if (!this.driver.udp) throw new Error('driver ' + this.driver.name + ' was made without datagrams (UDP)');
   }
 
   private take(pool: Pool, flags: number, handler: AnyHandler | null): Connection | null {

@@ -1,6 +1,6 @@
 /**
  * Datagram (UDP) sockets for the Espruino driver, on `require('dgram')`. Opt-in:
- * `new EspruinoDriver({ ..., datagrams: espruinoDatagrams })`, so an app that
+ * `new EspruinoDriver({ ..., datagrams: espruinoDatagrams(board.udp) })`, so an app that
  * needs no UDP does not carry this code to the device.
  */
 import type { Address } from '../core/address.js';
@@ -26,6 +26,7 @@ class EspruinoDatagrams implements DriverSocket {
     remote: Address | null,
     sink: SocketSink,
     driver: EspruinoDriver,
+    maxQueue: number,
   ) {
     this.remote = remote || { host: '', port: 0 };
     const self = this;
@@ -33,7 +34,7 @@ class EspruinoDatagrams implements DriverSocket {
     socket.on(
       'message',
       driver.guard(function (msg: string, info: { address: string; port: number }) {
-        if (self.dead || queue.length >= driver.udpLimits.queue) return; // like a full socket buffer: the newest is lost
+        if (self.dead || queue.length >= maxQueue) return; // like a full socket buffer: the newest is lost
         queue.push({ bytes: E.toUint8Array(msg), from: { host: info.address, port: info.port } });
         sink.readable();
       }),
@@ -79,10 +80,12 @@ class EspruinoDatagrams implements DriverSocket {
   }
 }
 
-/** Opens datagram sockets for EspruinoDriver (its `datagrams` option). */
-export const espruinoDatagrams: DatagramOpener = function (driver, host, port, remote, sink) {
-  const socket = require('dgram').createSocket('udp4');
-  const d = new EspruinoDatagrams(socket, remote, sink, driver);
-  if (!remote || port) socket.bind(port); // a client socket gets its port with its first datagram
-  return d;
-};
+/** Datagram sockets for EspruinoDriver (its `datagrams` option), each holding at most `limits.queue` unread datagrams. */
+export function espruinoDatagrams(limits: { queue: number }): DatagramOpener {
+  return function (driver, host, port, remote, sink) {
+    const socket = require('dgram').createSocket('udp4');
+    const d = new EspruinoDatagrams(socket, remote, sink, driver, limits.queue);
+    if (!remote || port) socket.bind(port); // a client socket gets its port with its first datagram
+    return d;
+  };
+}

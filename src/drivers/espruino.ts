@@ -39,13 +39,11 @@ declare const E: { toString(bytes: Uint8Array): string | undefined; toUint8Array
 /** The part of the board profile this driver reads (plain data, see boards/profile.ts). */
 export interface EspruinoDriverOptions {
   net: { chunkBytes: number; inFlightBytes: number; holdBytes: number };
-  /** Read by `datagrams`. */
-  udp?: { datagramMax: number; queue: number };
   hasTls: boolean;
   /** Storage file with `{"ssid", "password"}`; joins Wi-Fi with it when the board has Wi-Fi. */
   wifiFile?: string;
   /**
-   * `espruinoDatagrams` (./espruino-udp.js) when the app uses UDP (SNTP does).
+   * `espruinoDatagrams(board.udp)` (./espruino-udp.js) when the app uses UDP (SNTP does).
    * Without it the driver has no `udp` and an app that needs none does not carry it.
    */
   datagrams?: DatagramOpener;
@@ -247,7 +245,6 @@ export class EspruinoDriver implements Driver {
   readonly name = 'espruino';
   readonly hasTls: boolean;
   readonly limits: EspruinoDriverOptions['net'];
-  readonly udpLimits: { datagramMax: number; queue: number };
   /** Exceptions caught in interpreter callbacks (each would otherwise have been printed and its callback dropped). */
   errors = 0;
   lastError = '';
@@ -265,7 +262,6 @@ export class EspruinoDriver implements Driver {
 
   constructor(options: EspruinoDriverOptions) {
     this.limits = options.net;
-    this.udpLimits = options.udp || { datagramMax: 512, queue: 2 };
     this.hasTls = options.hasTls;
     const self = this;
     const open = options.datagrams;

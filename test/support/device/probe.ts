@@ -26,7 +26,7 @@ function log(what: string, data?: string | number): void {
 }
 
 export function main(board: BoardProfile, settings: { [key: string]: string | number | undefined }): void {
-  const driver = new EspruinoDriver({ net: board.net, udp: board.udp, hasTls: board.hasTls, wifiFile: board.wifiFile, datagrams: espruinoDatagrams });
+  const driver = new EspruinoDriver({ net: board.net, hasTls: board.hasTls, wifiFile: board.wifiFile, datagrams: espruinoDatagrams(board.udp) });
   const mgr = new Manager(driver, { pools: board.pools, pollMs: board.pollMs });
 
   mgr.onLinkChange = function (up: boolean) {
