@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EspruinoSandbox } from '../src/cli/sandbox.js';
+import { indexOfText } from '../src/core/text.js';
 
 function run(code: string, opts?: { chunkBytes?: number; wifi?: boolean }): EspruinoSandbox {
   const sb = new EspruinoSandbox({ chunkBytes: (opts && opts.chunkBytes) || 536, wifi: opts && opts.wifi });
@@ -165,4 +166,12 @@ test('sandbox: String indexOf "finds" a needle whose start ends the string, as 2
   const sb = new EspruinoSandbox({ chunkBytes: 536 });
   sb.load('print("abc,".indexOf(",W"), "abcab".indexOf("abx", 1), "ab".indexOf("abc"), "a,b".indexOf(",b"), "abc".indexOf("x"), "xab".lastIndexOf("abc"));');
   assert.deepEqual(sb.output, ['3 3 -1 1 -1 -1']);
+});
+
+test('indexOfText gives whole matches only, on the sandbox\'s indexOf as on Node\'s', () => {
+  const sb = new EspruinoSandbox({ chunkBytes: 536 });
+  const cases = '[["abc,", ",W"], ["host:", "://"], ["a\\r", "\\r\\n"], ["a,b", ",b"], ["x://y:/", "://", 2], ["gzip;q", "q=", 4]]';
+  sb.load('var f = ' + indexOfText.toString() + '; print(JSON.stringify(' + cases + '.map(function (c) { return f(c[0], c[1], c[2]); })));');
+  assert.deepEqual(sb.output, ['[-1,-1,-1,1,-1,-1]']);
+  assert.deepEqual([indexOfText('abc,', ',W'), indexOfText('a,b', ',b'), indexOfText('x://y', '://', 2)], [-1, 1, -1]);
 });

@@ -1,4 +1,5 @@
 /** Parsing of the address strings `listen` and `connect` take. */
+import { indexOfText } from './text.js';
 
 export interface Address {
   host: string;
@@ -31,7 +32,7 @@ export function parseAddress(url: string, defaultHost: string, defaultPorts?: { 
   const bad = (why: string) => new Error('bad address "' + url + '": ' + why);
   let rest = url;
   let scheme = 'tcp';
-  const sep = rest.indexOf('://');
+  const sep = indexOfText(rest, '://');
   if (sep >= 0) {
     scheme = rest.substring(0, sep).toLowerCase();
     if (scheme.length === 0) throw bad('empty scheme');

@@ -17,6 +17,7 @@ import type { HttpHeaders, HttpLimits } from './codec.js';
 import { HttpEv } from './events.js';
 import type { HttpClientEvents } from './events.js';
 import { Outbox } from './writer.js';
+import { indexOfText } from '../../core/text.js';
 
 export interface HttpRequestOptions {
   /** Default GET. */
@@ -183,8 +184,8 @@ function follow(c: Connection, s: ClientConn, res: HttpMessage): boolean {
 
 /** `location` relative to `base` (absolute URLs, absolute paths, and relative paths). */
 export function resolveUrl(base: string, location: string): string {
-  if (location.indexOf('://') > 0) return location;
-  const scheme = base.indexOf('://');
+  if (indexOfText(location, '://') > 0) return location;
+  const scheme = indexOfText(base, '://');
   const pathStart = base.indexOf('/', scheme + 3);
   const origin = pathStart < 0 ? base : base.substring(0, pathStart);
   if (location.charAt(0) === '/') return origin + location;

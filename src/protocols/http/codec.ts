@@ -14,6 +14,7 @@
  */
 import type { Ring } from '../../core/ring.js';
 import { ringRemove, ringText } from './bytes.js';
+import { indexOfText } from '../../core/text.js';
 
 /** Bounds on what a peer may send (a board profile carries them). */
 export interface HttpLimits {
@@ -400,7 +401,7 @@ export class HttpParser {
   private parseHead(s: string): Step {
     const m = this.create ? this.create() : new HttpMessage();
     this.message = m;
-    let eol = s.indexOf('\r\n');
+    let eol = indexOfText(s, '\r\n');
     const first = s.substring(0, eol);
     if (first.indexOf('\r') >= 0) return this.fail(400, 'stray CR');
     const bad = this.isRequest ? this.requestLine(m, first) : this.statusLine(m, first);
@@ -413,7 +414,7 @@ export class HttpParser {
     let close = false;
     let keepAliveToken = false;
     while (at < s.length) {
-      eol = s.indexOf('\r\n', at);
+      eol = indexOfText(s, '\r\n', at);
       const line = s.substring(at, eol);
       at = eol + 2;
       const c0 = line.charCodeAt(0);
@@ -475,7 +476,7 @@ export class HttpParser {
     let path = target;
     if (path.charCodeAt(0) !== 47 && path !== '*') {
       // absolute-form ("http://host/p"): the origin server only needs the path
-      const scheme = path.indexOf('://');
+      const scheme = indexOfText(path, '://');
       if (scheme > 0) {
         const slash = path.indexOf('/', scheme + 3);
         path = slash < 0 ? '/' : path.substring(slash);
@@ -819,7 +820,7 @@ export function linesHave(lines: string, name: string): boolean {
     const colon = l.indexOf(':', at);
     if (colon < 0) return false;
     if (l.substring(at, colon) === name) return true;
-    const eol = l.indexOf('\r\n', colon);
+    const eol = indexOfText(l, '\r\n', colon);
     if (eol < 0) return false;
     at = eol + 2;
   }
@@ -833,7 +834,7 @@ export function linesValue(lines: string, name: string): string | null {
   while (at < l.length) {
     const colon = l.indexOf(':', at);
     if (colon < 0) return null;
-    const eol = l.indexOf('\r\n', colon);
+    const eol = indexOfText(l, '\r\n', colon);
     if (eol < 0) return null;
     if (l.substring(at, colon) === name) return trimOws(lines.substring(colon + 1, eol));
     at = eol + 2;

@@ -6,6 +6,7 @@
  */
 import type { HttpRequest } from './server.js';
 import type { FileStore } from './writer.js';
+import { indexOfText } from '../../core/text.js';
 
 export type { FileStore } from './writer.js';
 
@@ -69,7 +70,7 @@ export function acceptsGzip(accept: string | undefined): boolean {
     const coding = (semi < 0 ? item : item.substring(0, semi)).trim();
     if (coding !== 'gzip' && coding !== '*') continue;
     if (semi < 0) return true;
-    const q = item.indexOf('q=', semi);
+    const q = indexOfText(item, 'q=', semi);
     return q < 0 || +item.substring(q + 2).trim() > 0;
   }
   return false;

@@ -9,6 +9,7 @@ import { Ev } from '../../core/events.js';
 import type { Manager } from '../../core/manager.js';
 import { SNTP_PACKET_BYTES, decodeReply, encodeRequest } from './codec.js';
 import type { NtpTimestamp } from './codec.js';
+import { indexOfText } from '../../core/text.js';
 
 export const enum SntpEv {
   /** The clock was set; data: SntpTime. */
@@ -123,7 +124,7 @@ function sntpProtocol(c: Connection, ev: number, data: any): void {
  */
 export function sntpSync(mgr: Manager, url: string, clock: SntpClock, handler: ((c: Connection, ev: number, data: any) => void) | null, opts?: SntpOptions): Connection | null {
   const o = opts || {};
-  const ep: Endpoint = parseAddress(url.indexOf('://') < 0 ? 'sntp://' + url : url, '127.0.0.1', { sntp: 123, udp: 123, ntp: 123 });
+  const ep: Endpoint = parseAddress(indexOfText(url, '://') < 0 ? 'sntp://' + url : url, '127.0.0.1', { sntp: 123, udp: 123, ntp: 123 });
   ep.scheme = 'udp';
   const c = mgr.connect(ep, handler || function () {}, { pool: o.pool });
   if (!c) return null;
