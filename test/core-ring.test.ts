@@ -21,12 +21,12 @@ test('indexOf finds bytes and sequences across the wrap', () => {
   r.writeString('xxxxxx');
   r.discard(5);
   r.writeString('ab\r\n\r\nc'); // x a b | \r \n \r \n c  (wraps after 3)
-  assert.equal(r.indexOf('\r\n\r\n'), 3);
-  assert.equal(r.indexOf(0x63), 7);
-  assert.equal(r.indexOf('\n\r', 4), 4);
-  assert.equal(r.indexOf('\n\r', 5), -1);
-  assert.equal(r.indexOf('zz'), -1);
-  assert.equal(r.indexOf(new Uint8Array([0x0a, 0x63])), 6);
+  assert.equal(r.find('\r\n\r\n'), 3);
+  assert.equal(r.find(0x63), 7);
+  assert.equal(r.find('\n\r', 4), 4);
+  assert.equal(r.find('\n\r', 5), -1);
+  assert.equal(r.find('zz'), -1);
+  assert.equal(r.find(new Uint8Array([0x0a, 0x63])), 6);
 });
 
 test('never allocates: the storage is the one given at construction', () => {
@@ -104,8 +104,8 @@ test('property: every operation matches an array model, wrap-around included', (
           }
           case 'indexOf': {
             const want = o.needle.length === 1 ? modelIndexOf(model, o.needle, o.from) : modelIndexOf(model, o.needle, o.from);
-            assert.equal(r.indexOf(o.needle.length === 1 ? o.needle[0] : new Uint8Array(o.needle), o.from), want);
-            assert.equal(r.indexOf(String.fromCharCode(...o.needle), o.from), want);
+            assert.equal(r.find(o.needle.length === 1 ? o.needle[0] : new Uint8Array(o.needle), o.from), want);
+            assert.equal(r.find(String.fromCharCode(...o.needle), o.from), want);
             break;
           }
           case 'peek':

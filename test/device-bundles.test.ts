@@ -16,17 +16,18 @@ const BOARDS = Object.keys(boards);
 
 /**
  * Size budget of dist/esp8266/echo.js (core + Espruino driver + echo, minified,
- * unused methods pruned, internal names shortened): measured 15.2 KB.
+ * unused methods pruned, internal names shortened): measured 13.6 KB.
  * The issue's target is 3.5 KB for core + echo; the core does not get there
  * with the contract it keeps (listen/connect, pools, backpressure both ways,
  * the peer-closed grace, timeouts, link changes). What an app does not use is
  * left out: datagrams (the driver's `datagrams` option), timers (made by the
- * first `mgr.timer()`), and every method nothing names. On the device the
- * code runs from flash; RAM goes to function objects and properties, so fewer
- * methods matter more than fewer bytes. This budget is a bloat alarm about 5%
- * above the measured size. Raising it needs a reason.
+ * first `mgr.timer()`), the MQTT and UDP pools, and every method nothing
+ * names. On the device the code runs from flash; RAM goes to function objects
+ * (about 10 variables each, measured on 2v29) and properties, so fewer
+ * functions matter more than fewer bytes. This budget is a bloat alarm about
+ * 5% above the measured size. Raising it needs a reason.
  */
-const ESP8266_ECHO_MAX_BYTES = 16 * 1024;
+const ESP8266_ECHO_MAX_BYTES = 14.3 * 1024;
 
 test('bundles: there is a device entry for echo, and every board × app builds through the gate', async () => {
   assert.ok(deviceApps().indexOf('echo') >= 0);
@@ -65,15 +66,31 @@ test('bundles: only the injected board is in a bundle, and unused profile data i
   assert.notEqual(esp8266.code, esp32.code);
 });
 
-test('bundles: the budget table shows code bytes, every pool and the static total', async () => {
+test('bundles: the budget table shows code bytes, the pools the app uses and the static total', async () => {
   const r = await appBundle('esp8266', 'echo');
   const table = formatBudget(r);
   assert.match(table, /code, minified\s+[\d,]+ B/);
   assert.match(table, /rings default 3 × \(512 \+ 512\)\s+3,072 B/);
-  assert.match(table, /rings mqtt {4}1 × \(512 \+ 512\)\s+1,024 B/);
+  assert.doesNotMatch(table, /rings (mqtt|udp)/); // echo uses neither
   assert.match(table, /protocol state \(none\)/);
-  assert.match(table, /static memory budget\s+4,354 B/);
+  assert.match(table, /static memory budget\s+3,072 B/);
   assert.deepEqual(r.budget.protocols, []);
+  const telemetry = await appBundle('esp8266', 'telemetry');
+  assert.deepEqual(
+    telemetry.budget.pools.map((p) => p.name),
+    ['default', 'mqtt', 'udp'],
+  );
+});
+
+test('bundles: the budget table is what each bundle allocates when it boots', async () => {
+  for (const board of BOARDS) {
+    for (const app of deviceApps()) {
+      const r = await appBundle(board, app);
+      const sb = sandboxFor(board, r.code, { wifi: true });
+      assert.deepEqual(sb.errors, [], board + '/' + app);
+      assert.equal(sb.bootAllocatedBytes, r.budget.total, board + '/' + app + ': typed arrays allocated at boot vs the budget table');
+    }
+  }
 });
 
 /** Echoes `size` bytes with at most `window` outstanding; the peer closes only after everything came back. */

@@ -9,6 +9,7 @@ import { EspruinoDriver } from '../../src/drivers/espruino.js';
 import { startEcho } from './app.js';
 
 const driver = new EspruinoDriver({ net: board.net, hasTls: board.hasTls, wifiFile: board.wifiFile });
-const mgr = new Manager(driver, { pools: board.pools, pollMs: board.pollMs });
+// Echo needs neither the MQTT pool nor the UDP one: on an ESP8266 their slots would take RAM it needs to serve.
+const mgr = new Manager(driver, { pools: { default: board.pools.default }, pollMs: board.pollMs });
 startEcho(mgr, 'tcp://0.0.0.0:' + (settings.port || 8000));
 mgr.run();

@@ -4,6 +4,8 @@
  * the fixed state of each protocol the bundle contains.
  */
 import type { BoardProfile } from '../../boards/profile.js';
+import { TOKEN_TABLE_BYTES } from '../protocols/http/codec.js';
+import { SNTP_PACKET_BYTES } from '../protocols/sntp/codec.js';
 
 export interface Budget {
   pools: { name: string; conns: number; recvBytes: number; sendBytes: number; bytes: number }[];
@@ -19,13 +21,34 @@ export interface Budget {
  */
 export const PROTOCOL_STATE: { [protocol: string]: { what: string; bytes: (b: BoardProfile) => number } } = {
   mqtt: { what: 'outbox', bytes: (b) => b.mqtt.outboxBytes },
+  http: { what: 'token table', bytes: () => TOKEN_TABLE_BYTES },
+  sntp: { what: 'packet, per request', bytes: () => SNTP_PACKET_BYTES },
 };
+
+/**
+ * The board's pools a device app allocates: `default` always; the others only
+ * when the bundle contains the module (a path prefix) that uses them, so an
+ * app without MQTT or datagrams passes only `{ default: board.pools.default }`.
+ * A test boots every bundle and checks this table against what it allocated.
+ */
+export const POOL_USERS: { [pool: string]: string } = {
+  mqtt: 'src/protocols/mqtt/',
+  udp: 'src/drivers/espruino-udp.ts',
+};
+
+function usesPool(pool: string, modules: string[]): boolean {
+  const user = POOL_USERS[pool];
+  if (user === undefined) return true;
+  for (const m of modules) if (m.replace(/\\/g, '/').indexOf(user) === 0) return true;
+  return false;
+}
 
 /** The budget of `board` for a bundle made of `modules` (paths relative to the project root). */
 export function staticBudget(board: BoardProfile, modules: string[]): Budget {
   const pools: Budget['pools'] = [];
   let total = 0;
   for (const name of Object.keys(board.pools)) {
+    if (!usesPool(name, modules)) continue;
     const p = board.pools[name];
     const bytes = p.conns * (p.recvBytes + p.sendBytes);
     pools.push({ name: name, conns: p.conns, recvBytes: p.recvBytes, sendBytes: p.sendBytes, bytes: bytes });

@@ -6,8 +6,9 @@
  * RAM. A method (`X.prototype.m = function …`, or an accessor defined with
  * `Object.defineProperty(X.prototype, "m", …)`) is removed when the name `m`
  * appears nowhere else in the bundle: not as a property, a key, an identifier
- * or a string. Code that calls methods by names computed at run time would
- * defeat this; ringnet's code never does.
+ * or a string. A member of a runtime module (`require("Wifi").connect`) does
+ * not count either. Code that calls methods by names computed at run time
+ * would defeat this; ringnet's code never does.
  */
 import { parse } from 'acorn';
 import type { Node } from 'acorn';
@@ -24,6 +25,10 @@ interface Definition {
   end: number;
   /** The node that names the method in the definition (not counted as a use). */
   nameNode: AnyNode;
+}
+
+function isRequireCall(node: AnyNode): boolean {
+  return node.type === 'CallExpression' && node.callee.type === 'Identifier' && node.callee.name === 'require' && node.arguments.length === 1;
 }
 
 function prototypeMember(node: AnyNode): AnyNode | null {
@@ -84,6 +89,8 @@ function pruneOnce(code: string): { code: string; removed: string[] } {
       }
     }
     if (node.type === 'Property' && !node.computed) skip.add(node.key as AnyNode);
+    // require("Wifi").connect(…): a member of a runtime module is the runtime's, not a use of our method.
+    if (node.type === 'MemberExpression' && !node.computed && isRequireCall(node.object as AnyNode)) skip.add(node.property as AnyNode);
     if (!skip.has(node)) {
       if (node.type === 'Identifier') count(node.name, node.start);
       else if (node.type === 'Literal' && typeof node.value === 'string') count(node.value, node.start);

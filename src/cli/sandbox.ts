@@ -354,6 +354,12 @@ export class EspruinoSandbox {
   private readonly wifiModule: Emitter | null;
   /** True while load() runs a bundle's top level. */
   private booting = false;
+  /**
+   * Bytes of typed arrays the bundle allocated by length while load() ran its
+   * top level: what it fixed at boot (ring arena, protocol buffers). Views
+   * over existing memory (subarray) do not count.
+   */
+  bootAllocatedBytes = 0;
   private readonly maxSockets: number;
 
   constructor(private readonly options: SandboxOptions) {
@@ -418,6 +424,15 @@ export class EspruinoSandbox {
     } as unknown as RegExpConstructor;
     (CheckedRegExp as unknown as { prototype: RegExp }).prototype = RealRegExp.prototype;
     vm.runInContext('(function (R) { RegExp = R; })', ctx)(CheckedRegExp);
+    // Counts allocations by length during boot; instanceof and subarray keep the real constructor.
+    const RealUint8Array = this.realm.Uint8Array;
+    const CountedUint8Array: Uint8ArrayConstructor = new Proxy(RealUint8Array, {
+      construct(target, args, newTarget): object {
+        if (sb.booting && typeof args[0] === "number") sb.bootAllocatedBytes += args[0];
+        return Reflect.construct(target, args, newTarget === CountedUint8Array ? target : newTarget);
+      },
+    });
+    vm.runInContext('(function (U) { Uint8Array = U; })', ctx)(CountedUint8Array);
     ctx.InternalError = this.realm.InternalError;
     ctx.global = ctx;
     ctx.console = { log: (...a: unknown[]) => sb.print(a) };

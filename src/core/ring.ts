@@ -112,8 +112,11 @@ export class Ring {
     this.length = 0;
   }
 
-  /** Offset of the first occurrence of a byte, or of a byte sequence / binary string, at or after `from`; -1 if absent. */
-  indexOf(needle: number | Uint8Array | string, from?: number): number {
+  /**
+   * Offset of the first occurrence of a byte, or of a byte sequence / binary string, at or after `from`; -1 if absent.
+   * (Not named indexOf: device bundles drop unused methods by name, and every string has an indexOf.)
+   */
+  find(needle: number | Uint8Array | string, from?: number): number {
     const first = typeof needle === 'number' ? needle : typeof needle === 'string' ? needle.charCodeAt(0) : needle[0];
     const size = typeof needle === 'number' ? 1 : needle.length;
     let at = from || 0;

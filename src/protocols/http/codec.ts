@@ -82,9 +82,12 @@ const enum Codings {
 const CR = 13;
 const LF = 10;
 
+/** Bytes of the tchar table, allocated once when the codec loads (the device budget counts it). */
+export const TOKEN_TABLE_BYTES = 128;
+
 /** tchar (RFC 9110 5.6.2) for every byte below 128. */
 const TOKEN = (function () {
-  const t = new Uint8Array(128);
+  const t = new Uint8Array(TOKEN_TABLE_BYTES);
   const extra = "!#$%&'*+-.^_`|~";
   for (let c = 48; c <= 57; c++) t[c] = 1;
   for (let c = 65; c <= 90; c++) t[c] = 1;
@@ -362,7 +365,7 @@ export class HttpParser {
   private head(ring: Ring): Step {
     const lim = this.limits;
     for (;;) {
-      const lf = ring.indexOf(LF, this.scanAt);
+      const lf = ring.find(LF, this.scanAt);
       if (lf < 0) {
         this.scanAt = ring.length;
         if (ring.length > lim.headerBytes || ring.free === 0) return this.tooLarge();

@@ -43,7 +43,7 @@ export function main(board: BoardProfile, settings: { [key: string]: string | nu
         log('connected', data);
         c.send('hello from ' + board.name + '\n');
       } else if (ev === Ev.RECV) {
-        const nl = c.recv.indexOf(10);
+        const nl = c.recv.find(10);
         if (nl >= 0) {
           log('reply', c.recv.toBinaryString(0, nl));
           c.recv.discard(nl + 1);
