@@ -16,7 +16,7 @@ const BOARDS = Object.keys(boards);
 
 /**
  * Size budget of dist/esp8266/echo.js (core + Espruino driver + echo, minified,
- * unused methods pruned, internal names shortened): measured 13.6 KB.
+ * unused methods pruned, internal names shortened): measured 13.8 KB.
  * The issue's target is 3.5 KB for core + echo; the core does not get there
  * with the contract it keeps (listen/connect, pools, backpressure both ways,
  * the peer-closed grace, timeouts, link changes). What an app does not use is
@@ -27,7 +27,7 @@ const BOARDS = Object.keys(boards);
  * functions matter more than fewer bytes. This budget is a bloat alarm about
  * 5% above the measured size. Raising it needs a reason.
  */
-const ESP8266_ECHO_MAX_BYTES = 14.3 * 1024;
+const ESP8266_ECHO_MAX_BYTES = 14.5 * 1024;
 
 test('bundles: there is a device entry for echo, and every board × app builds through the gate', async () => {
   assert.ok(deviceApps().indexOf('echo') >= 0);
@@ -139,6 +139,24 @@ test('bundles: a peer that outruns the esp8266 is cut off with an error, and the
   const again = echoThrough('esp8266', r.code, 4096, 1024);
   assert.deepEqual(sb.errors, []);
   assert.ok(again.ok && again.exact);
+});
+
+test('bundles: the esp8266 refuses a peer at the door while it lacks the memory one may take, and keeps serving', async () => {
+  const r = await appBundle('esp8266', 'echo');
+  const net = boards.esp8266.net;
+  const sb = sandboxFor('esp8266', r.code);
+  sb.runFor(20);
+  sb.freeVars = (net.holdBytes + net.inFlightBytes) / 16 - 1; // one 16-byte variable short of held + in flight
+  const refused = sb.connect(8000) as SandboxPeer;
+  refused.write(pattern(100));
+  assert.ok(sb.runUntil(() => refused.closed, 2000), 'the peer is closed at once');
+  assert.equal(refused.receivedBytes, 0);
+  sb.freeVars += 1;
+  const served = sb.connect(8000) as SandboxPeer;
+  served.write(pattern(4096));
+  assert.ok(sb.runUntil(() => served.receivedBytes === 4096, 5000), 'the next peer is served');
+  assert.ok(Buffer.from(served.received()).equals(Buffer.from(pattern(4096))));
+  assert.deepEqual(sb.errors, []);
 });
 
 test('bundles: the esp32 limits carry a window of 6 KB in flight (exact on the real interpreter up to 8 KB)', async () => {

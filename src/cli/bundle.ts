@@ -22,7 +22,7 @@ import type { Budget } from './budget.js';
 import { checkBundle, formatViolations, LINE_TARGET } from './gate.js';
 import { internalNames } from './mangle.js';
 import { pruneUnusedMethods } from './prune.js';
-import { EspruinoSandbox } from './sandbox.js';
+import { boardSandboxOptions, EspruinoSandbox } from './sandbox.js';
 
 // The plugin ships CommonJS-style types for an ES module: the default import is the plugin at run time.
 const terser = ((terserImport as any).default || terserImport) as typeof terserImport.default;
@@ -215,7 +215,7 @@ function gatePlugin(target: BundleTarget, results: BundleResult[] | null, quiet:
  * would print. (App behaviour is for the tests, e.g. the echo test.)
  */
 export function smokeRun(code: string, board: BoardProfile, label: string): string[] {
-  const sb = new EspruinoSandbox({ chunkBytes: board.net.chunkBytes, maxSockets: board.maxSockets, hasTls: board.hasTls });
+  const sb = new EspruinoSandbox(boardSandboxOptions(board));
   sb.load(code, label);
   sb.runFor(2000);
   return sb.errors;

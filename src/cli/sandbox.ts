@@ -25,6 +25,7 @@
  * What it cannot reproduce is the parser (hoisting, regex quirks, `arr.length = n`):
  * the static gate (gate.ts) covers those.
  */
+import type { BoardProfile } from '../../boards/profile.js';
 import vm from 'node:vm';
 import { regexProblems } from './gate.js';
 
@@ -39,6 +40,18 @@ export interface SandboxOptions {
   wifi?: boolean;
   /** Initial Storage files. */
   storage?: { [name: string]: string };
+  /** What `process.memory().free` reports at start, in 16-byte variables (default 1200); `freeVars` changes it later. */
+  freeVars?: number;
+}
+
+/**
+ * The sandbox shaped like `board`: its network chunk, its sockets, TLS where it
+ * has it, and free memory for two connections' worst case (held + in flight)
+ * or an ESP8266's 1,200 variables, whichever is more.
+ */
+export function boardSandboxOptions(board: BoardProfile): SandboxOptions {
+  const perPeer = board.net.holdBytes + board.net.inFlightBytes;
+  return { chunkBytes: board.net.chunkBytes, maxSockets: board.maxSockets, hasTls: board.hasTls, freeVars: Math.max(1200, Math.ceil((2 * perPeer) / 16)) };
 }
 
 /** Bytes waiting to cross the fake network in one direction. */
@@ -360,10 +373,13 @@ export class EspruinoSandbox {
    * over existing memory (subarray) do not count.
    */
   bootAllocatedBytes = 0;
+  /** What `process.memory().free` reports (16-byte variables); a test lowers it to put the device under memory pressure. */
+  freeVars: number;
   private readonly maxSockets: number;
 
   constructor(private readonly options: SandboxOptions) {
     this.maxSockets = options.maxSockets || 10;
+    this.freeVars = options.freeVars || 1200;
     this.storage = Object.assign({}, options.storage || {});
     this.context = vm.createContext({}, { name: 'espruino', codeGeneration: { strings: false, wasm: false } });
     this.realm = vm.runInContext(
@@ -450,7 +466,7 @@ export class EspruinoSandbox {
     ctx.process = {
       version: '2v29',
       env: { VERSION: '2v29', MODULES: this.modules().join(',') },
-      memory: () => ({ free: 1200, usage: 400, total: 1600 }), // an ESP8266-sized pool, for apps that report it
+      memory: () => ({ free: sb.freeVars, usage: 400, total: 400 + sb.freeVars, blocksize: 16 }),
     };
     ctx.E = this.makeE();
     ctx.analogRead = () => 0.5; // mid-scale on every pin: apps read sensors through it
@@ -650,7 +666,7 @@ export class EspruinoSandbox {
       if (inbound.length > 0) {
         const chunk = inbound.take(this.options.chunkBytes);
         if (d.has('data')) this.queue(d, 'data', bytesToBinary(chunk));
-        else this.problem('data arrived on a socket with no data listener');
+        else if (!d.ending) this.problem('data arrived on a socket with no data listener'); // an ended socket drops it
         received = busy = true;
       } else if (p.peer.finSent) {
         this.closePipe(p, false); // no half-close on Espruino: the whole socket goes, unsent bytes too

@@ -33,7 +33,7 @@ import type { Ring } from '../core/ring.js';
 declare function require(module: string): any;
 declare function setTimeout(fn: () => void, ms: number): number;
 declare function clearTimeout(id: number): void;
-declare const process: { env: { MODULES?: string } };
+declare const process: { env: { MODULES?: string }; memory(gc: boolean): { free: number; blocksize?: number } };
 declare const E: { toString(bytes: Uint8Array): string | undefined; toUint8Array(s: string): Uint8Array; hwRand?: () => number };
 
 /** The part of the board profile this driver reads (plain data, see boards/profile.ts). */
@@ -75,6 +75,12 @@ function builtIn(name: string): boolean {
   const list = process.env.MODULES;
   // An array search: 2v29's String indexOf also "finds" a needle whose start ends the string ("a,W".indexOf(",Wifi") is 1).
   return list === undefined || list.split(',').indexOf(name) >= 0;
+}
+
+/** Interpreter memory free now, in bytes (`process.memory(false)`: no garbage collection first). */
+function freeBytes(): number {
+  const m = process.memory(false);
+  return m.free * (m.blocksize || 16);
 }
 
 /** Espruino's negative socket error codes (socketerrors.h) as the core's codes. */
@@ -271,6 +277,8 @@ export class EspruinoDriver implements Driver {
   readonly limits: EspruinoDriverOptions['net'];
   /** Exceptions caught in interpreter callbacks (each would otherwise have been printed and its callback dropped). */
   errors = 0;
+  /** Peers refused at accept because the interpreter had less memory free than one may take (`holdBytes + inFlightBytes`). */
+  refusedLowMemory = 0;
   lastError = '';
   udp?: (host: string, port: number, remote: Address | null, sink: SocketSink) => DriverSocket;
   private poller: (() => void) | null = null;
@@ -365,6 +373,13 @@ export class EspruinoDriver implements Driver {
     const self = this;
     const server = require('net').createServer(function (socket: EsSocket) {
       try {
+        // The interpreter allocates a peer's data before any JavaScript runs, so memory is guarded at the
+        // door: a peer is taken only while what it may cost the driver (held + in flight) is free.
+        if (freeBytes() < self.limits.holdBytes + self.limits.inFlightBytes) {
+          self.refusedLowMemory++;
+          socket.end();
+          return;
+        }
         const stream = new EspruinoStream(socket, { host: '', port: 0 }, self); // Espruino does not report the peer's address
         const child = sink.accept(stream, stream.remote);
         if (child) stream.sink = child;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { boards } from '../../boards/index.js';
 import { buildBundle, deviceTargets, ROOT } from '../../src/cli/bundle.js';
 import type { BundleResult, Settings } from '../../src/cli/bundle.js';
-import { EspruinoSandbox } from '../../src/cli/sandbox.js';
+import { boardSandboxOptions, EspruinoSandbox } from '../../src/cli/sandbox.js';
 import type { SandboxOptions } from '../../src/cli/sandbox.js';
 
 const cache = new Map<string, Promise<BundleResult>>();
@@ -34,7 +34,7 @@ export function probeBundle(board: string, settings: Settings): Promise<BundleRe
 /** A sandbox shaped like `board`, with `code` loaded. */
 export function sandboxFor(board: string, code: string, extra?: Partial<SandboxOptions>): EspruinoSandbox {
   const b = boards[board];
-  const sb = new EspruinoSandbox({ chunkBytes: b.net.chunkBytes, maxSockets: b.maxSockets, hasTls: b.hasTls, ...extra });
+  const sb = new EspruinoSandbox({ ...boardSandboxOptions(b), ...extra });
   sb.load(code, board + '.js');
   return sb;
 }
