@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { boards } from '../boards/index.js';
 import { deviceApps, formatBudget } from '../src/cli/bundle.js';
 import type { SandboxPeer } from '../src/cli/sandbox.js';
-import { appBundle, pattern, probeBundle, sandboxFor } from './support/device-build.js';
+import { appBundle, coreAndEchoBytes, pattern, probeBundle, sandboxFor } from './support/device-build.js';
 
 const BOARDS = Object.keys(boards);
 
@@ -28,6 +28,14 @@ const BOARDS = Object.keys(boards);
  * 5% above the measured size. Raising it needs a reason.
  */
 const ESP8266_ECHO_MAX_BYTES = 14.5 * 1024;
+
+/**
+ * The same bundle without the Espruino driver (core + echo + the board data
+ * they read): measured 9,267 B. The issue asks for 3.5 KB and this is not
+ * that; the figure is asserted so that it only goes down. Raising it needs a
+ * reason.
+ */
+const ESP8266_CORE_ECHO_MAX_BYTES = 9.5 * 1024;
 
 test('bundles: there is a device entry for echo, and every board × app builds through the gate', async () => {
   assert.ok(deviceApps().indexOf('echo') >= 0);
@@ -47,6 +55,13 @@ test('bundles: there is a device entry for echo, and every board × app builds t
 test('bundles: the esp8266 echo bundle stays within its size budget', async () => {
   const r = await appBundle('esp8266', 'echo');
   assert.ok(r.bytes <= ESP8266_ECHO_MAX_BYTES, 'dist/esp8266/echo.js is ' + r.bytes + ' B, budget ' + ESP8266_ECHO_MAX_BYTES + ' B');
+});
+
+test('bundles: core + echo for esp8266 (the echo bundle without its driver) stays within its size budget', async () => {
+  const bytes = await coreAndEchoBytes('esp8266');
+  const whole = await appBundle('esp8266', 'echo');
+  assert.ok(bytes < whole.bytes - 3000, 'the driver is left out: ' + bytes + ' of ' + whole.bytes + ' B');
+  assert.ok(bytes <= ESP8266_CORE_ECHO_MAX_BYTES, 'core + echo is ' + bytes + ' B, budget ' + ESP8266_CORE_ECHO_MAX_BYTES + ' B');
 });
 
 test('bundles: an app carries only what it uses: echo has no datagrams and no timers, telemetry (SNTP) has both', async () => {

@@ -139,6 +139,18 @@ test('prune: a name used only inside a method of that name, or as an object key,
   assert.match(r.code, /prototype\.kept/);
 });
 
+test('prune: a member of a runtime module does not keep our method of that name; names in keep stay', () => {
+  const code =
+    'var W = (function () { function W() {} ' +
+    'W.prototype.connect = function () { return 1; }; ' +
+    'W.prototype.ready = function () { return 2; }; ' +
+    'return W; }()); new W(); require("Wifi").connect("ssid", {});';
+  assert.deepEqual(pruneUnusedMethods(code).removed.sort(), ['connect', 'ready']);
+  const kept = pruneUnusedMethods(code, ['ready']);
+  assert.deepEqual(kept.removed, ['connect']);
+  assert.match(kept.code, /prototype\.ready/);
+});
+
 test('mangle: only reviewed private/@internal members are shortened, never a name public anywhere or the runtime\'s', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ringnet-mangle-'));
   try {

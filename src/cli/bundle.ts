@@ -47,6 +47,8 @@ export interface BundleTarget {
    * exported `(board, settings) => void` the bundle calls.
    */
   mainExport?: string;
+  /** Method names kept even when nothing in the bundle names them (see pruneUnusedMethods). */
+  keepMethods?: string[];
 }
 
 export interface BundleResult {
@@ -246,11 +248,11 @@ export function terserOptions() {
  * Drops class methods nothing in the bundle names (see prune.ts), then marks
  * TypeScript's class wrappers pure so terser drops a class nothing uses any more.
  */
-function prunePlugin(): Plugin {
+function prunePlugin(keep?: string[]): Plugin {
   return {
     name: 'ringnet-prune-methods',
     renderChunk(code) {
-      return { code: pruneUnusedMethods(code).code.replace(/\/\*\* @class \*\/ \(function/g, '/*#__PURE__*/ (function'), map: null };
+      return { code: pruneUnusedMethods(code, keep).code.replace(/\/\*\* @class \*\/ \(function/g, '/*#__PURE__*/ (function'), map: null };
     },
   };
 }
@@ -273,7 +275,7 @@ export function rollupOptions(target: BundleTarget, results?: BundleResult[], qu
       file: target.file,
       format: 'iife', // nothing leaks into the device's global scope (pins, REPL names)
       strict: false,
-      plugins: [prunePlugin(), terser(terserOptions()), gatePlugin(target, results || null, !!quiet)],
+      plugins: [prunePlugin(target.keepMethods), terser(terserOptions()), gatePlugin(target, results || null, !!quiet)],
     },
   };
 }

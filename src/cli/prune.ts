@@ -72,7 +72,7 @@ function definitionOf(stmt: AnyNode): Definition | null {
  * key (data, or a method only ever called through a member that is counted
  * where it is called) are not uses.
  */
-function pruneOnce(code: string): { code: string; removed: string[] } {
+function pruneOnce(code: string, keep: string[]): { code: string; removed: string[] } {
   const ast = parse(code, { ecmaVersion: 2020, sourceType: 'module' }) as AnyNode;
   const defs: Definition[] = [];
   const uses: { [name: string]: number[] } = Object.create(null);
@@ -105,17 +105,21 @@ function pruneOnce(code: string): { code: string; removed: string[] } {
   visit(ast, null);
   const usedOutsideItself = (name: string) =>
     (uses[name] || []).some((at) => !defs.some((d) => d.name === name && at >= d.start && at < d.end));
-  const dead = defs.filter((d) => !usedOutsideItself(d.name)).sort((a, b) => b.start - a.start);
+  const dead = defs.filter((d) => keep.indexOf(d.name) < 0 && !usedOutsideItself(d.name)).sort((a, b) => b.start - a.start);
   let out = code;
   for (const d of dead) out = out.substring(0, d.start) + out.substring(d.end);
   return { code: out, removed: dead.map((d) => d.name) };
 }
 
-/** Removes unused methods until none is left (removing one can leave another unused). */
-export function pruneUnusedMethods(code: string): { code: string; removed: string[] } {
+/**
+ * Removes unused methods until none is left (removing one can leave another
+ * unused). Methods named in `keep` stay: a measurement that leaves a module
+ * out keeps what that module would have called.
+ */
+export function pruneUnusedMethods(code: string, keep?: string[]): { code: string; removed: string[] } {
   const removed: string[] = [];
   for (;;) {
-    const r = pruneOnce(code);
+    const r = pruneOnce(code, keep || []);
     if (r.removed.length === 0) return { code: code, removed: removed };
     code = r.code;
     for (const name of r.removed) removed.push(name);

@@ -1,7 +1,9 @@
 /** Builds device bundles in memory for tests (each once per test process). */
 import { join } from 'node:path';
 import { boards } from '../../boards/index.js';
-import { buildBundle, deviceTargets, ROOT } from '../../src/cli/bundle.js';
+import { rollup } from 'rollup';
+import type { OutputPlugin } from 'rollup';
+import { buildBundle, deviceTargets, rollupOptions, ROOT } from '../../src/cli/bundle.js';
 import type { BundleResult, Settings } from '../../src/cli/bundle.js';
 import { boardSandboxOptions, EspruinoSandbox } from '../../src/cli/sandbox.js';
 import type { SandboxOptions } from '../../src/cli/sandbox.js';
@@ -18,6 +20,34 @@ export function appBundle(board: string, app: string, settings?: Settings): Prom
     cache.set(key, p);
   }
   return p;
+}
+
+/**
+ * Minified bytes of dist/<board>/echo.js without the Espruino driver: the same
+ * build with the driver module left out (an external, read as a global) and
+ * every method the whole bundle keeps still kept (the core's socket-sink and
+ * ring methods only the driver calls), so what remains is the core, the echo
+ * app and the board data they read.
+ */
+export async function coreAndEchoBytes(board: string): Promise<number> {
+  const whole = await appBundle(board, 'echo');
+  const kept = (whole.code.match(/\.prototype\.[$\w]+=function|defineProperty\(\w+\.prototype,"[$\w]+"/g) || []).map((m) =>
+    m.charAt(0) === '.' ? m.slice('.prototype.'.length, -'=function'.length) : m.slice(m.indexOf('"') + 1, -1),
+  );
+  const target = deviceTargets({ boards: [board], apps: ['echo'] })[0];
+  const options = rollupOptions({ ...target, file: undefined, keepMethods: kept }, [], true);
+  const driver = join(ROOT, 'src', 'drivers', 'espruino.ts');
+  options.external = (id: string) => id === driver;
+  options.output.globals = { [driver]: 'EspruinoDriver' };
+  // Not a bundle to run (the driver is missing), so not one for the gate either.
+  options.output.plugins = (options.output.plugins as OutputPlugin[]).filter((p) => p.name !== 'ringnet-gate');
+  const build = await rollup(options);
+  try {
+    const { output } = await build.generate(options.output);
+    return Buffer.byteLength(output[0].code);
+  } finally {
+    await build.close();
+  }
 }
 
 /** The test probe (test/support/device/probe.ts) for a board. */
