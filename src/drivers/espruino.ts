@@ -23,6 +23,13 @@
  * - A throwing callback can be removed by the interpreter (a device that goes
  *   deaf), so every callback handed to it is guarded.
  * - A peer's half-close closes the whole socket: unsent bytes are lost there.
+ * - The interpreter allocates a peer's socket and data before any JavaScript
+ *   runs, so a peer is accepted only while what it may cost (held + in
+ *   flight) is free; otherwise it is closed at once. Running out of memory
+ *   would stop the device; a refused peer can come back.
+ * - From flash, every function object costs about 10 variables of RAM: the
+ *   socket event handlers are shared by all sockets (they find their stream
+ *   as `socket.ringnet`) instead of closures per socket.
  */
 import type { Address } from '../core/address.js';
 import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
