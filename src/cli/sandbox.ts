@@ -133,6 +133,8 @@ export class SandboxPeer {
   receivedBytes = 0;
   /** The connection is gone (either side closed it). */
   closed = false;
+  /** False: this peer takes nothing from the device (a full receive window), so the device's sends back up. */
+  reading = true;
   onData: ((chunk: Uint8Array) => void) | null = null;
   onClose: (() => void) | null = null;
   /** @internal */ toDevice = new ByteQueue();
@@ -375,6 +377,8 @@ export class EspruinoSandbox {
   bootAllocatedBytes = 0;
   /** What `process.memory().free` reports (16-byte variables); a test lowers it to put the device under memory pressure. */
   freeVars: number;
+  /** Variables a garbage collection (`process.memory()` or `process.memory(true)`) would free. */
+  garbageVars = 0;
   private readonly maxSockets: number;
 
   constructor(private readonly options: SandboxOptions) {
@@ -466,7 +470,13 @@ export class EspruinoSandbox {
     ctx.process = {
       version: '2v29',
       env: { VERSION: '2v29', MODULES: this.modules().join(',') },
-      memory: () => ({ free: sb.freeVars, usage: 400, total: 400 + sb.freeVars, blocksize: 16 }),
+      memory: (collect?: boolean) => {
+        if (collect !== false) {
+          sb.freeVars += sb.garbageVars; // a collection frees what only it can (cycles)
+          sb.garbageVars = 0;
+        }
+        return { free: sb.freeVars, usage: 400, total: 400 + sb.freeVars, blocksize: 16 };
+      },
     };
     ctx.E = this.makeE();
     ctx.analogRead = () => 0.5; // mid-scale on every pin: apps read sensors through it
@@ -672,7 +682,7 @@ export class EspruinoSandbox {
         this.closePipe(p, false); // no half-close on Espruino: the whole socket goes, unsent bytes too
         continue;
       }
-      if (d.outbound.length > 0) {
+      if (d.outbound.length > 0 && p.peer.reading) {
         const chunk = d.outbound.take(this.options.chunkBytes);
         this.later(() => p.peer.deliver(chunk));
         if (d.outbound.length === 0 && !d.ending) this.queue(d, 'drain', d);
@@ -681,7 +691,7 @@ export class EspruinoSandbox {
         this.closePipe(p, false); // the interpreter closes once nothing is left to send or arriving
         continue;
       }
-      if (inbound.length > 0 || d.outbound.length > 0) busy = true;
+      if (inbound.length > 0 || (d.outbound.length > 0 && p.peer.reading)) busy = true;
     }
     for (let i = this.pipes.length - 1; i >= 0; i--) if (this.pipes[i].done) this.pipes.splice(i, 1);
     return busy;

@@ -84,9 +84,9 @@ function builtIn(name: string): boolean {
   return list === undefined || list.split(',').indexOf(name) >= 0;
 }
 
-/** Interpreter memory free now, in bytes (`process.memory(false)`: no garbage collection first). */
-function freeBytes(): number {
-  const m = process.memory(false);
+/** Interpreter memory free now, in bytes; `collect` runs a garbage collection first (only that frees cycles). */
+function freeBytes(collect: boolean): number {
+  const m = process.memory(collect);
   return m.free * (m.blocksize || 16);
 }
 
@@ -161,6 +161,8 @@ class EspruinoStream implements DriverSocket {
   private inFlight = 0;
   /** No more writes: the socket closed, failed, or was closed by us. */
   private dead = false;
+  /** @internal Counted in the driver's `peers` (an accepted socket) until it closes. */
+  admitted = false;
 
   constructor(
     private readonly socket: EsSocket,
@@ -211,6 +213,7 @@ class EspruinoStream implements DriverSocket {
     const sink = this.sink;
     this.dead = true;
     this.sink = null;
+    this.forget();
     if (sink) sink.closed(code, message);
   }
 
@@ -274,7 +277,15 @@ class EspruinoStream implements DriverSocket {
     this.sink = null;
     this.chunks = [];
     this.heldBytes = 0;
+    this.forget();
     this.end();
+  }
+
+  /** Lets go of the socket: no longer a peer the driver counts, and no cycle for a garbage collection to find. */
+  private forget(): void {
+    if (this.admitted) this.driver.peers--;
+    this.admitted = false;
+    delete this.socket.ringnet; // socket and stream point at each other: only a collection would free the pair
   }
 }
 
@@ -284,8 +295,10 @@ export class EspruinoDriver implements Driver {
   readonly limits: EspruinoDriverOptions['net'];
   /** Exceptions caught in interpreter callbacks (each would otherwise have been printed and its callback dropped). */
   errors = 0;
-  /** Peers refused at accept because the interpreter had less memory free than one may take (`holdBytes + inFlightBytes`). */
+  /** Peers refused at accept because the interpreter lacked the memory one more may take (`holdBytes + inFlightBytes`). */
   refusedLowMemory = 0;
+  /** @internal Accepted sockets still open: each may grow to `holdBytes + inFlightBytes`. */
+  peers = 0;
   lastError = '';
   udp?: (host: string, port: number, remote: Address | null, sink: SocketSink) => DriverSocket;
   private poller: (() => void) | null = null;
@@ -382,12 +395,17 @@ export class EspruinoDriver implements Driver {
       try {
         // The interpreter allocates a peer's data before any JavaScript runs, so memory is guarded at the
         // door: a peer is taken only while what it may cost the driver (held + in flight) is free.
-        if (freeBytes() < self.limits.holdBytes + self.limits.inFlightBytes) {
+        // Every peer already taken may still grow to its worst case: what is free must cover theirs and this one's.
+        const need = self.limits.holdBytes + self.limits.inFlightBytes;
+        const promised = self.peers * need;
+        if (freeBytes(false) - promised < need && freeBytes(true) - promised < need) {
           self.refusedLowMemory++;
           socket.end();
           return;
         }
         const stream = new EspruinoStream(socket, { host: '', port: 0 }, self); // Espruino does not report the peer's address
+        stream.admitted = true;
+        self.peers++;
         const child = sink.accept(stream, stream.remote);
         if (child) stream.sink = child;
         else stream.close();
