@@ -89,6 +89,7 @@ test('bundles: the budget table shows code bytes, the pools the app uses and the
   assert.doesNotMatch(table, /rings (mqtt|udp)/); // echo uses neither
   assert.match(table, /protocol state \(none\)/);
   assert.match(table, /static memory budget\s+3,072 B/);
+  assert.match(table, /per peer at most \(held \+ in flight\)\s+2,200 B/);
   assert.deepEqual(r.budget.protocols, []);
   const telemetry = await appBundle('esp8266', 'telemetry');
   assert.deepEqual(

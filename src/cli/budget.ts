@@ -11,6 +11,12 @@ export interface Budget {
   pools: { name: string; conns: number; recvBytes: number; sendBytes: number; bytes: number }[];
   protocols: { name: string; what: string; bytes: number }[];
   total: number;
+  /**
+   * Not static: what the Espruino driver may hold for one peer (received,
+   * not yet in a ring, plus sent, not yet drained). It asks for this much
+   * free memory before it accepts a peer.
+   */
+  perPeer: number;
 }
 
 /**
@@ -66,5 +72,5 @@ export function staticBudget(board: BoardProfile, modules: string[]): Budget {
     protocols.push({ name: name, what: PROTOCOL_STATE[name].what, bytes: bytes });
     total += bytes;
   }
-  return { pools: pools, protocols: protocols, total: total };
+  return { pools: pools, protocols: protocols, total: total, perPeer: board.net.holdBytes + board.net.inFlightBytes };
 }
