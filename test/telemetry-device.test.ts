@@ -1,8 +1,10 @@
 /**
  * The telemetry bundles: they build for every board through the Espruino
- * gate (device-bundles builds every app), fit the ESP8266's memory budget,
+ * gate (device-bundles builds every app), keep their rings and outbox small,
  * and the ESP8266 one boots in the Espruino-shaped sandbox and answers its
- * status API.
+ * status API. (The sandbox does not count variables: on Espruino's Linux
+ * build the bundle idles at about 5,100 of them, more than an ESP8266 has;
+ * see the README.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +13,7 @@ import { appBundle, sandboxFor } from './support/device-build.js';
 /** All the RAM an ESP8266 build gives JavaScript: about 1,600 JsVars of 12–16 bytes (ESPRUINO.md). */
 const ESP8266_JS_BYTES = 1600 * 14;
 
-test('the esp8266 telemetry bundle keeps its fixed memory within a third of what the board has', async () => {
+test('the esp8266 telemetry bundle keeps its rings and outbox within a third of the board\'s RAM', async () => {
   const r = await appBundle('esp8266', 'telemetry');
   assert.ok(r.budget.protocols.some((p) => p.name === 'mqtt' && p.what === 'outbox'), 'the outbox is counted');
   assert.ok(r.budget.total <= ESP8266_JS_BYTES / 3, 'rings + outbox ' + r.budget.total + ' B of ' + ESP8266_JS_BYTES + ' B');
