@@ -29,6 +29,28 @@ test('boards: pools work as Manager pools, and the budget is exactly what the Ma
   }
 });
 
+/** The rings of every pooled slot (the manager's private pools, read for this check). */
+function ringViews(mgr: Manager): Uint8Array[] {
+  const pools = (mgr as unknown as { pools: { [name: string]: { free: { recv: { bytes: Uint8Array }; unsent: { bytes: Uint8Array } }[] } } }).pools;
+  const out: Uint8Array[] = [];
+  for (const name of Object.keys(pools)) for (const c of pools[name].free) out.push(c.recv.bytes, c.unsent.bytes);
+  return out;
+}
+
+test('boards: every ring is a view Espruino can make: from a buffer of at most 64 KB, starting within it', () => {
+  for (const n of names) {
+    const b = boards[n];
+    const views = ringViews(new Manager(idleDriver, { pools: b.pools }));
+    let slots = 0;
+    for (const pool of Object.keys(b.pools)) slots += b.pools[pool].conns;
+    assert.equal(views.length, 2 * slots, n);
+    for (const v of views) {
+      assert.ok(v.buffer.byteLength <= 65535, n + ': a buffer of ' + v.buffer.byteLength + ' B');
+      assert.ok(v.byteOffset + v.length <= v.buffer.byteLength && v.byteOffset <= 65535, n + ': a view at ' + v.byteOffset);
+    }
+  }
+});
+
 test('boards: connections plus at least two listeners fit in the sockets the board has', () => {
   for (const n of names) {
     const b = boards[n];

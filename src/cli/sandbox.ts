@@ -417,6 +417,13 @@ export class EspruinoSandbox {
         '  if (typeof src === "string") { var a = new Array(src.length); for (var i = 0; i < src.length; i++) a[i] = src.charCodeAt(i) & 255; src = a; }' +
         '  return set.call(this, src, offset || 0);' +
         '};' +
+        // A view stores its byteOffset in 16 bits: a view that starts past 65,535 bytes into its buffer throws
+        'var subarray = TA.prototype.subarray;' +
+        'TA.prototype.subarray = function (a, b) {' +
+        '  var view = subarray.call(this, a, b);' +
+        '  if (view.byteOffset > 65535) throw new Error("byteOffset too large (or negative)");' +
+        '  return view;' +
+        '};' +
         // Uint8Array.prototype.slice returns a plain Array on Espruino
         'var slice = TA.prototype.slice;' +
         'TA.prototype.slice = function (a, b) { return Array.prototype.slice.call(slice.call(this, a, b)); };' +

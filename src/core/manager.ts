@@ -62,6 +62,26 @@ const WRITES_PER_POLL = 4;
 /** How long a full, unconsumed ring keeps a connection whose peer has closed. */
 const PEER_GONE_GRACE_MS = 10000;
 
+/** Largest arena: Espruino keeps a view's byteOffset (and, on small boards, a buffer's length) in 16 bits. */
+const ARENA_MAX = 65535;
+
+/**
+ * Bytes of the arena that starts at connection `k` of pool `names[i]`: the
+ * connections from there on that fit in ARENA_MAX together (at least one).
+ */
+function arenaSize(specs: { [name: string]: PoolSpec }, names: string[], i: number, k: number): number {
+  let size = 0;
+  for (; i < names.length; i++, k = 0) {
+    const s = specs[names[i]];
+    const each = s.recvBytes + s.sendBytes;
+    for (; k < s.conns; k++) {
+      if (size > 0 && size + each > ARENA_MAX) return size;
+      size += each;
+    }
+  }
+  return size;
+}
+
 export class Manager implements Owner {
   readonly driver: Driver;
   /** Live connections, listeners included, in the order they were made. */
@@ -89,21 +109,25 @@ export class Manager implements Owner {
     const opts = options || {};
     const specs = opts.pools || { default: { conns: 8, recvBytes: 2048, sendBytes: 2048 } };
     this.pollMs = opts.pollMs || 100;
-    let total = 0;
     const names = Object.keys(specs);
-    for (let i = 0; i < names.length; i++) {
-      const s = specs[names[i]];
-      total += s.conns * (s.recvBytes + s.sendBytes);
-    }
-    // One arena for every ring: allocated once, sliced, never grown.
-    const arena = new Uint8Array(total);
+    // Every ring comes from arenas allocated here, once, and sliced; never grown. An arena holds whole
+    // connections and at most ARENA_MAX bytes (Espruino cannot view a buffer past 64 KB), so a small
+    // board's pools are one allocation.
+    let arena: Uint8Array | null = null;
     let at = 0;
+    let total = 0;
     for (let i = 0; i < names.length; i++) {
       const s = specs[names[i]];
       const pool: Pool = { free: [] };
+      const each = s.recvBytes + s.sendBytes;
       for (let k = 0; k < s.conns; k++) {
+        if (!arena || at + each > arena.length) {
+          arena = new Uint8Array(arenaSize(specs, names, i, k));
+          at = 0;
+        }
         const recv = new Ring(arena.subarray(at, (at += s.recvBytes)));
         pool.free.push(new Connection(this, names[i], recv, new Ring(arena.subarray(at, (at += s.sendBytes)))));
+        total += each;
       }
       this.pools[names[i]] = pool;
     }
