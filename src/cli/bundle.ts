@@ -60,6 +60,8 @@ export interface BundleResult {
   budget: Budget;
   /** Source modules in the bundle, relative to the project root. */
   modules: string[];
+  /** Class methods the pruner left in the bundle, by their source names. */
+  keptMethods: string[];
 }
 
 /** Apps with a device entry: every examples/<app>/device.ts, sorted. */
@@ -182,7 +184,7 @@ function typescriptPlugin(target: BundleTarget): Plugin {
 }
 
 /** Fails the build on anything Espruino cannot run, and prints the bundle's budget table. */
-function gatePlugin(target: BundleTarget, results: BundleResult[] | null, quiet: boolean): Plugin {
+function gatePlugin(target: BundleTarget, results: BundleResult[] | null, quiet: boolean, pruned: { kept: string[] }): Plugin {
   return {
     name: 'ringnet-gate',
     generateBundle(_options, bundle) {
@@ -203,6 +205,7 @@ function gatePlugin(target: BundleTarget, results: BundleResult[] | null, quiet:
           bytes: Buffer.byteLength(chunk.code),
           budget: staticBudget(target.board, modules),
           modules: modules,
+          keptMethods: pruned.kept,
         };
         if (results) results.push(result);
         if (!quiet) console.log(formatBudget(result));
@@ -248,17 +251,20 @@ export function terserOptions() {
  * Drops class methods nothing in the bundle names (see prune.ts), then marks
  * TypeScript's class wrappers pure so terser drops a class nothing uses any more.
  */
-function prunePlugin(keep?: string[]): Plugin {
+function prunePlugin(keep: string[] | undefined, pruned: { kept: string[] }): Plugin {
   return {
     name: 'ringnet-prune-methods',
     renderChunk(code) {
-      return { code: pruneUnusedMethods(code, keep).code.replace(/\/\*\* @class \*\/ \(function/g, '/*#__PURE__*/ (function'), map: null };
+      const r = pruneUnusedMethods(code, keep);
+      pruned.kept = r.kept;
+      return { code: r.code.replace(/\/\*\* @class \*\/ \(function/g, '/*#__PURE__*/ (function'), map: null };
     },
   };
 }
 
 /** The rollup configuration of one bundle. */
 export function rollupOptions(target: BundleTarget, results?: BundleResult[], quiet?: boolean): RollupOptions & { output: OutputOptions } {
+  const pruned = { kept: [] as string[] }; // what the prune step left, for the result the gate step makes
   return {
     input: target.mainExport ? MAIN_MODULE : target.entry,
     // Runtime modules (net, Wifi, Storage …) are `require(...)` calls inside the driver, never imports:
@@ -275,7 +281,7 @@ export function rollupOptions(target: BundleTarget, results?: BundleResult[], qu
       file: target.file,
       format: 'iife', // nothing leaks into the device's global scope (pins, REPL names)
       strict: false,
-      plugins: [prunePlugin(target.keepMethods), terser(terserOptions()), gatePlugin(target, results || null, !!quiet)],
+      plugins: [prunePlugin(target.keepMethods, pruned), terser(terserOptions()), gatePlugin(target, results || null, !!quiet, pruned)],
     },
   };
 }

@@ -72,7 +72,7 @@ function definitionOf(stmt: AnyNode): Definition | null {
  * key (data, or a method only ever called through a member that is counted
  * where it is called) are not uses.
  */
-function pruneOnce(code: string, keep: string[]): { code: string; removed: string[] } {
+function pruneOnce(code: string, keep: string[]): { code: string; removed: string[]; kept: string[] } {
   const ast = parse(code, { ecmaVersion: 2020, sourceType: 'module' }) as AnyNode;
   const defs: Definition[] = [];
   const uses: { [name: string]: number[] } = Object.create(null);
@@ -108,7 +108,7 @@ function pruneOnce(code: string, keep: string[]): { code: string; removed: strin
   const dead = defs.filter((d) => keep.indexOf(d.name) < 0 && !usedOutsideItself(d.name)).sort((a, b) => b.start - a.start);
   let out = code;
   for (const d of dead) out = out.substring(0, d.start) + out.substring(d.end);
-  return { code: out, removed: dead.map((d) => d.name) };
+  return { code: out, removed: dead.map((d) => d.name), kept: defs.filter((d) => dead.indexOf(d) < 0).map((d) => d.name) };
 }
 
 /**
@@ -116,11 +116,11 @@ function pruneOnce(code: string, keep: string[]): { code: string; removed: strin
  * unused). Methods named in `keep` stay: a measurement that leaves a module
  * out keeps what that module would have called.
  */
-export function pruneUnusedMethods(code: string, keep?: string[]): { code: string; removed: string[] } {
+export function pruneUnusedMethods(code: string, keep?: string[]): { code: string; removed: string[]; kept: string[] } {
   const removed: string[] = [];
   for (;;) {
     const r = pruneOnce(code, keep || []);
-    if (r.removed.length === 0) return { code: code, removed: removed };
+    if (r.removed.length === 0) return { code: code, removed: removed, kept: r.kept };
     code = r.code;
     for (const name of r.removed) removed.push(name);
   }

@@ -31,11 +31,8 @@ export function appBundle(board: string, app: string, settings?: Settings): Prom
  */
 export async function coreAndEchoBytes(board: string): Promise<number> {
   const whole = await appBundle(board, 'echo');
-  const kept = (whole.code.match(/\.prototype\.[$\w]+=function|defineProperty\(\w+\.prototype,"[$\w]+"/g) || []).map((m) =>
-    m.charAt(0) === '.' ? m.slice('.prototype.'.length, -'=function'.length) : m.slice(m.indexOf('"') + 1, -1),
-  );
   const target = deviceTargets({ boards: [board], apps: ['echo'] })[0];
-  const options = rollupOptions({ ...target, file: undefined, keepMethods: kept }, [], true);
+  const options = rollupOptions({ ...target, file: undefined, keepMethods: whole.keptMethods }, [], true);
   const driver = join(ROOT, 'src', 'drivers', 'espruino.ts');
   options.external = (id: string) => id === driver;
   options.output.globals = { [driver]: 'EspruinoDriver' };
