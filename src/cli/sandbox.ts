@@ -455,7 +455,7 @@ export class EspruinoSandbox {
     const RealUint8Array = this.realm.Uint8Array;
     const CountedUint8Array: Uint8ArrayConstructor = new Proxy(RealUint8Array, {
       construct(target, args, newTarget): object {
-        if (sb.booting && typeof args[0] === "number") sb.bootAllocatedBytes += args[0];
+        if (sb.booting && typeof args[0] === 'number') sb.bootAllocatedBytes += args[0];
         return Reflect.construct(target, args, newTarget === CountedUint8Array ? target : newTarget);
       },
     });
