@@ -215,6 +215,28 @@ test('bundles: the esp8266 refuses a peer at the door while it lacks the memory 
   assert.deepEqual(sb.errors, []);
 });
 
+test('bundles: a refused peer that keeps sending costs the esp8266 nothing while it is served another', async () => {
+  // Seen on the 1,600-variable interpreter: the interpreter keeps data for a socket without a data listener, even
+  // after end(), and keeps the socket open while data arrives, so a refused peer that kept sending ran it out of memory.
+  const r = await appBundle('esp8266', 'echo');
+  const net = boards.esp8266.net;
+  const sb = sandboxFor('esp8266', r.code);
+  sb.runFor(20);
+  const served = sb.connect(8000) as SandboxPeer;
+  served.write(pattern(1024));
+  assert.ok(sb.runUntil(() => served.receivedBytes === 1024, 2000), 'the first peer is served');
+  sb.freeVars = ((net.holdBytes + net.inFlightBytes) * 3) / 2 / 16; // room for one peer's worst case, not two
+  const before = sb.freeVars;
+  const blaster = sb.connect(8000) as SandboxPeer;
+  blaster.write(pattern(64 * 1024));
+  assert.ok(sb.runUntil(() => blaster.closed, 20000), 'closed once it stops sending ' + sb.errors.join('; '));
+  assert.equal(blaster.receivedBytes, 0);
+  assert.equal(sb.freeVars, before, 'nothing of what it sent was kept');
+  served.write(pattern(4096));
+  assert.ok(sb.runUntil(() => served.receivedBytes === 1024 + 4096, 5000), 'the first peer is still served');
+  assert.deepEqual(sb.errors, []);
+});
+
 test('bundles: the esp32 limits carry a window of 6 KB in flight (exact on the real interpreter up to 8 KB)', async () => {
   const r = await appBundle('esp32', 'echo');
   const result = echoThrough('esp32', r.code, 100 * 1024, 6144);

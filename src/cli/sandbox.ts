@@ -174,6 +174,8 @@ class DeviceSocket extends Emitter {
   /** @internal */ outbound = new ByteQueue();
   /** @internal */ isOpen = true;
   /** @internal */ ending = false;
+  /** @internal Bytes received while no `data` listener was attached: the interpreter keeps them in the socket's memory. */
+  unread = 0;
   /** @internal */ connectCallback: Listener | null = null;
   /** @internal */ connected = false;
 
@@ -683,7 +685,7 @@ export class EspruinoSandbox {
       if (inbound.length > 0) {
         const chunk = inbound.take(this.options.chunkBytes);
         if (d.has('data')) this.queue(d, 'data', bytesToBinary(chunk));
-        else if (!d.ending) this.problem('data arrived on a socket with no data listener'); // an ended socket drops it
+        else this.keepUnread(d, chunk.length);
         received = busy = true;
       } else if (p.peer.finSent) {
         this.closePipe(p, false); // no half-close on Espruino: the whole socket goes, unsent bytes too
@@ -704,8 +706,23 @@ export class EspruinoSandbox {
     return busy;
   }
 
+  /**
+   * Data for a socket without a `data` listener: the interpreter keeps it in
+   * the socket (read() would return it), in RAM, even after end(); the socket
+   * stays open while the peer keeps sending. Charged to `freeVars` until the
+   * socket closes; past it the interpreter is out of memory.
+   */
+  private keepUnread(d: DeviceSocket, bytes: number): void {
+    if (!d.ending) this.problem('data arrived on a socket with no data listener');
+    this.freeVars -= stringVars(d.unread + bytes) - stringVars(d.unread);
+    d.unread += bytes;
+    if (this.freeVars < 0) this.fatal('out of memory: ' + d.unread + ' bytes kept for a socket with no data listener');
+  }
+
   private closePipe(p: Pipe, hadError: boolean): void {
     p.done = true;
+    this.freeVars += stringVars(p.device.unread);
+    p.device.unread = 0;
     p.device.isOpen = false;
     p.device.outbound.clear();
     p.peer.toDevice.clear();
@@ -833,6 +850,11 @@ export class EspruinoSandbox {
     this.errors.push('FATAL: ' + message);
     if (!this.fatalError) this.fatalError = message;
   }
+}
+
+/** 16-byte variables a string of `bytes` characters takes: about 13 characters each (measured on 2v29). */
+function stringVars(bytes: number): number {
+  return Math.ceil(bytes / 13);
 }
 
 function describe(e: unknown): string {

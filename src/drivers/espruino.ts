@@ -26,7 +26,11 @@
  * - The interpreter allocates a peer's socket and data before any JavaScript
  *   runs, so a peer is accepted only while what it may cost (held + in
  *   flight) is free; otherwise it is closed at once. Running out of memory
- *   would stop the device; a refused peer can come back.
+ *   would stop the device; a refused peer can come back. A socket without a
+ *   `data` listener keeps all it receives, even after end() (which waits for
+ *   the peer to stop sending), so a refused one gets the shared handler,
+ *   which drops it: a refused peer that kept sending ran an ESP8266-sized
+ *   build out of memory.
  * - From flash, every function object costs about 10 variables of RAM: the
  *   socket event handlers are shared by all sockets (they find their stream
  *   as `socket.ringnet`) instead of closures per socket.
@@ -400,6 +404,9 @@ export class EspruinoDriver implements Driver {
         const promised = self.peers * need;
         if (freeBytes(false) - promised < need && freeBytes(true) - promised < need) {
           self.refusedLowMemory++;
+          // Without a data listener the interpreter would keep all the peer still sends (and end() waits for it to stop):
+          // the shared handler drops it, as the socket has no stream.
+          socket.on('data', onSocketData);
           socket.end();
           return;
         }
