@@ -112,10 +112,10 @@ test('bundles: the budget table shows code bytes, the pools the app uses and the
   const r = await appBundle('esp8266', 'echo');
   const table = formatBudget(r);
   assert.match(table, /code, minified\s+[\d,]+ B/);
-  assert.match(table, /rings default 3 × \(512 \+ 512\)\s+3,072 B/);
+  assert.match(table, /rings default 2 × \(512 \+ 512\)\s+2,048 B/);
   assert.doesNotMatch(table, /rings (mqtt|udp)/); // echo uses neither
   assert.match(table, /protocol state \(none\)/);
-  assert.match(table, /static memory budget\s+3,072 B/);
+  assert.match(table, /static memory budget\s+2,048 B/);
   assert.match(table, /per peer at most \(held \+ in flight\)\s+2,200 B/);
   assert.deepEqual(r.budget.protocols, []);
   const telemetry = await appBundle('esp8266', 'telemetry');
