@@ -15,17 +15,16 @@ const esp8266: BoardProfile = {
   pools: {
     // Two, not three: on the 1,600-variable build with 4 KB TCP buffers (lwIP-sized), the echo with three slots ran
     // out of memory under one peer that sent without reading, or kept 4 KB in flight; the 1 KB of rings a third slot
-    // takes is what that peer's held data and in-flight strings needed. With two, both peers are served at once.
+    // takes is what that peer's held data and in-flight strings needed.
     default: { conns: 2, recvBytes: 512, sendBytes: 512 },
     mqtt: { conns: 1, recvBytes: 512, sendBytes: 512 },
     udp: { conns: 1, recvBytes: 128, sendBytes: 130 },
   },
   pollMs: 100,
-  // Up to 3 network chunks arrive between two polls (measured on 2v29; the Linux build's chunks are 536 bytes),
-  // so the hold must take 3 × 536 before the manager drains it into the rings. Held + in flight is what the
-  // driver asks to be free before it accepts a peer: with 3 KB per peer a lone client was sometimes refused on the
-  // 1,600-variable build; with 2.2 KB and two slots the echo serves two peers at once there.
-  net: { chunkBytes: 268, inFlightBytes: 536, holdBytes: 1664 },
+  // What one peer may take (the driver's peerVars: held, the chunk arriving over it, in flight, the piece being
+  // written, plus overhead) must fit what the echo leaves free on the 1,600-variable build (about 295 variables
+  // when a peer arrives): 1,664 held came to about 294 and a peer 8 KB ahead ran it out of memory; 1,072 is 250.
+  net: { chunkBytes: 268, inFlightBytes: 536, holdBytes: 1072 },
   udp: { datagramMax: 128, queue: 2 },
   http: { headerBytes: 512, headerCount: 12, bodyBytes: 512 },
   ws: { messageBytes: 256 },

@@ -6,15 +6,17 @@
 import type { BoardProfile } from '../../boards/profile.js';
 import { TOKEN_TABLE_BYTES } from '../protocols/http/codec.js';
 import { SNTP_PACKET_BYTES } from '../protocols/sntp/codec.js';
+import { peerVars } from '../drivers/espruino.js';
 
 export interface Budget {
   pools: { name: string; conns: number; recvBytes: number; sendBytes: number; bytes: number }[];
   protocols: { name: string; what: string; bytes: number }[];
   total: number;
   /**
-   * Not static: what the Espruino driver may hold for one peer (received,
-   * not yet in a ring, plus sent, not yet drained). It asks for this much
-   * free memory before it accepts a peer.
+   * Not static: interpreter memory (16-byte variables) one peer may take at
+   * once under the Espruino driver (`peerVars`: held, arriving, in flight and
+   * being written, as strings, plus its overhead). The driver asks for this
+   * much free memory before it accepts a peer.
    */
   perPeer: number;
 }
@@ -72,5 +74,5 @@ export function staticBudget(board: BoardProfile, modules: string[]): Budget {
     protocols.push({ name: name, what: PROTOCOL_STATE[name].what, bytes: bytes });
     total += bytes;
   }
-  return { pools: pools, protocols: protocols, total: total, perPeer: board.net.holdBytes + board.net.inFlightBytes };
+  return { pools: pools, protocols: protocols, total: total, perPeer: peerVars(board.net, 16) * 16 };
 }

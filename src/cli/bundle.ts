@@ -319,6 +319,6 @@ export function formatBudget(r: BundleResult): string {
   if (r.budget.protocols.length === 0) row('protocol state (none)', 0);
   for (const p of r.budget.protocols) row('protocol state ' + p.name + ' (' + p.what + ')', p.bytes);
   row('static memory budget', r.budget.total);
-  row('per peer at most (held + in flight)', r.budget.perPeer);
+  row('per peer at most (interpreter memory)', r.budget.perPeer);
   return lines.join('\n');
 }

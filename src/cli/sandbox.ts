@@ -26,6 +26,7 @@
  * the static gate (gate.ts) covers those.
  */
 import type { BoardProfile } from '../../boards/profile.js';
+import { peerVars } from '../drivers/espruino.js';
 import vm from 'node:vm';
 import { regexProblems } from './gate.js';
 
@@ -46,12 +47,11 @@ export interface SandboxOptions {
 
 /**
  * The sandbox shaped like `board`: its network chunk, its sockets, TLS where it
- * has it, and free memory for two connections' worst case (held + in flight)
- * or an ESP8266's 1,200 variables, whichever is more.
+ * has it, and free memory for two peers' worst case (`peerVars`) or an
+ * ESP8266's 1,200 variables, whichever is more.
  */
 export function boardSandboxOptions(board: BoardProfile): SandboxOptions {
-  const perPeer = board.net.holdBytes + board.net.inFlightBytes;
-  return { chunkBytes: board.net.chunkBytes, maxSockets: board.maxSockets, hasTls: board.hasTls, freeVars: Math.max(1200, Math.ceil((2 * perPeer) / 16)) };
+  return { chunkBytes: board.net.chunkBytes, maxSockets: board.maxSockets, hasTls: board.hasTls, freeVars: Math.max(1200, 2 * peerVars(board.net, 16)) };
 }
 
 /** Bytes waiting to cross the fake network in one direction. */
@@ -381,6 +381,8 @@ export class EspruinoSandbox {
   freeVars: number;
   /** Variables a garbage collection (`process.memory()` or `process.memory(true)`) would free. */
   garbageVars = 0;
+  /** The longest flat string `E.toString` finds room for (contiguous free memory); longer ones give undefined. */
+  largestFlatBytes = Infinity;
   private readonly maxSockets: number;
 
   constructor(private readonly options: SandboxOptions) {
@@ -507,7 +509,10 @@ export class EspruinoSandbox {
     };
     const handlers: { [event: string]: Listener[] } = {};
     return {
-      toString: (...args: unknown[]) => bytesToBinary(Uint8Array.from(toBytes(args))),
+      toString: (...args: unknown[]) => {
+        const bytes = toBytes(args);
+        return bytes.length > sb.largestFlatBytes ? undefined : bytesToBinary(Uint8Array.from(bytes));
+      },
       toUint8Array: (...args: unknown[]) => new sb.realm.Uint8Array(toBytes(args)),
       toArrayBuffer: (s: string) => new sb.realm.Uint8Array(toBytes([s])).buffer,
       getSizeOf: () => 1,
