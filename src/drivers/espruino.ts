@@ -278,7 +278,7 @@ class EspruinoStream implements DriverSocket {
       const end = done + piece < n ? done + piece : n;
       const s = toBinary(src, off + done, off + end);
       if (s === undefined) {
-        // No contiguous block that large free now: a smaller piece may fit; below 16 bytes the rest waits in the ring.
+        // No contiguous block that large free now: a smaller piece may fit; when not even 16 bytes do, the rest waits in the ring.
         if (piece < 32) break;
         piece >>= 1;
         continue;
