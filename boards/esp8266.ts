@@ -30,6 +30,7 @@ const esp8266: BoardProfile = {
   ws: { messageBytes: 256 },
   mqtt: { packetMax: 512, outboxBytes: 1024, outboxCount: 16, inflight: 4 },
   hasTls: false,
+  variables: 1600,
   wifiFile: 'wifi.json',
   pins: { dht22: 'D5', led: 'D2', analog: 'A0' },
 };

@@ -93,6 +93,13 @@ export interface BoardProfile {
   mqtt: MqttLimits;
   /** Whether `tls://`, `mqtts://` and `https://` work (ESP32 only: ESP8266 has no TLS module). */
   hasTls: boolean;
+  /**
+   * Variables (JsVars) the interpreter has for everything JavaScript owns,
+   * where that is fixed: 1,600 on an ESP8266. An ESP32 sizes them from the
+   * heap Wi-Fi leaves, so its profile has none. The build estimates a
+   * bundle's RAM against it.
+   */
+  variables?: number;
   /** Storage file the device reads Wi-Fi credentials from: `{"ssid": "…", "password": "…"}`. */
   wifiFile: string;
   pins: SensorPins;

@@ -6,11 +6,12 @@
  * UDP and Wi-Fi paths.
  */
 import assert from 'node:assert/strict';
-import { parse } from 'acorn';
-import { simple } from 'acorn-walk';
 import { test } from 'node:test';
 import { boards } from '../boards/index.js';
 import { deviceApps, formatBudget } from '../src/cli/bundle.js';
+import { ramEstimate, staticBudget } from '../src/cli/budget.js';
+import { countFunctions } from '../src/cli/gate.js';
+import type { BoardProfile } from '../boards/profile.js';
 import type { SandboxPeer } from '../src/cli/sandbox.js';
 import { appBundle, coreAndEchoBytes, pattern, probeBundle, sandboxFor } from './support/device-build.js';
 import { peerVars } from '../src/drivers/espruino.js';
@@ -48,15 +49,6 @@ const ESP8266_CORE_ECHO_MAX_BYTES = 9.5 * 1024;
  */
 const ESP8266_ECHO_MAX_FUNCTIONS = 93;
 
-function countFunctions(code: string): number {
-  let n = 0;
-  simple(parse(code, { ecmaVersion: 5 }), {
-    Function() {
-      n++;
-    },
-  });
-  return n;
-}
 
 test('bundles: there is a device entry for echo, and every board × app builds through the gate', async () => {
   assert.ok(deviceApps().indexOf('echo') >= 0);
@@ -92,6 +84,17 @@ test('bundles: the esp8266 echo bundle stays within its count of function object
   assert.ok(n <= ESP8266_ECHO_MAX_FUNCTIONS, n + ' functions, budget ' + ESP8266_ECHO_MAX_FUNCTIONS);
 });
 
+test('bundles: by the RAM estimate, the esp8266 echo leaves room for one peer at its worst, and the profile it had did not', async () => {
+  const r = await appBundle('esp8266', 'echo');
+  const board = boards.esp8266;
+  assert.equal(r.ram.functions, countFunctions(r.code));
+  assert.ok(r.ram.idle + r.ram.peer <= (board.variables as number), r.ram.idle + ' + ' + r.ram.peer + ' of ' + board.variables);
+  // Three slots and 1,664 held: on the 1,600-variable interpreter a peer 8 KB ahead ran that out of memory.
+  const before: BoardProfile = { ...board, pools: { ...board.pools, default: { conns: 3, recvBytes: 512, sendBytes: 512 } }, net: { ...board.net, holdBytes: 1664 } };
+  const then = ramEstimate(before, staticBudget(before, r.modules), r.ram.functions);
+  assert.ok(then.idle + then.peer > (board.variables as number), then.idle + ' + ' + then.peer);
+});
+
 test('bundles: an app carries only what it uses: echo has no datagrams and no timers, telemetry (SNTP) has both', async () => {
   const echo = await appBundle('esp8266', 'echo');
   const telemetry = await appBundle('esp8266', 'telemetry');
@@ -118,6 +121,8 @@ test('bundles: the budget table shows code bytes, the pools the app uses and the
   assert.match(table, /protocol state \(none\)/);
   assert.match(table, /static memory budget\s+2,048 B/);
   assert.match(table, /per peer at most \(interpreter memory\)\s+4,000 B/);
+  assert.match(table, /idle \(\d+ functions, 2 slots\)\s+[\d,]+ vars/);
+  assert.match(table, /the board has\s+1,600 vars/);
   assert.deepEqual(r.budget.protocols, []);
   const telemetry = await appBundle('esp8266', 'telemetry');
   assert.deepEqual(

@@ -17,9 +17,9 @@ import type { OutputOptions, Plugin, RollupOptions } from 'rollup';
 import { rollup } from 'rollup';
 import type { BoardProfile } from '../../boards/profile.js';
 import { boards } from '../../boards/index.js';
-import { staticBudget } from './budget.js';
-import type { Budget } from './budget.js';
-import { checkBundle, formatViolations, LINE_TARGET } from './gate.js';
+import { ramEstimate, staticBudget } from './budget.js';
+import type { Budget, RamEstimate } from './budget.js';
+import { checkBundle, countFunctions, formatViolations, LINE_TARGET } from './gate.js';
 import { internalNames } from './mangle.js';
 import { pruneUnusedMethods } from './prune.js';
 import { boardSandboxOptions, EspruinoSandbox } from './sandbox.js';
@@ -58,6 +58,8 @@ export interface BundleResult {
   code: string;
   bytes: number;
   budget: Budget;
+  /** RAM on the device, estimated from the function objects and the budget. */
+  ram: RamEstimate;
   /** Source modules in the bundle, relative to the project root. */
   modules: string[];
   /** Class methods the pruner left in the bundle, by their source names. */
@@ -197,13 +199,15 @@ function gatePlugin(target: BundleTarget, results: BundleResult[] | null, quiet:
         const problems = smokeRun(chunk.code, target.board, label);
         if (problems.length) this.error('Espruino compatibility gate failed: ' + label + ' in the Espruino sandbox:\n  ' + problems.join('\n  '));
         const modules = chunk.moduleIds.filter((id) => id.charAt(0) !== '\0').map((id) => relative(ROOT, id));
+        const budget = staticBudget(target.board, modules);
         const result: BundleResult = {
           board: target.board.name,
           app: target.app,
           file: target.file,
           code: chunk.code,
           bytes: Buffer.byteLength(chunk.code),
-          budget: staticBudget(target.board, modules),
+          budget: budget,
+          ram: ramEstimate(target.board, budget, countFunctions(chunk.code)),
           modules: modules,
           keptMethods: pruned.kept,
         };
@@ -320,5 +324,10 @@ export function formatBudget(r: BundleResult): string {
   for (const p of r.budget.protocols) row('protocol state ' + p.name + ' (' + p.what + ')', p.bytes);
   row('static memory budget', r.budget.total);
   row('per peer at most (interpreter memory)', r.budget.perPeer);
+  const vars = (label: string, value: number) => lines.push('  ' + pad(label, 40) + pad(num(value), 9, true) + ' vars');
+  lines.push('  RAM, estimated in 16-byte variables:');
+  vars('idle (' + r.ram.functions + ' functions, ' + r.ram.connections + ' slots)', r.ram.idle);
+  vars('one more peer at most, socket included', r.ram.peer);
+  if (r.ram.board !== undefined) vars('the board has', r.ram.board);
   return lines.join('\n');
 }

@@ -9,6 +9,7 @@
  */
 import { parse } from 'acorn';
 import type { Node } from 'acorn';
+import { simple } from 'acorn-walk';
 
 export interface Violation {
   bundle: string;
@@ -344,6 +345,17 @@ export function checkBundle(code: string, bundle: string): Violation[] {
   const programScope = newFunctionScope(null, null, ast);
   for (const s of ast.body) walk(s, ast, 'body', programScope, programScope, false);
   return violations;
+}
+
+/** Function objects in a bundle (declarations, expressions, methods): from flash each costs RAM (see budget.ts). */
+export function countFunctions(code: string): number {
+  let n = 0;
+  simple(parse(code, { ecmaVersion: 5 }) as any, {
+    Function() {
+      n++;
+    },
+  });
+  return n;
 }
 
 export function formatViolations(violations: Violation[]): string {
