@@ -90,7 +90,11 @@ function builtIn(name: string): boolean {
   return list === undefined || list.split(',').indexOf(name) >= 0;
 }
 
-/** The most one `data` event carries: a TCP segment (536 bytes on ESP8266, ESP32 and Espruino's Linux build). */
+/**
+ * The most one `data` event carries: 536 bytes on ESP32 and Espruino's Linux
+ * build, 268 on ESP8266 (its network's chunkSize). The larger, so that the
+ * Linux build given an ESP8266's memory, where this was measured, is covered.
+ */
 const NET_CHUNK = 536;
 /** Variables a served peer takes besides the strings it makes the interpreter hold (its stream, lists, events, timers). */
 const PEER_OVERHEAD_VARS = 64;
