@@ -316,7 +316,7 @@ function num(n: number): string {
 /** The table printed per bundle: minified size, then the board's static memory budget. */
 export function formatBudget(r: BundleResult): string {
   const lines: string[] = [];
-  const row = (label: string, value: number) => lines.push('  ' + pad(label, 40) + pad(num(value), 9, true) + ' B');
+  const row = (label: string, value: number, unit?: string) => lines.push('  ' + pad(label, 40) + pad(num(value), 9, true) + ' ' + (unit || 'B'));
   lines.push((r.file ? relative(process.cwd(), r.file) : r.board + '/' + r.app + '.js') + '  (board ' + r.board + ')');
   row('code, minified', r.bytes);
   for (const p of r.budget.pools) row('rings ' + pad(p.name, 8) + p.conns + ' × (' + p.recvBytes + ' + ' + p.sendBytes + ')', p.bytes);
@@ -324,10 +324,9 @@ export function formatBudget(r: BundleResult): string {
   for (const p of r.budget.protocols) row('protocol state ' + p.name + ' (' + p.what + ')', p.bytes);
   row('static memory budget', r.budget.total);
   row('per peer at most (interpreter memory)', r.budget.perPeer);
-  const vars = (label: string, value: number) => lines.push('  ' + pad(label, 40) + pad(num(value), 9, true) + ' vars');
   lines.push('  RAM, estimated in 16-byte variables:');
-  vars('idle (' + r.ram.functions + ' functions, ' + r.ram.connections + ' slots)', r.ram.idle);
-  vars('one more peer at most, socket included', r.ram.peer);
-  if (r.ram.board !== undefined) vars('the board has', r.ram.board);
+  row('idle (' + r.ram.functions + ' functions, ' + r.ram.connections + ' slots)', r.ram.idle, 'vars');
+  row('one more peer at most, socket included', r.ram.peer, 'vars');
+  if (r.ram.board !== undefined) row('the board has', r.ram.board, 'vars');
   return lines.join('\n');
 }

@@ -26,7 +26,7 @@
  * the static gate (gate.ts) covers those.
  */
 import type { BoardProfile } from '../../boards/profile.js';
-import { peerVars } from '../drivers/espruino.js';
+import { peerVars, STRING_BLOCK_OVERHEAD } from '../drivers/espruino.js';
 import vm from 'node:vm';
 import { regexProblems } from './gate.js';
 
@@ -857,9 +857,9 @@ export class EspruinoSandbox {
   }
 }
 
-/** 16-byte variables a string of `bytes` characters takes: about 13 characters each (measured on 2v29). */
+/** 16-byte variables a string of `bytes` characters takes (as the Espruino driver counts them). */
 function stringVars(bytes: number): number {
-  return Math.ceil(bytes / 13);
+  return Math.ceil(bytes / (16 - STRING_BLOCK_OVERHEAD));
 }
 
 function describe(e: unknown): string {

@@ -96,6 +96,8 @@ function builtIn(name: string): boolean {
  * Linux build given an ESP8266's memory, where this was measured, is covered.
  */
 const NET_CHUNK = 536;
+/** Bytes of each variable block a string cannot use for characters (a 16-byte block keeps about 13; measured on 2v29). */
+export const STRING_BLOCK_OVERHEAD = 3;
 /** Variables a served peer takes besides the strings it makes the interpreter hold (its stream, lists, events, timers). */
 const PEER_OVERHEAD_VARS = 64;
 
@@ -103,12 +105,12 @@ const PEER_OVERHEAD_VARS = 64;
  * Interpreter variables one peer may take at once, for blocks of `blockSize`
  * bytes: what it may hold, the chunk that arrives over the hold, what is in
  * flight and the piece being written, as strings (a string keeps about
- * blockSize - 3 characters per block), plus its overhead. Measured on 2v29
+ * blockSize - STRING_BLOCK_OVERHEAD characters per block), plus its overhead. Measured on 2v29
  * with 1,600 variables: a peer held 1,120 B with 536 in flight while 234
  * variables fewer were free than when it arrived.
  */
 export function peerVars(net: EspruinoDriverOptions['net'], blockSize: number): number {
-  return Math.ceil((net.holdBytes + NET_CHUNK + net.inFlightBytes + net.chunkBytes) / (blockSize - 3)) + PEER_OVERHEAD_VARS;
+  return Math.ceil((net.holdBytes + NET_CHUNK + net.inFlightBytes + net.chunkBytes) / (blockSize - STRING_BLOCK_OVERHEAD)) + PEER_OVERHEAD_VARS;
 }
 
 /** Espruino's negative socket error codes (socketerrors.h) as the core's codes. */
@@ -322,9 +324,9 @@ export class EspruinoDriver implements Driver {
   readonly limits: EspruinoDriverOptions['net'];
   /** Exceptions caught in interpreter callbacks (each would otherwise have been printed and its callback dropped). */
   errors = 0;
-  /** Peers refused at accept because the interpreter lacked the memory one more may take (`holdBytes + inFlightBytes`). */
+  /** Peers refused at accept because the interpreter lacked the memory one more may take (`peerVars`). */
   refusedLowMemory = 0;
-  /** @internal Accepted sockets still open: each may grow to `holdBytes + inFlightBytes`. */
+  /** @internal Accepted sockets still open: each may grow to `peerVars`. */
   peers = 0;
   lastError = '';
   udp?: (host: string, port: number, remote: Address | null, sink: SocketSink) => DriverSocket;
