@@ -36,8 +36,9 @@ const ESP8266_ECHO_MAX_BYTES = 14.5 * 1024;
 /**
  * The same bundle without the Espruino driver (core + echo + the board data
  * they read): measured 9,427 B. The issue asks for 3.5 KB and this is not
- * that; the figure is asserted so that it only goes down. Raising it needs a
- * reason.
+ * that: a bare sketch of echo's path alone (no timers, connect or UDP)
+ * measured 4.2 KB. The figure is asserted so that it only goes down. Raising
+ * it needs a reason.
  */
 const ESP8266_CORE_ECHO_MAX_BYTES = 9.5 * 1024;
 
