@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import type { Connection } from '../src/core/connection.js';
 import type { Driver, DriverSocket, SocketSink } from '../src/core/driver.js';
 import { Manager } from '../src/core/manager.js';
+import { FaultyDriver } from '../src/drivers/faulty.js';
 import type { Ring } from '../src/core/ring.js';
 
 test('manager: a poll that throws (a driver fault) does not leave the manager stuck in poll', () => {
@@ -72,4 +73,10 @@ test('manager: UDP on a driver made without datagrams is a clear error, and TCP 
   const l = mgr.listen('tcp://0.0.0.0:7', () => {});
   assert.ok(l && l.remote.port === 7);
   assert.equal(mgr.freeSlots(), 8, 'a refused UDP open takes no slot');
+
+  // The fault-injecting wrapper has datagrams only when what it wraps has them, so the manager's check covers it too.
+  const wrapped = new Manager(new FaultyDriver(driver));
+  assert.throws(() => wrapped.listen('udp://0.0.0.0:5000', () => {}), /driver faulty-tcp-only was made without datagrams \(UDP\)/);
+  assert.throws(() => wrapped.connect('udp://127.0.0.1:5000', () => {}), /without datagrams/);
+  assert.equal(wrapped.freeSlots(), 8, 'a refused UDP open through the wrapper takes no slot');
 });

@@ -96,12 +96,15 @@ export class FaultyDriver implements Driver {
   retransmitMs = 200;
   /** 0 ≤ x < 1; seeded by a fleet so a run replays its faults. */
   random: () => number = Math.random;
+  /** Only when the inner driver has datagrams: the manager then refuses UDP itself, before it takes a slot. */
+  udp?: (host: string, port: number, remote: Address | null, sink: SocketSink) => DriverSocket;
   private up = true;
   private readonly sockets: FaultySocket[] = [];
 
   constructor(private readonly inner: Driver) {
     this.name = 'faulty-' + inner.name;
     this.hasTls = inner.hasTls;
+    if (inner.udp) this.udp = this.openDatagrams;
   }
 
   now(): number {
@@ -178,10 +181,9 @@ export class FaultyDriver implements Driver {
     return s;
   }
 
-  udp(host: string, port: number, remote: Address | null, sink: SocketSink): DriverSocket {
-    if (!this.inner.udp) throw new Error('driver ' + this.inner.name + ' was made without datagrams (UDP)');
+  private openDatagrams(host: string, port: number, remote: Address | null, sink: SocketSink): DriverSocket {
     const s = this.track(null, sink);
-    s.inner = this.inner.udp(host, port, remote, s);
+    s.inner = this.inner.udp!(host, port, remote, s);
     return s;
   }
 }
