@@ -31,9 +31,9 @@ test('boards: pools work as Manager pools, and the budget is exactly what the Ma
 
 /** The rings of every pooled slot (the manager's private pools, read for this check). */
 function ringViews(mgr: Manager): Uint8Array[] {
-  const pools = (mgr as unknown as { pools: { [name: string]: { free: { recv: { bytes: Uint8Array }; unsent: { bytes: Uint8Array } }[] } } }).pools;
+  const pools = (mgr as unknown as { pools: { [name: string]: { recv: { bytes: Uint8Array }; unsent: { bytes: Uint8Array } }[] } }).pools;
   const out: Uint8Array[] = [];
-  for (const name of Object.keys(pools)) for (const c of pools[name].free) out.push(c.recv.bytes, c.unsent.bytes);
+  for (const name of Object.keys(pools)) for (const c of pools[name]) out.push(c.recv.bytes, c.unsent.bytes);
   return out;
 }
 

@@ -13,7 +13,7 @@ import { ramEstimate, staticBudget } from '../src/cli/budget.js';
 import { countFunctions } from '../src/cli/gate.js';
 import type { BoardProfile } from '../boards/profile.js';
 import type { SandboxPeer } from '../src/cli/sandbox.js';
-import { appBundle, coreAndEchoBytes, pattern, probeBundle, sandboxFor } from './support/device-build.js';
+import { appBundle, coreAndEchoBytes, pattern, probeBundle, roomFor, sandboxFor } from './support/device-build.js';
 import { peerVars } from '../src/drivers/espruino.js';
 
 const BOARDS = Object.keys(boards);
@@ -55,7 +55,7 @@ test('bundles: there is a device entry for echo, and every board × app builds t
   assert.ok(deviceApps().indexOf('echo') >= 0);
   for (const board of BOARDS) {
     for (const app of deviceApps()) {
-      const r = await appBundle(board, app);
+      const r = await appBundle(board, app, roomFor(board, app));
       assert.equal(r.board, board);
       assert.ok(r.bytes > 1000, board + '/' + app);
       // A plain ES5 script: no module syntax, runtime modules stay run-time requires.
@@ -96,12 +96,37 @@ test('bundles: by the RAM estimate, the esp8266 echo leaves room for one peer at
   assert.ok(then.idle + then.peer > (board.variables as number), then.idle + ' + ' + then.peer);
 });
 
+test('bundles: the build refuses a bundle whose estimated RAM does not fit its board, and says what to do', async () => {
+  for (const board of ['esp8266', 'esp32']) {
+    await assert.rejects(appBundle(board, 'telemetry'), (e: Error) => {
+      assert.match(e.message, new RegExp(board + '/telemetry\\.js does not fit its board: it needs about [\\d,]+ variables idle'));
+      assert.match(e.message, new RegExp('the target has ' + (board === 'esp8266' ? '1,600' : '3,400')));
+      assert.match(e.message, /--set variables=N/);
+      return true;
+    });
+  }
+  // A larger target by a board setting (an ESP32 with PSRAM), and the estimate it was refused with.
+  const big = await appBundle('esp32', 'telemetry', { variables: 20000 });
+  assert.ok(big.ram.fits && big.ram.board === 20000);
+  assert.ok(big.ram.idle > 3400, String(big.ram.idle));
+  // What fits builds as before: the echo on both boards.
+  for (const board of ['esp8266', 'esp32']) assert.ok((await appBundle(board, 'echo')).ram.fits, board);
+});
+
+test('bundles: with --set http=0 the telemetry bundle leaves the dashboard out (no HTTP or WebSocket code)', async () => {
+  const whole = await appBundle('esp32', 'telemetry', { variables: 20000 });
+  const lean = await appBundle('esp32', 'telemetry', { variables: 20000, http: 0 });
+  assert.match(whole.code, /HTTP\/1\.1/);
+  assert.doesNotMatch(lean.code, /HTTP\/1\.1|Sec-WebSocket/);
+  assert.ok(lean.ram.functions < whole.ram.functions * 0.7, lean.ram.functions + ' of ' + whole.ram.functions);
+});
+
 test('bundles: an app carries only what it uses: echo has no datagrams and no timers, telemetry (SNTP) has both', async () => {
   const echo = await appBundle('esp8266', 'echo');
-  const telemetry = await appBundle('esp8266', 'telemetry');
-  assert.doesNotMatch(echo.code, /dgram|prototype\.runDue=/);
+  const telemetry = await appBundle('esp8266', 'telemetry', roomFor('esp8266', 'telemetry'));
+  assert.doesNotMatch(echo.code, /dgram|prototype\.cancel=/);
   assert.match(telemetry.code, /require\("dgram"\)/);
-  assert.match(telemetry.code, /prototype\.runDue=/);
+  assert.match(telemetry.code, /prototype\.cancel=/);
   for (const line of echo.code.split('\n')) assert.ok(line.length <= 400, 'a line of ' + line.length + ' characters');
 });
 
@@ -125,20 +150,21 @@ test('bundles: the budget table shows code bytes, the pools the app uses and the
   assert.match(table, /idle \(\d+ functions, 2 slots\)\s+[\d,]+ vars/);
   assert.match(table, /the board has\s+1,600 vars/);
   assert.deepEqual(r.budget.protocols, []);
-  const telemetry = await appBundle('esp8266', 'telemetry');
+  const telemetry = await appBundle('esp8266', 'telemetry', roomFor('esp8266', 'telemetry'));
   assert.deepEqual(
     telemetry.budget.pools.map((p) => p.name),
     ['default', 'mqtt', 'udp'],
   );
 });
 
-test('bundles: the budget table is what each bundle allocates when it boots', async () => {
+test('bundles: the budget table is what each bundle allocates as it starts, and it allocates nothing after', async () => {
   for (const board of BOARDS) {
     for (const app of deviceApps()) {
-      const r = await appBundle(board, app);
+      const r = await appBundle(board, app, roomFor(board, app));
       const sb = sandboxFor(board, r.code, { wifi: true });
+      sb.runFor(3000); // apps start from their first poll (no connect inside the boot code), then run a while
       assert.deepEqual(sb.errors, [], board + '/' + app);
-      assert.equal(sb.bootAllocatedBytes, r.budget.total, board + '/' + app + ': typed arrays allocated at boot vs the budget table');
+      assert.equal(sb.allocatedBytes, r.budget.total, board + '/' + app + ': typed arrays allocated vs the budget table');
     }
   }
 });

@@ -2,13 +2,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Connection } from '../src/core/connection.js';
-import type { Driver, DriverSocket, SocketSink } from '../src/core/driver.js';
+import type { Driver, DriverSocket, Sink } from '../src/core/driver.js';
+import { SinkEvent } from '../src/core/driver.js';
 import { Manager } from '../src/core/manager.js';
 import { FaultyDriver } from '../src/drivers/faulty.js';
 import type { Ring } from '../src/core/ring.js';
 
 test('manager: a poll that throws (a driver fault) does not leave the manager stuck in poll', () => {
-  let sink: SocketSink | null = null;
+  let sink: Sink | null = null;
   let failReads = 1;
   const socket: DriverSocket = {
     remote: { host: '127.0.0.1', port: 1 },
@@ -32,7 +33,7 @@ test('manager: a poll that throws (a driver fault) does not leave the manager st
     listen: () => {
       throw new Error('unused');
     },
-    connect: (host: string, port: number, s: SocketSink) => {
+    connect: (host: string, port: number, s: Sink) => {
       sink = s;
       return socket;
     },
@@ -43,7 +44,7 @@ test('manager: a poll that throws (a driver fault) does not leave the manager st
   const mgr = new Manager(driver, { pools: { default: { conns: 1, recvBytes: 16, sendBytes: 16 } } });
   const events: number[] = [];
   mgr.connect('tcp://127.0.0.1:1', (c: Connection, ev: number) => events.push(ev));
-  (sink as unknown as SocketSink).connected(0);
+  (sink as unknown as Sink).notify(SinkEvent.CONNECTED, 0);
   mgr.run();
   const before = wakes;
   assert.throws(() => mgr.poll(), /driver fault/);

@@ -3,7 +3,8 @@
  * between a driver callback and the next poll.
  */
 import type { Address } from './address.js';
-import type { DriverSocket, ListenSink, SocketSink } from './driver.js';
+import { SinkEvent } from './driver.js';
+import type { DriverSocket, Sink } from './driver.js';
 import { ErrorCode } from './events.js';
 import type { CoreEvents, ErrorInfo } from './events.js';
 import { DATAGRAM_HEADER } from './datagram.js';
@@ -49,7 +50,7 @@ export interface Owner {
 }
 
 /** A connection is the sink of its own socket, or of its listening socket when it listens. */
-export class Connection implements SocketSink, ListenSink {
+export class Connection implements Sink {
   // Every per-life field is set by reset(), which the constructor calls: one place, so the minified code says it once.
   /** Unique per manager, never reused. */
   id!: number;
@@ -158,44 +159,31 @@ export class Connection implements SocketSink, ListenSink {
     return (this.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE)) !== 0 || this.error !== null;
   }
 
-  // --- SocketSink: called from driver callbacks; record and wake only ---
-
-  /** @internal */
-  connected(result: ErrorCode): void {
-    if (this.connectResult < 0 && !this.opened) this.connectResult = result;
-    this.owner.wakeSoon();
-  }
-
-  /** @internal */
-  readable(): void {
-    this.owner.wakeSoon();
-  }
-
-  /** @internal */
-  writable(): void {
-    this.owner.wakeSoon();
-  }
-
-  /** @internal */
-  accept(socket: DriverSocket, remote: Address): SocketSink | null {
-    return this.owner.adopt(this, socket, remote);
-  }
-
-  /** @internal The listener's port, once the driver has bound it. */
-  bound(port: number): void {
-    this.remote.port = port;
-  }
-
-  /** @internal */
-  closed(error: ErrorCode, message: string): void {
-    this.peerClosed = true;
-    if (this.flags & Flag.LISTENING && error === ErrorCode.OK) error = ErrorCode.SOCKET; // a listener never closes in order
-    if (this.flags & Flag.CONNECTING && !this.opened) {
-      if (this.connectResult < 0) this.connectResult = error === ErrorCode.OK ? ErrorCode.RESET : error;
-    } else if (error !== ErrorCode.OK && this.error === null) {
-      this.error = { code: error, message: message };
+  /**
+   * @internal The driver's one entry (see Sink): records what happened and
+   * asks for a poll; the events follow from poll(). One method, not one per
+   * kind: on Espruino each function object costs RAM.
+   */
+  notify(what: SinkEvent, a?: any, b?: any): any {
+    if (what === SinkEvent.ACCEPT) return this.owner.adopt(this, a, b);
+    if (what === SinkEvent.BOUND) {
+      this.remote.port = a;
+      return null;
+    }
+    if (what === SinkEvent.CONNECTED) {
+      if (this.connectResult < 0 && !this.opened) this.connectResult = a;
+    } else if (what === SinkEvent.CLOSED) {
+      let error: ErrorCode = a;
+      this.peerClosed = true;
+      if (this.flags & Flag.LISTENING && error === ErrorCode.OK) error = ErrorCode.SOCKET; // a listener never closes in order
+      if (this.flags & Flag.CONNECTING && !this.opened) {
+        if (this.connectResult < 0) this.connectResult = error === ErrorCode.OK ? ErrorCode.RESET : error;
+      } else if (error !== ErrorCode.OK && this.error === null) {
+        this.error = { code: error, message: b };
+      }
     }
     this.owner.wakeSoon();
+    return null;
   }
 
   /** @internal Resets a pooled slot for a new life. */

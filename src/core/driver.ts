@@ -9,26 +9,39 @@ import type { Address } from './address.js';
 import type { ErrorCode } from './events.js';
 import type { Ring } from './ring.js';
 
-/** What a driver reports about one socket. */
-export interface SocketSink {
-  /** An outbound connect finished: 0 on success, else an ErrorCode. */
-  connected(result: ErrorCode): void;
+/** What a driver tells a sink (`sink.notify(what, a, b)`), with the arguments each one takes. */
+export const enum SinkEvent {
+  /** An outbound connect finished: `a` is 0 on success, else an ErrorCode. */
+  CONNECTED = 0,
   /** Bytes (or a datagram) wait to be read. */
-  readable(): void;
+  READABLE = 1,
   /** The socket can take more bytes after refusing some. */
-  writable(): void;
-  /** The socket is gone: `0` for an orderly close by the peer, else an ErrorCode. */
-  closed(error: ErrorCode, message: string): void;
+  WRITABLE = 2,
+  /**
+   * The socket is gone: `a` is 0 for an orderly close by the peer, else an
+   * ErrorCode; `b` says why. For a listener: binding failed or it died.
+   */
+  CLOSED = 3,
+  /**
+   * A peer reached a listener: `a` is its socket, `b` its address. Returns the
+   * sink for that socket, or null to refuse it (the driver closes it at once).
+   */
+  ACCEPT = 4,
+  /** The listener is bound to port `a` (Node binds a named host asynchronously, so port 0 is known only now). */
+  BOUND = 5,
 }
 
-/** What a driver reports about a listening socket. */
-export interface ListenSink {
-  /** A peer connected. Return the sink for its socket, or null to refuse it (the driver closes it at once). */
-  accept(socket: DriverSocket, remote: Address): SocketSink | null;
-  /** The listener is bound to `port` (Node binds a named host asynchronously, so port 0 is known only now). */
-  bound(port: number): void;
-  /** Binding failed (port in use …) or the listener died. */
-  closed(error: ErrorCode, message: string): void;
+/**
+ * What a driver reports to, for a socket or a listener: one method with the
+ * kind of news as its first argument, so a sink costs one function object on
+ * a device instead of one per kind.
+ */
+export interface Sink {
+  notify(what: SinkEvent.ACCEPT, socket: DriverSocket, remote: Address): Sink | null;
+  notify(what: SinkEvent.CLOSED, error: ErrorCode, message: string): void;
+  notify(what: SinkEvent.CONNECTED, result: ErrorCode): void;
+  notify(what: SinkEvent.BOUND, port: number): void;
+  notify(what: SinkEvent.READABLE | SinkEvent.WRITABLE): void;
 }
 
 export interface DriverSocket {
@@ -78,14 +91,14 @@ export interface Driver {
   setPoller(poller: (() => void) | null): void;
   /** Ask for one call of the poller within `ms` (0: as soon as possible). Pending requests merge: the earliest wins. */
   wake(ms: number): void;
-  listen(host: string, port: number, sink: ListenSink, tls: TlsOptions | null): ListenHandle;
-  connect(host: string, port: number, sink: SocketSink, tls: TlsOptions | null): DriverSocket;
+  listen(host: string, port: number, sink: Sink, tls: TlsOptions | null): ListenHandle;
+  connect(host: string, port: number, sink: Sink, tls: TlsOptions | null): DriverSocket;
   /**
    * A datagram socket bound to `port` (0: any); `remote`, if given, is where
    * writes go until a datagram arrives. Absent when the driver was built
    * without datagrams (a device app that needs none does not carry them).
    */
-  udp?(host: string, port: number, remote: Address | null, sink: SocketSink): DriverSocket;
+  udp?(host: string, port: number, remote: Address | null, sink: Sink): DriverSocket;
   /** Whether TLS sockets can be made. */
   readonly hasTls: boolean;
   /** Link state (Wi-Fi); drivers without a link say true. */

@@ -6,11 +6,11 @@ import { parseAddress } from './address.js';
 import type { Address, Endpoint } from './address.js';
 import { Connection, Flag } from './connection.js';
 import type { AnyHandler, Owner } from './connection.js';
+import { SinkEvent } from './driver.js';
 import type { Driver, DriverSocket, TlsOptions } from './driver.js';
 import { ErrorCode, Ev } from './events.js';
 import { Ring } from './ring.js';
-import { Timers } from './timer.js';
-import type { Timer } from './timer.js';
+import { Timer } from './timer.js';
 
 /** One pool of identical connection slots. */
 export interface PoolSpec {
@@ -48,10 +48,6 @@ export interface ManagerStats {
   timerErrors: number;
   /** The last of those, as text. */
   lastTimerError: string;
-}
-
-interface Pool {
-  free: Connection[];
 }
 
 const CORE_SCHEMES: { [scheme: string]: boolean } = { tcp: true, udp: true, tls: true };
@@ -92,15 +88,13 @@ export class Manager implements Owner {
   /** Called from poll() when the driver's link (Wi-Fi) goes down or comes up. */
   onLinkChange: ((up: boolean) => void) | null = null;
   private linkWasUp: boolean;
-  /** Made by the first timer(): an app without timers does not carry them. */
-  private timers: Timers | null = null;
-  private readonly pools: { [name: string]: Pool } = {};
+  private readonly timers: Timer[] = [];
+  /** Free slots of each pool, by pool name. */
+  private readonly pools: { [name: string]: Connection[] } = {};
   private readonly pollMs: number;
   private nextId = 1;
   private running = false;
   private inPoll = false;
-  /** Bytes moved during this poll: the driver may hold more that fit now, so poll again at once. */
-  private moved = false;
   private readonly noRing = new Ring(0);
 
   constructor(driver: Driver, options?: ManagerOptions) {
@@ -118,7 +112,7 @@ export class Manager implements Owner {
     let total = 0;
     for (let i = 0; i < names.length; i++) {
       const s = specs[names[i]];
-      const pool: Pool = { free: [] };
+      const free: Connection[] = [];
       const each = s.recvBytes + s.sendBytes;
       for (let k = 0; k < s.conns; k++) {
         if (!arena || at + each > arena.length) {
@@ -126,10 +120,10 @@ export class Manager implements Owner {
           at = 0;
         }
         const recv = new Ring(arena.subarray(at, (at += s.recvBytes)));
-        pool.free.push(new Connection(this, names[i], recv, new Ring(arena.subarray(at, (at += s.sendBytes)))));
+        free.push(new Connection(this, names[i], recv, new Ring(arena.subarray(at, (at += s.sendBytes)))));
         total += each;
       }
-      this.pools[names[i]] = pool;
+      this.pools[names[i]] = free;
     }
     this.arenaBytes = total;
   }
@@ -137,7 +131,7 @@ export class Manager implements Owner {
   /** Free slots left in a pool. */
   freeSlots(pool?: string): number {
     const p = this.pools[pool || 'default'];
-    return p ? p.free.length : 0;
+    return p ? p.length : 0;
   }
 
   /**
@@ -149,20 +143,20 @@ export class Manager implements Owner {
    * Returns null only for a UDP listener when its pool is full.
    */
   listen(url: string | Endpoint, handler: AnyHandler, opts?: OpenOptions): Connection | null {
-    const ep = this.endpoint(url, '0.0.0.0');
     const o = opts || {};
-    const pool = this.pool(o.pool);
+    const pool = o.pool || 'default';
+    const ep = this.open(url, '0.0.0.0', pool);
     if (ep.scheme === 'udp') {
-      this.needDatagrams();
-      const c = this.take(pool, Flag.UDP | Flag.LISTENING, handler);
-      if (!c) return null;
-      c.opened = true;
-      c.io = this.driver.udp!(ep.host, ep.port, null, c);
-      return c;
+      const u = this.take(pool, Flag.UDP | Flag.LISTENING, handler);
+      if (u) {
+        u.opened = true;
+        u.io = this.driver.udp!(ep.host, ep.port, null, u);
+      }
+      return u;
     }
     const tls = o.tls || (ep.scheme === 'tls' ? {} : null);
     // A TCP listener holds no rings: its own slot, outside the pools.
-    const c = new Connection(this, o.pool || 'default', this.noRing, this.noRing);
+    const c = new Connection(this, pool, this.noRing, this.noRing);
     c.reset(this.nextId++, Flag.LISTENING | (tls ? Flag.TLS : 0), handler);
     c.opened = true;
     c.remote = { host: ep.host, port: ep.port };
@@ -171,15 +165,15 @@ export class Manager implements Owner {
       c.listenHandle = this.driver.listen(ep.host, ep.port, c, tls);
       if (c.listenHandle.port) c.remote.port = c.listenHandle.port;
     } catch (e) {
-      c.closed(ErrorCode.SOCKET, String(e));
+      c.notify(SinkEvent.CLOSED, ErrorCode.SOCKET, String(e));
     }
     return c;
   }
 
-  /** @internal A peer reached `listener` (see Connection.accept). */
+  /** @internal A peer reached `listener` (Connection.notify(ACCEPT)). */
   adopt(listener: Connection, socket: DriverSocket, remote: Address): Connection | null {
     if (listener.released || listener.isClosing) return null;
-    const child = this.take(this.pool(listener.pool), listener.flags & Flag.TLS, listener.handler);
+    const child = this.take(listener.pool, listener.flags & Flag.TLS, listener.handler);
     if (!child) return null;
     child.io = socket;
     child.remote = remote;
@@ -196,11 +190,10 @@ export class Manager implements Owner {
    * closed. A bad address throws. Returns null when the pool is full (counted).
    */
   connect(url: string | Endpoint, handler: AnyHandler, opts?: OpenOptions): Connection | null {
-    const ep = this.endpoint(url, '127.0.0.1');
     const o = opts || {};
-    const pool = this.pool(o.pool);
+    const pool = o.pool || 'default';
+    const ep = this.open(url, '127.0.0.1', pool);
     const udp = ep.scheme === 'udp';
-    if (udp) this.needDatagrams(); // before a slot is taken
     const tls = !udp && (!!o.tls || ep.scheme === 'tls');
     const c = this.take(pool, (udp ? Flag.UDP : 0) | (tls ? Flag.TLS : 0) | Flag.CONNECTING, handler);
     if (!c) return null;
@@ -228,8 +221,8 @@ export class Manager implements Owner {
 
   /** Runs `fn` every `ms` (or once, when `repeat` is false) from poll(). */
   timer(ms: number, fn: () => void, repeat: boolean): Timer {
-    if (!this.timers) this.timers = new Timers();
-    const t = this.timers.add(this.driver.now(), ms, fn, repeat);
+    const t = new Timer(this.driver.now() + ms, repeat ? (ms > 0 ? ms : 1) : 0, fn);
+    this.timers.push(t);
     this.wakeSoon();
     return t;
   }
@@ -243,7 +236,7 @@ export class Manager implements Owner {
       try {
         fn(c);
       } catch (e) {
-        this.fail(c, e);
+        this.emit(c, -1, e);
       }
     }
   }
@@ -271,155 +264,140 @@ export class Manager implements Owner {
     this.stop();
   }
 
-  /** Does all pending I/O and delivers the events, per connection: TIMER, POLL, CONNECT/ACCEPT, RECV, SEND, CLOSE. */
+  /**
+   * Does all pending I/O and delivers the events, per connection: TIMER, POLL,
+   * CONNECT/ACCEPT, RECV, SEND, CLOSE. One function on purpose: on Espruino
+   * every function object costs RAM, and these steps only ever run here.
+   */
   poll(): void {
     if (this.inPoll) return; // a handler calling poll() must not re-enter
     this.inPoll = true;
-    this.moved = false;
-    const now = this.driver.now();
+    const driver = this.driver;
+    const now = driver.now();
+    /** Bytes moved during this poll: the driver may hold more that fit now, so poll again at once. */
+    let moved = false;
     try {
-      const up = this.driver.linkUp();
+      const up = driver.linkUp();
       if (up !== this.linkWasUp) {
         this.linkWasUp = up;
-        if (this.onLinkChange) {
-          try {
-            this.onLinkChange(up);
-          } catch (e) {
-            this.stats.timerErrors++;
-            this.stats.lastTimerError = String(e);
-          }
-        }
+        if (this.onLinkChange) this.guarded(this.onLinkChange, up);
       }
-      if (this.timers) this.timers.runDue(now, this.stats);
+      const timers = this.timers;
+      const due = timers.length; // timers made by timer functions run from the next poll
+      for (let i = 0; i < due; i++) {
+        const t = timers[i];
+        if (!t.live || t.due > now) continue;
+        if (t.period > 0) {
+          t.due += t.period;
+          if (t.due <= now) t.due = now + t.period; // fell behind: skip missed runs, never burst
+        } else {
+          t.live = false;
+        }
+        this.guarded(t.fn, false);
+      }
+      for (let i = timers.length - 1; i >= 0; i--) if (!timers[i].live) timers.splice(i, 1);
       const list = this.conns;
       const n = list.length; // connections made by handlers during this poll start next poll
-      for (let i = 0; i < n; i++) this.pollOne(list[i], now);
+      for (let i = 0; i < n; i++) {
+        const c = list[i];
+        if (c.released) continue;
+        if (c.opened) {
+          if (c.timerAt >= 0 && now >= c.timerAt) {
+            c.timerAt = -1;
+            this.emit(c, Ev.TIMER, undefined);
+          }
+          this.emit(c, Ev.POLL, undefined);
+        } else if (c.acceptPending) {
+          c.acceptPending = false;
+          c.opened = true;
+          this.emit(c, Ev.ACCEPT, c.remote);
+        } else {
+          if (c.connectResult < 0 && c.connectDeadline >= 0 && now >= c.connectDeadline) c.connectResult = ErrorCode.TIMEOUT;
+          if (c.connectResult >= 0) {
+            const result = c.connectResult;
+            c.flags &= ~Flag.CONNECTING;
+            c.connectDeadline = -1; // decided: a stale deadline would make the next wake-up come at once, forever
+            if (result === ErrorCode.OK) c.opened = true;
+            else c.flags |= Flag.CLOSE_IMMEDIATELY; // a failed connect is followed by CLOSE only
+            this.emit(c, Ev.CONNECT, result);
+          }
+        }
+        const io = c.io;
+        if (c.opened && io && !(c.flags & Flag.CLOSE_IMMEDIATELY) && !(c.flags & Flag.LISTENING && !(c.flags & Flag.UDP))) {
+          const consumed = c.recv.length < c.recvAfterPoll;
+          // Receive. Stream: a RECV per read while `recv` has room. Datagram: a RECV per datagram, with `recv`
+          // holding exactly it (what the handler leaves is cleared).
+          const udp = c.flags & Flag.UDP;
+          let got = 0;
+          for (let round = 0; round < (udp ? READS_PER_POLL * 4 : READS_PER_POLL) && !c.isClosing; round++) {
+            if (udp) c.recv.clear();
+            const r = io.readInto(c.recv);
+            if (r < 0) {
+              this.stats.datagramsDropped++;
+              continue;
+            }
+            if (r === 0) break;
+            got += r;
+            this.emit(c, Ev.RECV, r);
+          }
+          if (udp) c.recv.clear();
+          if (c.peerClosed && got === 0) {
+            // The peer closed: close once the driver holds nothing more for us. A handler that keeps a full ring
+            // unconsumed for PEER_GONE_GRACE_MS is not going to, and waiting would then be forever.
+            if (!io.held || io.held() === 0) c.flags |= Flag.SEND_AND_CLOSE;
+            else if (consumed || c.recv.free > 0) c.stalledSince = -1;
+            else if (c.stalledSince < 0) c.stalledSince = now;
+            else if (now - c.stalledSince >= PEER_GONE_GRACE_MS) c.flags |= Flag.SEND_AND_CLOSE;
+          }
+          if (got > 0) moved = true;
+          // Wake-ups asked for inside poll() are ignored, so bytes a SEND handler queues are written here, while the socket takes them all.
+          for (let round = 0; round < WRITES_PER_POLL && c.unsent.length > 0 && !(c.flags & Flag.CLOSE_IMMEDIATELY); round++) {
+            const sent = io.write(c.unsent);
+            const pushedBack = c.unsent.length > 0; // the socket's WRITABLE wakes us
+            if (sent > 0) {
+              moved = true; // more may fit after this: the next poll comes at once
+              this.emit(c, Ev.SEND, sent);
+            }
+            if (pushedBack) break;
+          }
+        } else if (c.peerClosed && !c.opened && c.connectResult < 0 && !c.acceptPending) {
+          c.flags |= Flag.CLOSE_IMMEDIATELY;
+        }
+        if (c.flags & Flag.CLOSE_IMMEDIATELY || c.error !== null || (c.flags & Flag.SEND_AND_CLOSE && (c.unsent.length === 0 || c.peerClosed))) {
+          // Release: ERROR (if any) and CLOSE, then the socket closes and the slot goes back to its pool.
+          if (c.error !== null) this.emit(c, Ev.ERROR, c.error);
+          this.emit(c, Ev.CLOSE, undefined);
+          c.released = true;
+          if (c.io) c.io.close();
+          if (c.listenHandle) c.listenHandle.close();
+          c.io = null;
+          c.listenHandle = null;
+          if (c.recv !== this.noRing) this.pools[c.pool].push(c);
+        } else {
+          c.recvAfterPoll = c.recv.length;
+        }
+      }
       for (let i = list.length - 1; i >= 0; i--) if (list[i].released) list.splice(i, 1);
     } finally {
       // Even if a driver throws, the next poll must run: a manager stuck "in poll" would leave the device deaf.
       this.inPoll = false;
-      if (this.running) this.scheduleNext(now);
-    }
-  }
-
-  private scheduleNext(now: number): void {
-    if (this.moved) {
-      this.driver.wake(0);
-      return;
-    }
-    let due = now + this.pollMs;
-    const t = this.timers ? this.timers.nextDue() : -1;
-    if (t >= 0 && t < due) due = t;
-    for (let i = 0; i < this.conns.length; i++) {
-      const c = this.conns[i];
-      // A TIMER waits for CONNECT/ACCEPT; a deadline only matters while connecting.
-      if (c.opened && c.timerAt >= 0 && c.timerAt < due) due = c.timerAt;
-      if (!c.opened && c.connectDeadline >= 0 && c.connectDeadline < due) due = c.connectDeadline;
-    }
-    this.driver.wake(due > now ? due - now : 0);
-  }
-
-  private pollOne(c: Connection, now: number): void {
-    if (c.released) return;
-    if (c.opened) {
-      if (c.timerAt >= 0 && now >= c.timerAt) {
-        c.timerAt = -1;
-        this.emit(c, Ev.TIMER, undefined);
-      }
-      this.emit(c, Ev.POLL, undefined);
-    } else if (c.acceptPending) {
-      c.acceptPending = false;
-      c.opened = true;
-      this.emit(c, Ev.ACCEPT, c.remote);
-    } else {
-      if (c.connectResult < 0 && c.connectDeadline >= 0 && now >= c.connectDeadline) c.connectResult = ErrorCode.TIMEOUT;
-      if (c.connectResult >= 0) {
-        const result = c.connectResult;
-        c.flags &= ~Flag.CONNECTING;
-        c.connectDeadline = -1; // decided: a stale deadline would make scheduleNext wake at once, forever
-        if (result === ErrorCode.OK) c.opened = true;
-        else c.flags |= Flag.CLOSE_IMMEDIATELY; // a failed connect is followed by CLOSE only
-        this.emit(c, Ev.CONNECT, result);
-      }
-    }
-    if (c.opened && c.io && !(c.flags & Flag.CLOSE_IMMEDIATELY) && !(c.flags & Flag.LISTENING && !(c.flags & Flag.UDP))) {
-      const consumed = c.recv.length < c.recvAfterPoll;
-      const got = this.receive(c);
-      if (c.peerClosed && got === 0 && this.peerDone(c, consumed, now)) c.flags |= Flag.SEND_AND_CLOSE;
-      if (got > 0) this.moved = true;
-      // Wake-ups asked for inside poll() are ignored, so bytes a SEND handler queues are written here, while the socket takes them all.
-      for (let round = 0; round < WRITES_PER_POLL && c.unsent.length > 0 && !(c.flags & Flag.CLOSE_IMMEDIATELY); round++) {
-        const sent = c.io.write(c.unsent);
-        const pushedBack = c.unsent.length > 0; // the socket's writable() wakes us
-        if (sent > 0) {
-          this.moved = true; // more may fit after this: the next poll comes at once
-          this.emit(c, Ev.SEND, sent);
+      if (this.running) {
+        let next = now + this.pollMs;
+        if (!moved) {
+          for (let i = 0; i < this.timers.length; i++) {
+            const t = this.timers[i];
+            if (t.live && t.due < next) next = t.due;
+          }
+          for (let i = 0; i < this.conns.length; i++) {
+            const c = this.conns[i];
+            // A TIMER waits for CONNECT/ACCEPT; a deadline only matters while connecting.
+            if (c.opened && c.timerAt >= 0 && c.timerAt < next) next = c.timerAt;
+            if (!c.opened && c.connectDeadline >= 0 && c.connectDeadline < next) next = c.connectDeadline;
+          }
         }
-        if (pushedBack) break;
+        driver.wake(moved || next <= now ? 0 : next - now);
       }
-    } else if (c.peerClosed && !c.opened && c.connectResult < 0 && !c.acceptPending) {
-      c.flags |= Flag.CLOSE_IMMEDIATELY;
     }
-    const done =
-      c.flags & Flag.CLOSE_IMMEDIATELY ||
-      c.error !== null ||
-      (c.flags & Flag.SEND_AND_CLOSE && (c.unsent.length === 0 || c.peerClosed));
-    if (done) this.release(c);
-    else c.recvAfterPoll = c.recv.length;
-  }
-
-  /**
-   * After the peer closed: close once the driver holds nothing more for us.
-   * A handler that keeps a full ring unconsumed for PEER_GONE_GRACE_MS is
-   * not going to, and waiting would then be forever.
-   */
-  private peerDone(c: Connection, consumed: boolean, now: number): boolean {
-    const io = c.io as DriverSocket;
-    if (!io.held || io.held() === 0) return true;
-    if (consumed || c.recv.free > 0) {
-      c.stalledSince = -1;
-      return false;
-    }
-    if (c.stalledSince < 0) c.stalledSince = now;
-    return now - c.stalledSince >= PEER_GONE_GRACE_MS;
-  }
-
-  /**
-   * Stream: a RECV per read while `recv` has room. Datagram: a RECV per
-   * datagram, with `recv` holding exactly it (what the handler leaves is cleared).
-   */
-  private receive(c: Connection): number {
-    const io = c.io as DriverSocket;
-    const udp = c.flags & Flag.UDP;
-    let total = 0;
-    for (let round = 0; round < (udp ? READS_PER_POLL * 4 : READS_PER_POLL) && !c.isClosing; round++) {
-      if (udp) c.recv.clear();
-      const got = io.readInto(c.recv);
-      if (got < 0) {
-        this.stats.datagramsDropped++;
-        continue;
-      }
-      if (got === 0) break;
-      total += got;
-      this.emit(c, Ev.RECV, got);
-    }
-    if (udp) c.recv.clear();
-    return total;
-  }
-
-  /** Delivers ERROR (if any) and CLOSE, closes the socket and returns the slot. */
-  private release(c: Connection): void {
-    if (c.error !== null) {
-      const info = c.error;
-      this.emit(c, Ev.ERROR, info);
-    }
-    this.emit(c, Ev.CLOSE, undefined);
-    c.released = true;
-    if (c.io) c.io.close();
-    if (c.listenHandle) c.listenHandle.close();
-    c.io = null;
-    c.listenHandle = null;
-    if (c.recv !== this.noRing) this.pools[c.pool].free.push(c);
   }
 
   /** @internal Asks the driver for a poll soon (inside poll() the next one is scheduled anyway). */
@@ -432,30 +410,50 @@ export class Manager implements Owner {
     return this.driver.now();
   }
 
-  /** Calls the protocol handler, then the user's; a throw becomes ERROR then CLOSE for this connection only. */
+  /**
+   * Calls the protocol handler, then the user's; a throw becomes ERROR then
+   * CLOSE for this connection only. Event -1 is such a throw from elsewhere
+   * (broadcast), `data` being what was thrown.
+   */
   emit(c: Connection, ev: number, data: any): void {
     try {
+      if (ev < 0) throw data;
       if (c.protocol) c.protocol(c, ev, data);
       if (c.handler) c.handler(c, ev, data);
     } catch (e) {
-      if (ev !== Ev.CLOSE && ev !== Ev.ERROR) this.fail(c, e);
-      else this.stats.handlerErrors++;
+      this.stats.handlerErrors++;
+      if (ev === Ev.CLOSE || ev === Ev.ERROR) return;
+      if (c.error === null) c.error = { code: ErrorCode.HANDLER, message: e instanceof Error ? e.message : String(e) };
+      c.flags |= Flag.CLOSE_IMMEDIATELY;
     }
   }
 
-  private fail(c: Connection, e: unknown): void {
-    this.stats.handlerErrors++;
-    if (c.error === null) c.error = { code: ErrorCode.HANDLER, message: e instanceof Error ? e.message : String(e) };
-    c.flags |= Flag.CLOSE_IMMEDIATELY;
+  /** Runs a timer function or onLinkChange: a throw is counted, never propagated. */
+  private guarded(fn: (up: boolean) => void, arg: boolean): void {
+    try {
+      fn(arg);
+    } catch (e) {
+      this.stats.timerErrors++;
+      this.stats.lastTimerError = String(e);
+    }
   }
 
-  /** Throws an Error naming the driver when it was made without datagrams (`udp`). */
-  private needDatagrams(): void {
-    if (!this.driver.udp) throw new Error('driver ' + this.driver.name + ' was made without datagrams (UDP)');
+  /**
+   * The endpoint of `url`, checked before anything is taken: a bad address, an
+   * unknown pool, or datagrams on a driver made without them throw an Error
+   * that names the cause.
+   */
+  private open(url: string | Endpoint, defaultHost: string, pool: string): Endpoint {
+    const ep = typeof url === 'string' ? parseAddress(url, defaultHost) : url;
+    if (typeof url === 'string' && !CORE_SCHEMES[ep.scheme]) throw new Error('bad address "' + url + '": scheme ' + ep.scheme + ' needs its protocol module');
+    if (!this.pools[pool]) throw new Error('no connection pool named "' + pool + '"');
+    if (ep.scheme === 'udp' && !this.driver.udp) throw new Error('driver ' + this.driver.name + ' was made without datagrams (UDP)');
+    return ep;
   }
 
-  private take(pool: Pool, flags: number, handler: AnyHandler | null): Connection | null {
-    const c = pool.free.pop();
+  /** A slot from `pool` made ready for a new life, or null (counted) when the pool is empty. */
+  private take(pool: string, flags: number, handler: AnyHandler | null): Connection | null {
+    const c = this.pools[pool].pop();
     if (!c) {
       this.stats.refused++;
       return null;
@@ -463,18 +461,5 @@ export class Manager implements Owner {
     c.reset(this.nextId++, flags, handler);
     this.conns.push(c);
     return c;
-  }
-
-  private pool(name: string | undefined): Pool {
-    const p = this.pools[name || 'default'];
-    if (!p) throw new Error('no connection pool named "' + (name || 'default') + '"');
-    return p;
-  }
-
-  private endpoint(url: string | Endpoint, defaultHost: string): Endpoint {
-    if (typeof url !== 'string') return url;
-    const ep = parseAddress(url, defaultHost);
-    if (!CORE_SCHEMES[ep.scheme]) throw new Error('bad address "' + url + '": scheme ' + ep.scheme + ' needs its protocol module');
-    return ep;
   }
 }

@@ -6,7 +6,8 @@
 import type { Address } from '../core/address.js';
 import { sendDatagrams, takeDatagram } from '../core/datagram.js';
 import type { Datagram } from '../core/datagram.js';
-import type { DriverSocket, SocketSink } from '../core/driver.js';
+import type { DriverSocket, Sink } from '../core/driver.js';
+import { SinkEvent } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
 import type { Ring } from '../core/ring.js';
 import { toBinary } from './espruino.js';
@@ -24,7 +25,7 @@ class EspruinoDatagrams implements DriverSocket {
   constructor(
     private readonly socket: any,
     remote: Address | null,
-    sink: SocketSink,
+    sink: Sink,
     driver: EspruinoDriver,
     maxQueue: number,
   ) {
@@ -36,7 +37,7 @@ class EspruinoDatagrams implements DriverSocket {
       driver.guard(function (msg: string, info: { address: string; port: number }) {
         if (self.dead || queue.length >= maxQueue) return; // like a full socket buffer: the newest is lost
         queue.push({ bytes: E.toUint8Array(msg), from: { host: info.address, port: info.port } });
-        sink.readable();
+        sink.notify(SinkEvent.READABLE);
       }),
     );
     socket.on(
@@ -44,7 +45,7 @@ class EspruinoDatagrams implements DriverSocket {
       driver.guard(function () {
         if (self.dead) return;
         self.dead = true;
-        sink.closed(ErrorCode.SOCKET, 'datagram socket closed');
+        sink.notify(SinkEvent.CLOSED, ErrorCode.SOCKET, 'datagram socket closed');
       }),
     );
   }

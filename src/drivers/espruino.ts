@@ -38,7 +38,8 @@
  *   as `socket.ringnet`) instead of closures per socket.
  */
 import type { Address } from '../core/address.js';
-import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
+import type { Driver, DriverSocket, ListenHandle, Sink, TlsOptions } from '../core/driver.js';
+import { SinkEvent } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
 import type { Ring } from '../core/ring.js';
 
@@ -63,7 +64,7 @@ export interface EspruinoDriverOptions {
 }
 
 /** Opens a datagram socket for the driver (see Driver.udp). */
-export type DatagramOpener = (driver: EspruinoDriver, host: string, port: number, remote: Address | null, sink: SocketSink) => DriverSocket;
+export type DatagramOpener = (driver: EspruinoDriver, host: string, port: number, remote: Address | null, sink: Sink) => DriverSocket;
 
 interface EsSocket {
   write(data: string): boolean;
@@ -74,6 +75,13 @@ interface EsSocket {
 }
 
 const REJOIN_MS = 10000;
+
+const enum WifiEvent {
+  UP,
+  DOWN,
+  /** Time to (re)join with the saved credentials. */
+  JOIN,
+}
 /** The longest the driver waits between polls if a poll ever threw before scheduling the next one. */
 const KEEPALIVE_MS = 1000;
 
@@ -113,36 +121,6 @@ export function peerVars(net: EspruinoDriverOptions['net'], blockSize: number): 
   return Math.ceil((net.holdBytes + NET_CHUNK + net.inFlightBytes + net.chunkBytes) / (blockSize - STRING_BLOCK_OVERHEAD)) + PEER_OVERHEAD_VARS;
 }
 
-/** Espruino's negative socket error codes (socketerrors.h) as the core's codes. */
-function errorCode(code: number): ErrorCode {
-  return code === -3
-    ? ErrorCode.TIMEOUT
-    : code === -9
-      ? ErrorCode.RESET
-      : code === -11
-        ? ErrorCode.REFUSED
-        : code === -4 || code === -6
-          ? ErrorCode.UNREACHABLE
-          : ErrorCode.SOCKET;
-}
-
-/**
- * Copies the binary string `s` from index `from` into the ring's free space
- * (as much as fits). Espruino's typed-array `set` takes a string and copies its
- * char codes natively, so no per-byte JavaScript runs and nothing is allocated
- * unless the string has to be cut.
- */
-function copyIn(ring: Ring, s: string, from: number): number {
-  let n = s.length - from;
-  if (n > ring.free) n = ring.free;
-  const tail = ring.tailIndex();
-  const first = n < ring.capacity - tail ? n : ring.capacity - tail;
-  ring.bytes.set((first === s.length ? s : s.substring(from, from + first)) as unknown as ArrayLike<number>, tail);
-  if (n > first) ring.bytes.set(s.substring(from + first, from + n) as unknown as ArrayLike<number>, 0);
-  ring.commit(n);
-  return n;
-}
-
 /** Bytes → a binary string for `write()`/`send()`: E.toString copies natively (null when no flat block is free). */
 export function toBinary(src: Uint8Array, from: number, to: number): string | undefined {
   return E.toString(src.subarray(from, to));
@@ -154,11 +132,13 @@ const enum SocketEvent {
   CONNECT,
   CLOSE,
   ERROR,
+  /** Not the interpreter's: the manager closed the socket. */
+  CLOSED_BY_US,
 }
 
 // One set of socket event handlers for every socket: a guarded closure per socket and event would be
-// eight function objects per connection, at about 10 variables each (measured on 2v29). The interpreter
-// calls these on the socket, which names its stream.
+// eight function objects per connection, at about 6 variables each (measured on 2v29: docs/device-cost.md).
+// The interpreter calls these on the socket, which names its stream.
 function onSocketData(this: EsSocket, data: string): void {
   if (this.ringnet) this.ringnet.handle(SocketEvent.DATA, data);
 }
@@ -177,7 +157,7 @@ function onSocketError(this: EsSocket, err: { code: number; message: string }): 
 
 class EspruinoStream implements DriverSocket {
   remote: Address;
-  sink: SocketSink | null = null;
+  sink: Sink | null = null;
   /** Received strings not yet moved into the connection's ring, oldest first; `offset` chars of the first are consumed. */
   private chunks: string[] = [];
   private heldBytes = 0;
@@ -201,51 +181,64 @@ class EspruinoStream implements DriverSocket {
     socket.on('error', onSocketError);
   }
 
-  /** @internal Runs one socket event for this stream; an exception is counted by the driver, never propagated. */
+  /**
+   * @internal Runs one socket event for this stream, or the manager's close;
+   * an exception is counted by the driver, never propagated. One method for
+   * all of them: each function object costs RAM on the device.
+   */
   handle(event: SocketEvent, arg: any): void {
+    const driver = this.driver;
     try {
-      if (event === SocketEvent.DATA) this.received(arg);
-      else if (event === SocketEvent.DRAIN) {
+      let code = ErrorCode.OK;
+      let message = '';
+      if (event === SocketEvent.DRAIN) {
         this.inFlight = 0;
-        if (this.sink) this.sink.writable();
-      } else if (event === SocketEvent.CONNECT) {
-        if (this.sink) this.sink.connected(ErrorCode.OK);
-      } else if (event === SocketEvent.CLOSE) this.finish(ErrorCode.OK, '');
-      // Not inlined: terser would then declare its temporary after the try, and Espruino does not hoist.
-      else this.finish(/*@__NOINLINE__*/ errorCode(arg && arg.code), (arg && arg.message) || 'socket error');
-    } catch (e) {
-      this.driver.caught(e);
-    }
-  }
-
-  private received(data: string): void {
-    if (!this.sink) return; // closed by us or by the peer: nobody will read it
-    if (this.heldBytes + data.length > this.driver.limits.holdBytes) {
-      // The interpreter cannot pause a socket: fail this connection rather than run the device out of memory.
+        if (this.sink) this.sink.notify(SinkEvent.WRITABLE);
+        return;
+      }
+      if (event === SocketEvent.CONNECT) {
+        if (this.sink) this.sink.notify(SinkEvent.CONNECTED, ErrorCode.OK);
+        return;
+      }
+      if (event === SocketEvent.DATA) {
+        if (!this.sink) return; // closed by us or by the peer: nobody will read it
+        if (this.heldBytes + arg.length <= driver.limits.holdBytes) {
+          this.chunks.push(arg);
+          this.heldBytes += arg.length;
+          this.sink.notify(SinkEvent.READABLE);
+          return;
+        }
+        // The interpreter cannot pause a socket: fail this connection rather than run the device out of memory.
+        code = ErrorCode.TOO_BIG;
+        message = 'peer sent more than ' + driver.limits.holdBytes + ' bytes ahead of the device';
+      } else if (event === SocketEvent.ERROR) {
+        // Espruino's negative socket error codes (socketerrors.h) as the core's codes.
+        const c = arg && arg.code;
+        code = c === -3 ? ErrorCode.TIMEOUT : c === -9 ? ErrorCode.RESET : c === -11 ? ErrorCode.REFUSED : c === -4 || c === -6 ? ErrorCode.UNREACHABLE : ErrorCode.SOCKET;
+        message = (arg && arg.message) || 'socket error';
+      }
+      // The socket is finished: by the peer (CLOSE, ERROR), by a peer that outran us (DATA), or by us.
+      const sink = this.sink;
+      this.dead = true;
+      this.sink = null;
+      if (this.admitted) driver.peers--;
+      this.admitted = false;
+      delete this.socket.ringnet; // socket and stream point at each other: only a collection would free the pair
+      if (event === SocketEvent.CLOSE || event === SocketEvent.ERROR) {
+        if (sink) sink.notify(SinkEvent.CLOSED, code, message);
+        return;
+      }
       this.chunks = [];
       this.heldBytes = 0;
-      this.finish(ErrorCode.TOO_BIG, 'peer sent more than ' + this.driver.limits.holdBytes + ' bytes ahead of the device');
-      this.end();
-      return;
-    }
-    this.chunks.push(data);
-    this.heldBytes += data.length;
-    if (this.sink) this.sink.readable();
-  }
-
-  private finish(code: ErrorCode, message: string): void {
-    const sink = this.sink;
-    this.dead = true;
-    this.sink = null;
-    this.forget();
-    if (sink) sink.closed(code, message);
-  }
-
-  private end(): void {
-    try {
-      this.socket.end();
+      if (sink && event === SocketEvent.DATA) sink.notify(SinkEvent.CLOSED, code, message);
+      try {
+        this.socket.end();
+      } catch (e) {
+        // already closed by the interpreter
+      }
     } catch (e) {
-      // already closed by the interpreter
+      driver.errors++;
+      driver.lastError = String(e);
     }
   }
 
@@ -254,11 +247,23 @@ class EspruinoStream implements DriverSocket {
     return this.heldBytes;
   }
 
+  /**
+   * Copies held strings into the ring's free space. Espruino's typed-array
+   * `set` takes a string and copies its char codes natively, so no per-byte
+   * JavaScript runs and nothing is allocated unless a string has to be cut.
+   */
   readInto(into: Ring): number {
     let moved = 0;
     while (this.chunks.length > 0 && into.free > 0) {
       const chunk = this.chunks[0];
-      const n = copyIn(into, chunk, this.offset);
+      const from = this.offset;
+      let n = chunk.length - from;
+      if (n > into.free) n = into.free;
+      const tail = into.tailIndex();
+      const first = n < into.capacity - tail ? n : into.capacity - tail;
+      into.bytes.set((first === chunk.length ? chunk : chunk.substring(from, from + first)) as unknown as ArrayLike<number>, tail);
+      if (n > first) into.bytes.set(chunk.substring(from + first, from + n) as unknown as ArrayLike<number>, 0);
+      into.commit(n);
       moved += n;
       this.offset += n;
       if (this.offset >= chunk.length) {
@@ -270,19 +275,20 @@ class EspruinoStream implements DriverSocket {
     return moved;
   }
 
+  /**
+   * Writes from the front of the ring what the in-flight budget allows, in
+   * small flat strings (large ones need contiguous free memory), and discards
+   * what it wrote.
+   */
   write(from: Ring): number {
-    return from.drainTo(this);
-  }
-
-  put(src: Uint8Array, off: number, len: number): number {
-    if (this.dead) return 0;
-    const room = this.driver.limits.inFlightBytes - this.inFlight;
-    const n = len < room ? len : room;
-    let piece = this.driver.limits.chunkBytes; // small flat strings: large ones need contiguous free memory
+    const limits = this.driver.limits;
     let done = 0;
-    while (done < n) {
-      const end = done + piece < n ? done + piece : n;
-      const s = toBinary(src, off + done, off + end);
+    let piece = limits.chunkBytes;
+    while (!this.dead && from.length > 0 && this.inFlight < limits.inFlightBytes) {
+      const run = from.contiguousLength();
+      const room = limits.inFlightBytes - this.inFlight;
+      const n = run < piece ? (run < room ? run : room) : piece < room ? piece : room;
+      const s = toBinary(from.bytes, from.start, from.start + n);
       if (s === undefined) {
         // No contiguous block that large free now: a smaller piece may fit; when not even 16 bytes do, the rest waits in the ring.
         if (piece < 32) break;
@@ -295,26 +301,15 @@ class EspruinoStream implements DriverSocket {
         this.dead = true; // "This socket is closed": its close event follows
         break;
       }
-      done = end;
+      from.discard(n);
+      this.inFlight += n;
+      done += n;
     }
-    this.inFlight += done;
     return done;
   }
 
   close(): void {
-    this.dead = true;
-    this.sink = null;
-    this.chunks = [];
-    this.heldBytes = 0;
-    this.forget();
-    this.end();
-  }
-
-  /** Lets go of the socket: no longer a peer the driver counts, and no cycle for a garbage collection to find. */
-  private forget(): void {
-    if (this.admitted) this.driver.peers--;
-    this.admitted = false;
-    delete this.socket.ringnet; // socket and stream point at each other: only a collection would free the pair
+    this.handle(SocketEvent.CLOSED_BY_US, null);
   }
 }
 
@@ -329,7 +324,7 @@ export class EspruinoDriver implements Driver {
   /** @internal Accepted sockets still open: each may grow to `peerVars`. */
   peers = 0;
   lastError = '';
-  udp?: (host: string, port: number, remote: Address | null, sink: SocketSink) => DriverSocket;
+  udp?: (host: string, port: number, remote: Address | null, sink: Sink) => DriverSocket;
   private poller: (() => void) | null = null;
   /** The setTimeout that runs the next poll. */
   private pending: number | undefined = undefined;
@@ -346,7 +341,7 @@ export class EspruinoDriver implements Driver {
     const self = this;
     const open = options.datagrams;
     if (open)
-      this.udp = function (host: string, port: number, remote: Address | null, sink: SocketSink): DriverSocket {
+      this.udp = function (host: string, port: number, remote: Address | null, sink: Sink): DriverSocket {
         return open(self, host, port, remote, sink);
       };
     this.fire = function () {
@@ -356,7 +351,8 @@ export class EspruinoDriver implements Driver {
       try {
         poll();
       } catch (e) {
-        self.caught(e);
+        self.errors++;
+        self.lastError = String(e);
       }
       if (self.pending === undefined && self.poller) self.wake(KEEPALIVE_MS); // never left without a next poll
     };
@@ -371,15 +367,10 @@ export class EspruinoDriver implements Driver {
       try {
         fn(a, b);
       } catch (e) {
-        self.caught(e);
+        self.errors++;
+        self.lastError = String(e);
       }
     } as F;
-  }
-
-  /** @internal Counts an exception caught in an interpreter callback. */
-  caught(e: unknown): void {
-    this.errors++;
-    this.lastError = String(e);
   }
 
   now(): number {
@@ -417,7 +408,7 @@ export class EspruinoDriver implements Driver {
     }
   }
 
-  listen(host: string, port: number, sink: ListenSink, tls: TlsOptions | null): ListenHandle {
+  listen(host: string, port: number, sink: Sink, tls: TlsOptions | null): ListenHandle {
     if (tls) throw new Error('Espruino has no TLS server');
     const self = this;
     const server = require('net').createServer(function (socket: EsSocket) {
@@ -440,11 +431,12 @@ export class EspruinoDriver implements Driver {
         const stream = new EspruinoStream(socket, { host: '', port: 0 }, self); // Espruino does not report the peer's address
         stream.admitted = true;
         self.peers++;
-        const child = sink.accept(stream, stream.remote);
+        const child = sink.notify(SinkEvent.ACCEPT, stream, stream.remote);
         if (child) stream.sink = child;
         else stream.close();
       } catch (e) {
-        self.caught(e);
+        self.errors++;
+        self.lastError = String(e);
       }
     });
     server.listen(port); // Espruino binds every interface: the port is all it takes
@@ -452,7 +444,7 @@ export class EspruinoDriver implements Driver {
     return server;
   }
 
-  connect(host: string, port: number, sink: SocketSink, tls: TlsOptions | null): DriverSocket {
+  connect(host: string, port: number, sink: Sink, tls: TlsOptions | null): DriverSocket {
     const options: { [key: string]: string | number | undefined } = { host: host, port: port };
     if (tls) {
       options.ca = tls.ca;
@@ -473,10 +465,10 @@ export class EspruinoDriver implements Driver {
     const ip = wifi.getIP();
     this.link = !!(ip && ip.ip && ip.ip !== '0.0.0.0');
     wifi.on('connected', function () {
-      self.setLink(true);
+      self.wifi(WifiEvent.UP);
     });
     wifi.on('disconnected', function () {
-      self.setLink(false);
+      self.wifi(WifiEvent.DOWN);
     });
     if (file) {
       let saved: any = null;
@@ -487,36 +479,36 @@ export class EspruinoDriver implements Driver {
       }
       if (saved && saved.ssid) this.credentials = { ssid: saved.ssid, password: saved.password || '' };
     }
-    if (!this.link) this.join();
+    if (!this.link) this.wifi(WifiEvent.JOIN);
   }
 
-  /** Called by the interpreter (Wi-Fi events, the rejoin timer): catches what it throws, like every callback here. */
-  private setLink(up: boolean): void {
+  /**
+   * The link went up or down, or it is time to join: called by the
+   * interpreter (Wi-Fi events, the rejoin timer, the connect callback), so it
+   * catches what it throws, like every callback here.
+   */
+  private wifi(event: WifiEvent): void {
+    const self = this;
+    const c = this.credentials;
     try {
-      this.link = up;
-      if (!up && this.rejoinTimer === undefined && this.credentials) {
-        const self = this;
+      if (event === WifiEvent.JOIN) {
+        this.rejoinTimer = undefined;
+        if (this.link || !c) return;
+        require('Wifi').connect(c.ssid, { password: c.password }, function (err: unknown) {
+          if (err) self.wifi(WifiEvent.DOWN); // schedules the next attempt
+        });
+        return;
+      }
+      this.link = event === WifiEvent.UP;
+      if (!this.link && this.rejoinTimer === undefined && c) {
         this.rejoinTimer = setTimeout(function () {
-          self.rejoinTimer = undefined;
-          if (!self.link) self.join();
+          self.wifi(WifiEvent.JOIN);
         }, REJOIN_MS);
       }
       this.wake(0); // the manager sees the change (onLinkChange) in its next poll
     } catch (e) {
-      this.caught(e);
-    }
-  }
-
-  private join(): void {
-    const c = this.credentials;
-    if (!c) return;
-    const self = this;
-    try {
-      require('Wifi').connect(c.ssid, { password: c.password }, function (err: unknown) {
-        if (err) self.setLink(false); // schedules the next attempt
-      });
-    } catch (e) {
-      this.caught(e);
+      this.errors++;
+      this.lastError = String(e);
     }
   }
 }

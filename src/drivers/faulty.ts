@@ -5,12 +5,13 @@
  * reset. The wrapped driver does the real I/O.
  */
 import type { Address } from '../core/address.js';
-import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
+import type { Driver, DriverSocket, ListenHandle, Sink, TlsOptions } from '../core/driver.js';
+import { SinkEvent } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
 import type { Ring } from '../core/ring.js';
 
 /** A socket whose reads wait out the latency and which the link can kill. */
-class FaultySocket implements DriverSocket, SocketSink {
+class FaultySocket implements DriverSocket, Sink {
   /** When the oldest unread bytes may be read (-1: nothing pending). */
   private readyAt = -1;
   dead = false;
@@ -18,7 +19,7 @@ class FaultySocket implements DriverSocket, SocketSink {
   constructor(
     private readonly owner: FaultyDriver,
     public inner: DriverSocket | null,
-    public sink: SocketSink | null,
+    public sink: Sink | null,
   ) {}
 
   get remote(): Address {
@@ -53,33 +54,23 @@ class FaultySocket implements DriverSocket, SocketSink {
     if (this.dead) return;
     const sink = this.sink;
     this.close();
-    if (sink) sink.closed(code, message);
+    if (sink) sink.notify(SinkEvent.CLOSED, code, message);
   }
 
-  connected(result: ErrorCode): void {
-    if (!this.dead && this.sink) this.sink.connected(result);
-  }
-
-  readable(): void {
-    if (this.dead) return;
-    if (this.readyAt < 0) {
+  /** The inner socket's news, passed on unless the link killed this socket; inbound bytes wait out the latency. */
+  notify(what: SinkEvent, a?: any, b?: any): any {
+    if (this.dead) return null;
+    if (what === SinkEvent.READABLE && this.readyAt < 0) {
       const o = this.owner;
       const delay = o.latencyMs + (o.lossRate > 0 && o.random() < o.lossRate ? o.retransmitMs : 0);
       this.readyAt = o.now() + delay;
       if (delay > 0) o.wake(delay);
+    } else if (what === SinkEvent.CLOSED) {
+      this.dead = true;
+      this.owner.forget(this);
     }
-    if (this.sink) this.sink.readable();
-  }
-
-  writable(): void {
-    if (!this.dead && this.sink) this.sink.writable();
-  }
-
-  closed(error: ErrorCode, message: string): void {
-    if (this.dead) return;
-    this.dead = true;
-    this.owner.forget(this);
-    if (this.sink) this.sink.closed(error, message);
+    if (this.sink) this.sink.notify(what as SinkEvent.CLOSED, a, b);
+    return null;
   }
 }
 
@@ -97,7 +88,7 @@ export class FaultyDriver implements Driver {
   /** 0 ≤ x < 1; seeded by a fleet so a run replays its faults. */
   random: () => number = Math.random;
   /** Only when the inner driver has datagrams: the manager then refuses UDP itself, before it takes a slot. */
-  udp?: (host: string, port: number, remote: Address | null, sink: SocketSink) => DriverSocket;
+  udp?: (host: string, port: number, remote: Address | null, sink: Sink) => DriverSocket;
   private up = true;
   private readonly sockets: FaultySocket[] = [];
 
@@ -143,45 +134,40 @@ export class FaultyDriver implements Driver {
     if (i >= 0) this.sockets.splice(i, 1);
   }
 
-  private track(inner: DriverSocket | null, sink: SocketSink | null): FaultySocket {
+  private track(inner: DriverSocket | null, sink: Sink | null): FaultySocket {
     const s = new FaultySocket(this, inner, sink);
     this.sockets.push(s);
     return s;
   }
 
-  listen(host: string, port: number, sink: ListenSink, tls: TlsOptions | null): ListenHandle {
+  listen(host: string, port: number, sink: Sink, tls: TlsOptions | null): ListenHandle {
     const self = this;
     return this.inner.listen(
       host,
       port,
       {
-        accept: function (socket: DriverSocket, remote: Address): SocketSink | null {
+        notify: function (what: SinkEvent, a?: any, b?: any): any {
+          if (what !== SinkEvent.ACCEPT) return sink.notify(what as SinkEvent.CLOSED, a, b);
           if (!self.up) return null;
-          const s = new FaultySocket(self, socket, null);
-          const child = sink.accept(s, remote); // the manager holds the wrapper, never the inner socket
+          const s = new FaultySocket(self, a, null);
+          const child = sink.notify(SinkEvent.ACCEPT, s, b); // the manager holds the wrapper, never the inner socket
           if (!child) return null;
           s.sink = child;
           self.sockets.push(s);
           return s;
-        },
-        bound: function (p: number) {
-          sink.bound(p);
-        },
-        closed: function (error: ErrorCode, message: string) {
-          sink.closed(error, message);
         },
       },
       tls,
     );
   }
 
-  connect(host: string, port: number, sink: SocketSink, tls: TlsOptions | null): DriverSocket {
+  connect(host: string, port: number, sink: Sink, tls: TlsOptions | null): DriverSocket {
     const s = this.track(null, sink);
     s.inner = this.inner.connect(host, port, s, tls);
     return s;
   }
 
-  private openDatagrams(host: string, port: number, remote: Address | null, sink: SocketSink): DriverSocket {
+  private openDatagrams(host: string, port: number, remote: Address | null, sink: Sink): DriverSocket {
     const s = this.track(null, sink);
     s.inner = this.inner.udp!(host, port, remote, s);
     return s;

@@ -8,7 +8,8 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { Address } from '../core/address.js';
-import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
+import type { Driver, DriverSocket, ListenHandle, Sink, TlsOptions } from '../core/driver.js';
+import { SinkEvent } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
 import { sendDatagrams, takeDatagram } from '../core/datagram.js';
 import type { Datagram } from '../core/datagram.js';
@@ -43,7 +44,7 @@ function errorCode(err: NodeJS.ErrnoException): ErrorCode {
 /** One TCP or TLS stream. */
 class NodeStream implements DriverSocket {
   remote: Address;
-  sink: SocketSink | null = null;
+  sink: Sink | null = null;
   private readonly chunks: Buffer[] = [];
   private heldBytes = 0;
   private offset = 0; // consumed bytes of chunks[0]
@@ -65,11 +66,11 @@ class NodeStream implements DriverSocket {
         this.paused = true; // the manager is behind: stop reading until it catches up
         socket.pause();
       }
-      if (this.sink) this.sink.readable();
+      if (this.sink) this.sink.notify(SinkEvent.READABLE);
     });
     socket.on('drain', () => {
       this.waitingDrain = false;
-      if (this.sink) this.sink.writable();
+      if (this.sink) this.sink.notify(SinkEvent.WRITABLE);
     });
     socket.on('end', () => this.finish(ErrorCode.OK, ''));
     socket.on('error', (err: NodeJS.ErrnoException) => this.finish(errorCode(err), err.message));
@@ -79,7 +80,7 @@ class NodeStream implements DriverSocket {
   private finish(code: ErrorCode, message: string): void {
     if (this.done) return;
     this.done = true;
-    if (this.sink) this.sink.closed(code, message);
+    if (this.sink) this.sink.notify(SinkEvent.CLOSED, code, message);
   }
 
   readInto(into: Ring): number {
@@ -154,19 +155,19 @@ class NodeDatagrams implements DriverSocket {
   constructor(
     private readonly socket: dgram.Socket,
     remote: Address | null,
-    sink: SocketSink,
+    sink: Sink,
     private readonly maxQueue: number,
   ) {
     this.remote = remote || { host: '', port: 0 };
     socket.on('message', (msg: Buffer, info: dgram.RemoteInfo) => {
       if (this.done || this.queue.length >= this.maxQueue) return; // like a full socket buffer: the newest is lost
       this.queue.push({ bytes: msg, from: { host: info.address, port: info.port } });
-      sink.readable();
+      sink.notify(SinkEvent.READABLE);
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (this.done) return;
       this.done = true;
-      sink.closed(errorCode(err), err.message);
+      sink.notify(SinkEvent.CLOSED, errorCode(err), err.message);
     });
   }
 
@@ -248,10 +249,10 @@ export class NodeDriver implements Driver {
     randomFillSync(into);
   }
 
-  listen(host: string, port: number, sink: ListenSink, tlsOpts: TlsOptions | null): ListenHandle {
+  listen(host: string, port: number, sink: Sink, tlsOpts: TlsOptions | null): ListenHandle {
     const onSocket = (socket: net.Socket) => {
       const stream = new NodeStream(socket, { host: socket.remoteAddress || '', port: socket.remotePort || 0 }, this.readAhead);
-      const child = sink.accept(stream, stream.remote);
+      const child = sink.notify(SinkEvent.ACCEPT, stream, stream.remote);
       if (!child) socket.destroy();
       else stream.sink = child;
     };
@@ -260,10 +261,10 @@ export class NodeDriver implements Driver {
     const server = tlsOpts
       ? tls.createServer({ cert: tlsOpts.cert, key: tlsOpts.key, ca: tlsOpts.ca, allowHalfOpen: true }, onSocket)
       : net.createServer({ allowHalfOpen: true }, onSocket);
-    server.on('error', (err: NodeJS.ErrnoException) => sink.closed(errorCode(err), err.message));
+    server.on('error', (err: NodeJS.ErrnoException) => sink.notify(SinkEvent.CLOSED, errorCode(err), err.message));
     server.on('listening', () => {
       const bound = server.address();
-      if (bound && typeof bound === 'object') sink.bound(bound.port);
+      if (bound && typeof bound === 'object') sink.notify(SinkEvent.BOUND, bound.port);
     });
     server.listen(port, host === '0.0.0.0' ? undefined : host);
     const address = server.address(); // known now unless a host name must be resolved first
@@ -275,7 +276,7 @@ export class NodeDriver implements Driver {
     };
   }
 
-  connect(host: string, port: number, sink: SocketSink, tlsOpts: TlsOptions | null): DriverSocket {
+  connect(host: string, port: number, sink: Sink, tlsOpts: TlsOptions | null): DriverSocket {
     const socket = tlsOpts
       ? tls.connect({
           host: host,
@@ -289,11 +290,11 @@ export class NodeDriver implements Driver {
       : net.connect({ host: host, port: port });
     const stream = new NodeStream(socket, { host: host, port: port }, this.readAhead);
     stream.sink = sink;
-    socket.once(tlsOpts ? 'secureConnect' : 'connect', () => sink.connected(ErrorCode.OK));
+    socket.once(tlsOpts ? 'secureConnect' : 'connect', () => sink.notify(SinkEvent.CONNECTED, ErrorCode.OK));
     return stream;
   }
 
-  udp(host: string, port: number, remote: Address | null, sink: SocketSink): DriverSocket {
+  udp(host: string, port: number, remote: Address | null, sink: Sink): DriverSocket {
     const socket = dgram.createSocket(host.indexOf(':') >= 0 ? 'udp6' : 'udp4');
     const d = new NodeDatagrams(socket, remote, sink, this.datagramQueue);
     socket.bind(port, host === '0.0.0.0' ? undefined : host);

@@ -8,7 +8,8 @@
  * partitions and link down/up. Nothing here touches a real socket or timer.
  */
 import type { Address } from '../core/address.js';
-import type { Driver, DriverSocket, ListenHandle, ListenSink, SocketSink, TlsOptions } from '../core/driver.js';
+import type { Driver, DriverSocket, ListenHandle, Sink, TlsOptions } from '../core/driver.js';
+import { SinkEvent } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
 import { sendDatagrams, takeDatagram } from '../core/datagram.js';
 import type { Datagram } from '../core/datagram.js';
@@ -119,7 +120,7 @@ class Flow {
 
 class SimStream implements DriverSocket {
   remote: Address;
-  sink: SocketSink | null = null;
+  sink: Sink | null = null;
   peer: SimStream | null = null;
   /** Bytes this end receives. */
   readonly inbound = new Flow();
@@ -160,7 +161,7 @@ class SimStream implements DriverSocket {
     if (n > 0 && flow.writerBlocked && writer) {
       flow.writerBlocked = false;
       this.host.net.after(this.host.net.latency(), function () {
-        if (!writer.closed && writer.sink) writer.sink.writable(); // the window opened: an ACK reaches the writer
+        if (!writer.closed && writer.sink) writer.sink.notify(SinkEvent.WRITABLE); // the window opened: an ACK reaches the writer
       });
     }
     return n;
@@ -192,7 +193,7 @@ class SimStream implements DriverSocket {
       net.transmit(this.host, peer.host, flow, size, function () {
         if (peer.closed) return;
         flow.arrived.push(chunk);
-        if (peer.sink) peer.sink.readable();
+        if (peer.sink) peer.sink.notify(SinkEvent.READABLE);
       });
     }
     return n;
@@ -209,7 +210,7 @@ class SimStream implements DriverSocket {
     this.host.net.transmit(this.host, peer.host, peer.inbound, 0, function () {
       if (peer.closed || peer.finReceived) return;
       peer.finReceived = true;
-      if (peer.sink) peer.sink.closed(ErrorCode.OK, '');
+      if (peer.sink) peer.sink.notify(SinkEvent.CLOSED, ErrorCode.OK, '');
     });
   }
 
@@ -220,7 +221,7 @@ class SimStream implements DriverSocket {
     this.forget();
     const sink = this.sink;
     this.sink = null;
-    if (sink) sink.closed(code, message);
+    if (sink) sink.notify(SinkEvent.CLOSED, code, message);
   }
 
   private forget(): void {
@@ -239,7 +240,7 @@ class SimDatagrams implements DriverSocket {
     readonly host: SimHost,
     readonly port: number,
     remote: Address | null,
-    readonly sink: SocketSink,
+    readonly sink: Sink,
   ) {
     this.remote = remote || { host: '', port: 0 };
   }
@@ -268,7 +269,7 @@ class SimDatagrams implements DriverSocket {
       const to = target.datagramSockets[port];
       if (!to || to.closed || to.queue.length >= 64) return;
       to.queue.push({ bytes: bytes, from: from });
-      to.sink.readable();
+      to.sink.notify(SinkEvent.READABLE);
     });
   }
 
@@ -280,7 +281,7 @@ class SimDatagrams implements DriverSocket {
 }
 
 interface SimListener {
-  sink: ListenSink;
+  sink: Sink;
   port: number;
 }
 
@@ -387,12 +388,12 @@ export class SimHost implements Driver {
     return this.nextPort++;
   }
 
-  listen(host: string, port: number, sink: ListenSink, tls: TlsOptions | null): ListenHandle {
+  listen(host: string, port: number, sink: Sink, tls: TlsOptions | null): ListenHandle {
     const self = this;
     const bound = port || this.allocatePort();
     if (this.listeners[bound] || tls) {
       this.net.after(0, function () {
-        sink.closed(ErrorCode.SOCKET, tls ? 'the simulator has no TLS' : 'address in use: port ' + bound);
+        sink.notify(SinkEvent.CLOSED, ErrorCode.SOCKET, tls ? 'the simulator has no TLS' : 'address in use: port ' + bound);
       });
       return { port: bound, close: function () {} };
     }
@@ -406,7 +407,7 @@ export class SimHost implements Driver {
     };
   }
 
-  connect(host: string, port: number, sink: SocketSink, tls: TlsOptions | null): DriverSocket {
+  connect(host: string, port: number, sink: Sink, tls: TlsOptions | null): DriverSocket {
     const net = this.net;
     const local = new SimStream(this, { host: host, port: port });
     local.sink = sink;
@@ -432,7 +433,7 @@ export class SimHost implements Driver {
       const remote = new SimStream(target, { host: self.address, port: localPort });
       remote.peer = local;
       local.peer = remote;
-      const child = listener.sink.accept(remote, remote.remote);
+      const child = listener.sink.notify(SinkEvent.ACCEPT, remote, remote.remote);
       if (child) {
         remote.sink = child;
         target.streams.push(remote);
@@ -441,19 +442,19 @@ export class SimHost implements Driver {
       net.transmit(target, self, null, 0, function () {
         // SYN-ACK back: connected (and at once closed if the server refused it).
         if (local.closed) return;
-        if (local.sink) local.sink.connected(ErrorCode.OK);
+        if (local.sink) local.sink.notify(SinkEvent.CONNECTED, ErrorCode.OK);
         if (!child) local.abort(ErrorCode.RESET, 'connection reset by peer');
       });
     });
     return local;
   }
 
-  udp(host: string, port: number, remote: Address | null, sink: SocketSink): DriverSocket {
+  udp(host: string, port: number, remote: Address | null, sink: Sink): DriverSocket {
     const bound = port || this.allocatePort();
     const d = new SimDatagrams(this, bound, remote, sink);
     if (this.datagramSockets[bound]) {
       this.net.after(0, function () {
-        sink.closed(ErrorCode.SOCKET, 'address in use: port ' + bound);
+        sink.notify(SinkEvent.CLOSED, ErrorCode.SOCKET, 'address in use: port ' + bound);
       });
     } else {
       this.datagramSockets[bound] = d;
