@@ -24,6 +24,9 @@ const esp32: BoardProfile = {
   ws: { messageBytes: 1024 },
   mqtt: { packetMax: 2048, outboxBytes: 8192, outboxCount: 64, inflight: 8 },
   hasTls: true,
+  // A plain ESP32 (no PSRAM) with Wi-Fi on; boards with PSRAM have far more: `--set variables=N`.
+  variables: 3400,
+  variableBytes: 14,
   wifiFile: 'wifi.json',
   pins: { dht22: 'D4', led: 'D2', analog: 'D36' },
 };

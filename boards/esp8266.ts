@@ -31,6 +31,7 @@ const esp8266: BoardProfile = {
   mqtt: { packetMax: 512, outboxBytes: 1024, outboxCount: 16, inflight: 4 },
   hasTls: false,
   variables: 1600,
+  variableBytes: 12,
   wifiFile: 'wifi.json',
   pins: { dht22: 'D5', led: 'D2', analog: 'A0' },
 };

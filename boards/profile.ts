@@ -94,12 +94,15 @@ export interface BoardProfile {
   /** Whether `tls://`, `mqtts://` and `https://` work (ESP32 only: ESP8266 has no TLS module). */
   hasTls: boolean;
   /**
-   * Variables (JsVars) the interpreter has for everything JavaScript owns,
-   * where that is fixed: 1,600 on an ESP8266. An ESP32 sizes them from the
-   * heap Wi-Fi leaves, so its profile has none. The build estimates a
-   * bundle's RAM against it.
+   * Variables (JsVars) the interpreter has for everything JavaScript owns:
+   * 1,600 on an ESP8266; an ESP32 sizes them from the heap Wi-Fi leaves at
+   * boot (about 3,400 on a plain one, more with PSRAM). The build refuses a
+   * bundle whose estimated RAM does not fit; `--set variables=N` names a
+   * larger target. None on the host.
    */
   variables?: number;
+  /** Bytes per variable on that interpreter (12 on an ESP8266, 14 on an ESP32): strings and buffers take bytes / this many. */
+  variableBytes?: number;
   /** Storage file the device reads Wi-Fi credentials from: `{"ssid": "…", "password": "…"}`. */
   wifiFile: string;
   pins: SensorPins;

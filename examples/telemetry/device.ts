@@ -27,32 +27,41 @@ const ntp = String(settings.ntp || 'pool.ntp.org');
 function syncClock(): void {
   sntpSync(mgr, ntp, clock, null, { pool: 'udp' });
 }
-syncClock();
-mgr.timer(HOUR, syncClock, true);
-
+// A build-time constant: with `--set http=0` rollup leaves the dashboard (HTTP, WebSocket) out of the bundle.
+const httpPort = (settings.http === undefined ? 80 : settings.http) as number;
 let dashboard: Dashboard | null = null;
-const app = new Telemetry(mgr, {
-  deviceId: String(settings.id || board.name),
-  broker: String(settings.broker || 'mqtt://192.168.1.2:1883'),
-  sensors: deviceSensors(board.pins.analog),
-  wallClock: function () {
-    return clock.now();
-  },
-  periodMs: Number(settings.period || 5000),
-  mqtt: { pool: 'mqtt', outboxBytes: board.mqtt.outboxBytes, outboxCount: board.mqtt.outboxCount, maxInflight: board.mqtt.inflight },
-  onReading: function (json) {
-    if (dashboard) dashboard.broadcast(json);
-  },
-});
-const httpPort = settings.http === undefined ? 80 : Number(settings.http);
-if (httpPort > 0) {
-  dashboard = new Dashboard(mgr, {
-    url: 'http://0.0.0.0:' + httpPort,
-    files: new StorageFiles(require('Storage')),
-    status: function () {
-      return app.status();
+let app: Telemetry;
+
+function start(): void {
+  syncClock();
+  mgr.timer(HOUR, syncClock, true);
+  app = new Telemetry(mgr, {
+    deviceId: String(settings.id || board.name),
+    broker: String(settings.broker || 'mqtt://192.168.1.2:1883'),
+    sensors: deviceSensors(board.pins.analog),
+    wallClock: function () {
+      return clock.now();
     },
-    http: { limits: board.http },
+    periodMs: Number(settings.period || 5000),
+    mqtt: { pool: 'mqtt', outboxBytes: board.mqtt.outboxBytes, outboxCount: board.mqtt.outboxCount, maxInflight: board.mqtt.inflight },
+    onReading: function (json) {
+      if (dashboard) dashboard.broadcast(json);
+    },
   });
+  if (httpPort > 0) {
+    dashboard = new Dashboard(mgr, {
+      url: 'http://0.0.0.0:' + httpPort,
+      files: new StorageFiles(require('Storage')),
+      status: function () {
+        return app.status();
+      },
+      http: { limits: board.http },
+    });
+  }
 }
+
+// Nothing connects inside the boot code: there a refused connect (Espruino throws it) would copy the whole boot
+// code into RAM for its stack trace, and a board booted with the broker down ran out of memory. From the first
+// poll on, a failed connect is only a CONNECT error, and the client retries.
+mgr.timer(0, start, false);
 mgr.run();

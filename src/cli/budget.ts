@@ -78,16 +78,19 @@ export function staticBudget(board: BoardProfile, modules: string[]): Budget {
 }
 
 /**
- * Costs in 16-byte variables, measured on Espruino 2v29 (1,600-variable Linux
- * build, bundles run from flash): a function object about 10, a Connection
- * about 45, an accepted socket about 40. The base is fitted: with it the
- * estimate of the esp8266 echo is within 6 variables of the idle usage
- * measured with 3 slots (1,400) and with 2 (1,270).
+ * Costs in variables, fitted to bundles booted from flash on Espruino 2v29's
+ * Linux builds with a device's memory layout (docs/device-cost.md has the
+ * cost model): a function object about 10 on average (4, plus 1 per
+ * parameter, its name and its scope link, plus its class's share), a pooled
+ * connection with its two ring objects about 80, an accepted socket about 40,
+ * and a base for the interpreter, the listener and the manager. With them the
+ * estimate of the echo was within 1% of what it used idle on both builds
+ * (esp8266 1,191 estimated, 1,186 measured; esp32 2,058 and 2,038).
  */
 const VARS_PER_FUNCTION = 10;
-const VARS_PER_CONNECTION = 45;
+const VARS_PER_CONNECTION = 80;
 const SOCKET_VARS = 40;
-const BASE_VARS = 178;
+const BASE_VARS = 190;
 
 export interface RamEstimate {
   /** Variables the bundle takes once started and idle: function objects, connections, static buffers, the rest. */
@@ -96,14 +99,25 @@ export interface RamEstimate {
   connections: number;
   /** One more peer at its worst: its socket and what the driver lets it take (`peerVars`). */
   peer: number;
-  /** The board's variables, where fixed (`BoardProfile.variables`). */
+  /** The variables of the target: the board's, or `--set variables=N`; undefined on the host. */
   board: number | undefined;
+  /** Bytes per variable the estimate used. */
+  variableBytes: number;
+  /** Whether idle and one peer at its worst fit the target (always true without a count). */
+  fits: boolean;
 }
 
-/** An estimate of a bundle's RAM on the device (from flash), from its function objects and budget. */
-export function ramEstimate(board: BoardProfile, budget: Budget, functions: number): RamEstimate {
+/**
+ * An estimate of a bundle's RAM on the device (from flash), from its function
+ * objects and budget; `variables` overrides the board's count (a larger
+ * target, e.g. an ESP32 with PSRAM).
+ */
+export function ramEstimate(board: BoardProfile, budget: Budget, functions: number, variables?: number): RamEstimate {
   let connections = 0;
   for (const p of budget.pools) connections += p.conns;
-  const idle = functions * VARS_PER_FUNCTION + connections * VARS_PER_CONNECTION + Math.ceil(budget.total / 16) + BASE_VARS;
-  return { idle: idle, functions: functions, connections: connections, peer: SOCKET_VARS + peerVars(board.net, 16), board: board.variables };
+  const size = board.variableBytes || 16;
+  const idle = functions * VARS_PER_FUNCTION + connections * VARS_PER_CONNECTION + Math.ceil(budget.total / size) + BASE_VARS;
+  const peer = SOCKET_VARS + peerVars(board.net, size);
+  const target = variables || board.variables;
+  return { idle: idle, functions: functions, connections: connections, peer: peer, board: target, variableBytes: size, fits: target === undefined || idle + peer <= target };
 }

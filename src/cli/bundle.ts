@@ -207,15 +207,26 @@ function gatePlugin(target: BundleTarget, results: BundleResult[] | null, quiet:
           code: chunk.code,
           bytes: Buffer.byteLength(chunk.code),
           budget: budget,
-          ram: ramEstimate(target.board, budget, countFunctions(chunk.code)),
+          ram: ramEstimate(target.board, budget, countFunctions(chunk.code), Number((target.settings || {}).variables) || undefined),
           modules: modules,
           keptMethods: pruned.kept,
         };
+        if (!quiet || !result.ram.fits) console.log(formatBudget(result));
+        if (!result.ram.fits) this.error(doesNotFit(result));
         if (results) results.push(result);
-        if (!quiet) console.log(formatBudget(result));
       }
     },
   };
+}
+
+/** Why a bundle is refused: what it needs, what the target has, and how to name a larger target. */
+export function doesNotFit(r: BundleResult): string {
+  return (
+    r.board + '/' + r.app + '.js does not fit its board: it needs about ' + num(r.ram.idle) + ' variables idle and ' + num(r.ram.peer) +
+    ' more for a peer at its worst, and the target has ' + num(r.ram.board || 0) + ' (' + r.ram.functions + ' function objects at about 10 each, ' +
+    num(r.budget.total) + ' B of rings and buffers). Build a smaller app (e.g. --set http=0), or name a larger target with --set variables=N ' +
+    '(an ESP32 with PSRAM has tens of thousands).'
+  );
 }
 
 /**
@@ -324,9 +335,9 @@ export function formatBudget(r: BundleResult): string {
   for (const p of r.budget.protocols) row('protocol state ' + p.name + ' (' + p.what + ')', p.bytes);
   row('static memory budget', r.budget.total);
   row('per peer at most (interpreter memory)', r.budget.perPeer);
-  lines.push('  RAM, estimated in 16-byte variables:');
+  lines.push('  RAM, estimated in ' + r.ram.variableBytes + '-byte variables:');
   row('idle (' + r.ram.functions + ' functions, ' + r.ram.connections + ' slots)', r.ram.idle, 'vars');
   row('one more peer at most, socket included', r.ram.peer, 'vars');
-  if (r.ram.board !== undefined) row('the board has', r.ram.board, 'vars');
+  if (r.ram.board !== undefined) row(r.ram.fits ? 'the board has' : 'the board has (DOES NOT FIT)', r.ram.board, 'vars');
   return lines.join('\n');
 }

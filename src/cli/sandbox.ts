@@ -372,11 +372,11 @@ export class EspruinoSandbox {
   /** True while load() runs a bundle's top level. */
   private booting = false;
   /**
-   * Bytes of typed arrays the bundle allocated by length while load() ran its
-   * top level: what it fixed at boot (ring arena, protocol buffers). Views
-   * over existing memory (subarray) do not count.
+   * Bytes of typed arrays the bundle allocated by length, from load() on: what
+   * it fixes as it starts (ring arena, protocol buffers), and anything it
+   * allocates later. Views over existing memory (subarray) do not count.
    */
-  bootAllocatedBytes = 0;
+  allocatedBytes = 0;
   /** What `process.memory().free` reports (16-byte variables); a test lowers it to put the device under memory pressure. */
   freeVars: number;
   /** Variables a garbage collection (`process.memory()` or `process.memory(true)`) would free. */
@@ -455,11 +455,11 @@ export class EspruinoSandbox {
     } as unknown as RegExpConstructor;
     (CheckedRegExp as unknown as { prototype: RegExp }).prototype = RealRegExp.prototype;
     vm.runInContext('(function (R) { RegExp = R; })', ctx)(CheckedRegExp);
-    // Counts allocations by length during boot; instanceof and subarray keep the real constructor.
+    // Counts allocations by length; instanceof and subarray keep the real constructor.
     const RealUint8Array = this.realm.Uint8Array;
     const CountedUint8Array: Uint8ArrayConstructor = new Proxy(RealUint8Array, {
       construct(target, args, newTarget): object {
-        if (sb.booting && typeof args[0] === 'number') sb.bootAllocatedBytes += args[0];
+        if (typeof args[0] === 'number') sb.allocatedBytes += args[0];
         return Reflect.construct(target, args, newTarget === CountedUint8Array ? target : newTarget);
       },
     });
