@@ -499,11 +499,12 @@ function body(p: Packet): void {
 
 /**
  * Encodes `p`. With `out` null it only measures; with a ring it writes the
- * whole packet or, when the ring lacks room, nothing. Returns the packet's
- * size, 0 when `out` lacked room, or -1 when `p` cannot be encoded (bad topic,
- * QoS, packet identifier, string, or a packet over the varint's range).
+ * whole packet or, when the ring lacks room (or the packet is larger than
+ * `room`, when given), nothing. Returns the packet's size, 0 when it was not
+ * written for want of room, or -1 when `p` cannot be encoded (bad topic, QoS,
+ * packet identifier, string, or a packet over the varint's range).
  */
-export function encode(p: Packet, out: Ring | null): number {
+export function encode(p: Packet, out: Ring | null, room?: number): number {
   wOut = null;
   wCount = 0;
   wBad = false;
@@ -512,7 +513,7 @@ export function encode(p: Packet, out: Ring | null): number {
   if (wBad || rl > MAX_REMAINING) return -1;
   const size = 1 + (rl < 128 ? 1 : rl < 16384 ? 2 : rl < 2097152 ? 3 : 4) + rl;
   if (!out) return size;
-  if (out.free < size) return 0;
+  if (out.free < size || (room !== undefined && room < size)) return 0;
   let b0 = p.type << 4;
   if (p.type === PacketType.PUBLISH) b0 |= (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0);
   else if (p.type === PacketType.PUBREL || p.type === PacketType.SUBSCRIBE || p.type === PacketType.UNSUBSCRIBE) b0 |= 2;

@@ -99,9 +99,9 @@ export class Session {
    */
   publish(c: Connection | null, topic: string, payload: Data, qos: QoS, retain: boolean): number {
     const p: PublishPacket = { type: PacketType.PUBLISH, topic: topic, payload: payload, qos: qos, retain: retain, dup: false, id: 0 };
-    if (!qos && c && this.outbox.live === 0 && c.canSend(RESERVE)) {
-      // Fast path: nothing waits ahead of it, so it can go straight into the send ring.
-      const n = encode(p, c.unsent);
+    if (!qos && c && this.outbox.live === 0) {
+      // Fast path: nothing waits ahead of it, so it can go straight into the send ring (within the limit every publish has).
+      const n = encode(p, c.unsent, this.room(c, false));
       if (n < 0) return -1;
       if (n > 0) {
         this.sent(c);
@@ -169,7 +169,7 @@ export class Session {
 
   /** Sends what waits: subscription changes first, then outbox records within the in-flight window. */
   pump(c: Connection): void {
-    if (!c.canSend(RESERVE)) return;
+    if (this.room(c, false) < 0) return;
     let wrote = false;
     const subs = this.subs;
     for (let i = 0; i < subs.length; i++) {
@@ -195,12 +195,12 @@ export class Session {
       if (qos && (this.flightSpan >= this.maxInflight || this.inUse(id))) break;
       const released = ob.isReleased(at);
       const size = released ? 4 : ob.size(at) - 1;
-      if (size + RESERVE > out.capacity) {
+      if (size > this.room(c, true)) {
         ob.advance();
         ob.drop(at, DropReason.TOO_BIG); // could never be sent on this connection
         continue;
       }
-      if (!c.canSend(size + RESERVE)) break;
+      if (size > this.room(c, false)) break;
       if (released) this.writeAck(out, PacketType.PUBREL, id);
       else out.write(ob.buf, at + 1, size);
       ob.advance();
@@ -281,6 +281,15 @@ export class Session {
   }
 
   // ------------------------------------------------------------ helpers
+
+  /**
+   * The one limit on a publish (or PUBREL) going into the send ring, whatever
+   * its QoS: the bytes it may take now, or with `ever` on this connection at
+   * all, so that RESERVE bytes stay free behind it. Negative: nothing may go now.
+   */
+  private room(c: Connection, ever: boolean): number {
+    return (ever ? c.unsent.capacity : c.canSend(RESERVE) ? c.unsent.free : 0) - RESERVE;
+  }
 
   /** Writes a 4-byte acknowledgement. */
   private writeAck(out: Ring, type: PacketType, id: number): void {
