@@ -270,6 +270,12 @@ test('encode refuses what MQTT forbids and writes nothing when the ring lacks ro
   r.write(new Uint8Array(3));
   assert.equal(encode({ type: PacketType.PUBLISH, topic: 'abc', payload: 'xy', qos: 0, retain: false, dup: false, id: 0 }, r), 0);
   assert.equal(r.length, 3);
+  // A room below the ring's free space is a limit too: 9 bytes do not go into 10 when only 8 are allowed.
+  const pub: Packet = { type: PacketType.PUBLISH, topic: 'abc', payload: 'xy', qos: 0, retain: false, dup: false, id: 0 };
+  const roomy = new Ring(10);
+  assert.equal(encode(pub, roomy, 8), 0);
+  assert.equal(roomy.length, 0);
+  assert.equal(encode(pub, roomy, 9), 9);
 });
 
 test('topic names and filters are validated per MQTT rules', () => {
