@@ -133,7 +133,7 @@ test('publish and subscribe at QoS 0, 1 and 2 both ways, through 1-byte chunks',
     assert.equal(s.inflight.length, 0, name + ': every QoS 1/2 exchange with the broker completed');
     assert.equal(Object.keys(s.rx).length, 0, name + ': every PUBREL came');
   }
-  assert.deepEqual(dev.m.stats(), { queued: 0, inFlight: 0, dropped: 0, reconnects: 0, highWater: dev.m.stats().highWater, bytes: 0, storeErrors: 0 });
+  assert.deepEqual(dev.m.stats(), { queued: 0, inFlight: 0, dropped: 0, reconnects: 0, highWater: dev.m.stats().highWater, bytes: 0, storeErrors: 0, downgraded: 0 });
   assert.deepEqual(dev.errors, []);
 });
 
@@ -519,6 +519,27 @@ test('a message larger than the send ring is dropped as TOO_BIG, the rest still 
   w.net.runWhile(() => app.msgs.length === 2, 5000);
   assert.deepEqual(texts(app.msgs), ['a', 'c']);
   assert.deepEqual(dev.drops.map((d) => d.reason), [DropReason.TOO_BIG]);
+});
+
+test('a broker that answers QoS 2 with PUBACK (downgrading it, as RabbitMQ does): each completes as QoS 1, counted, and publishing goes on', () => {
+  const w = world(25, {}, { downgradeQos2: true });
+  const app = subscriber(w, 'up', 2);
+  const qos: number[] = [];
+  const dev = client(w.dm, { clientId: 'dev', random: w.net.random, maxInflight: 2 });
+  dev.m.handler = (m, ev, data) => {
+    if (ev === MqttEv.PUBACK) qos.push(data.qos);
+  };
+  connected(w, dev);
+  for (let i = 0; i < 10; i++) dev.m.publish('up', String(i), 2);
+  w.net.runWhile(() => dev.m.stats().queued + dev.m.stats().inFlight === 0, 10000);
+  w.net.runFor(1000);
+  assert.deepEqual(texts(app.msgs), range(0, 10), 'the window did not stall');
+  assert.deepEqual(qos, Array(10).fill(1), 'PUBACK events say the broker completed them at QoS 1');
+  assert.equal(dev.m.stats().inFlight, 0);
+  assert.equal(dev.m.stats().downgraded, 10);
+  dev.m.publish('up', 'q1', 1);
+  w.net.runWhile(() => qos.length === 11, 5000);
+  assert.equal(dev.m.stats().downgraded, 10, 'a QoS 1 publish completed by PUBACK is no downgrade');
 });
 
 test('the same seed gives the same event trace', () => {

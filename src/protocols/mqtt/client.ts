@@ -93,6 +93,8 @@ export interface MqttStats {
   bytes: number;
   /** Store operations that failed (the outbox went on in RAM). */
   storeErrors: number;
+  /** QoS 2 publishes the broker answered with PUBACK (it downgraded them to QoS 1, as RabbitMQ does): each completed as QoS 1. */
+  downgraded: number;
 }
 
 /** The argument lists an MQTT handler can receive; switching on `ev` narrows `data`. */
@@ -189,6 +191,7 @@ export class MqttClient {
       highWater: ob.highWater,
       bytes: ob.used,
       storeErrors: ob.storeErrors,
+      downgraded: s.downgraded,
     };
   }
 

@@ -8,7 +8,7 @@ export const enum MqttEv {
   CONNACK = 300,
   /** A message arrived on a subscription (its payload is valid during the event; copy to keep). */
   MESSAGE = 301,
-  /** A QoS 1/2 publish is complete: PUBACK (QoS 1) or PUBCOMP (QoS 2) came. */
+  /** A QoS 1/2 publish is complete: PUBACK (QoS 1) or PUBCOMP (QoS 2) came; `qos` 1 for a QoS 2 publish the broker answered with PUBACK (downgraded; counted in stats). */
   PUBACK = 302,
   SUBACK = 303,
   UNSUBACK = 304,
@@ -27,6 +27,7 @@ export interface MqttConnack {
 
 export interface MqttPuback {
   id: number;
+  /** The QoS the broker completed it at. */
   qos: number;
 }
 

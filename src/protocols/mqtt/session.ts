@@ -66,6 +66,8 @@ export class Session {
   private readonly maxRx: number;
   readonly subs: Subscription[] = [];
   private nextId = 1;
+  /** QoS 2 publishes the broker completed with PUBACK, as QoS 1. */
+  downgraded = 0;
   /** When the last packet was queued for the broker (keepalive counts from it). */
   lastSend = 0;
   private readonly emit: Emit;
@@ -237,8 +239,13 @@ export class Session {
         const k = this.flightIndex(p.id);
         if (k < 0) return; // not ours (any more): dropped, or from before a restart
         const at = this.flightAt[k];
-        const qos = this.outbox.qos(at);
-        if ((p.type === PacketType.PUBACK) !== (qos === 1)) return;
+        let qos = this.outbox.qos(at);
+        if (p.type === PacketType.PUBCOMP && qos !== 2) return;
+        if (p.type === PacketType.PUBACK && qos === 2) {
+          // The broker downgraded a QoS 2 publish to QoS 1 (RabbitMQ does): done at QoS 1, as other clients take it.
+          this.downgraded++;
+          qos = 1;
+        }
         this.land(k);
         this.outbox.finish(at);
         this.emit(MqttEv.PUBACK, { id: p.id, qos: qos });
