@@ -215,14 +215,14 @@ test('latest-per-topic: after an outage only the newest unsent value of each top
   assert.ok(dev.drops.every((d) => d.reason === DropReason.REPLACED));
 });
 
-test('keepalive: PINGREQ only when idle; a broker that stops answering is left within the deadline, then reconnected', () => {
+test('keepalive: PINGREQ only when a direction goes quiet; a broker that stops answering is left within the deadline, then reconnected', () => {
   const w = world(6, {}, { answerPings: false });
   const dev = client(w.dm, { clientId: 'dev', random: w.net.random, keepalive: 10, pingTimeoutMs: 3000, reconnectMinMs: 1000 });
   connected(w, dev);
   const openAt = w.net.now;
-  // Busy: a publish every 2 s means no PINGREQ is needed.
+  // Busy both ways: a QoS 1 publish every 2 s and its PUBACK mean no PINGREQ is needed.
   let n = 0;
-  const busy = w.dm.timer(2000, () => dev.m.publish('x', String(n++), 0), true);
+  const busy = w.dm.timer(2000, () => dev.m.publish('x', String(n++), 1), true);
   w.net.runFor(30000);
   busy.cancel();
   assert.equal(w.broker.pings, 0);
@@ -236,6 +236,30 @@ test('keepalive: PINGREQ only when idle; a broker that stops answering is left w
   w.net.runWhile(() => dev.m.open, 10000);
   assert.equal(dev.m.stats().reconnects, 1);
   assert.ok(openAt > 0);
+});
+
+test('keepalive: a broker gone silent is noticed while the client keeps publishing QoS 0 (sending is no sign the broker is there)', () => {
+  const w = world(26);
+  const dev = client(w.dm, { clientId: 'dev', random: w.net.random, keepalive: 5, pingTimeoutMs: 2000, reconnectMinMs: 1000 });
+  connected(w, dev);
+  w.net.runFor(1000);
+  w.broker.frozen = true;
+  const frozenAt = w.net.now;
+  let n = 0;
+  const busy = w.dm.timer(500, () => dev.m.publish('x', String(n++), 0), true);
+  w.net.runWhile(() => dev.closes.length > 0, 30000);
+  const after = w.net.now - frozenAt;
+  assert.ok(
+    dev.errors.some((e) => e.code === ErrorCode.TIMEOUT && /PINGRESP/.test(e.message)),
+    'the silence was noticed, after ' + n + ' publishes into it: ' + JSON.stringify(dev.errors),
+  );
+  // The broker last spoke (CONNACK) 1 s before it froze: PINGREQ 5 s after that, given up 2 s later.
+  assert.ok(after >= 5000 && after <= 6500, 'closed ' + after + ' ms after the broker froze');
+  assert.ok(n >= 10, 'publishing went on meanwhile: ' + n);
+  w.broker.frozen = false;
+  connected(w, dev);
+  busy.cancel();
+  assert.equal(dev.m.stats().reconnects, 1);
 });
 
 test('keepalive: an answering broker keeps an idle client connected with a ping per keepalive period', () => {

@@ -7,7 +7,7 @@
  * clean and persistent sessions (queued messages and unfinished exchanges are
  * kept and resent with DUP), wills, keepalive enforcement, client takeover.
  * Knobs let tests make it misbehave: no PINGRESP, no CONNACK, a refusing
- * CONNACK, QoS 2 downgraded to 1, raw bytes injected.
+ * CONNACK, QoS 2 downgraded to 1, frozen, raw bytes injected.
  */
 import { Ev } from '../../src/core/events.js';
 import type { Connection } from '../../src/core/connection.js';
@@ -104,6 +104,12 @@ export class SimBroker {
   errors: string[] = [];
   readonly listener: Connection;
   readonly opts: BrokerOptions;
+  /**
+   * Stopped like a process under SIGSTOP: it reads nothing, answers nothing
+   * and checks no keepalive, while the network still accepts connections and
+   * what clients send piles up unread. Set it back to false to thaw.
+   */
+  frozen = false;
 
   constructor(mgr: Manager, url: string, opts?: BrokerOptions) {
     this.opts = opts || {};
@@ -135,6 +141,7 @@ export class SimBroker {
   }
 
   private onEvent(c: Connection, ev: number, data: any): void {
+    if (this.frozen && ev !== Ev.ACCEPT && ev !== Ev.CLOSE) return;
     switch (ev) {
       case Ev.ACCEPT:
         this.connects++;

@@ -1,9 +1,10 @@
 /**
  * The MQTT client: one broker connection at a time on the manager, its
  * handler in the connection's protocol slot, and a supervisor that keeps it
- * connected: connect and CONNACK timeouts, keepalive with a PINGRESP
- * deadline, reconnects with exponential backoff and jitter, and no attempts
- * while the driver's link (Wi-Fi) is down.
+ * connected: connect and CONNACK timeouts, keepalive (a PINGREQ when either
+ * direction has been quiet for the period) with a PINGRESP deadline,
+ * reconnects with exponential backoff and jitter, and no attempts while the
+ * driver's link (Wi-Fi) is down.
  *
  *   const m = mqttConnect(mgr, 'mqtt://broker:1883', { clientId: 'dev1' }, (m, ev, data) => {
  *     if (ev === MqttEv.MESSAGE) console.log(data.topic, utf8Decode(data.payload));
@@ -39,7 +40,7 @@ export interface MqttOptions {
   clean?: boolean;
   /** Seconds (default 60; 0: off). */
   keepalive?: number;
-  /** How long to wait for PINGRESP before reconnecting (default: keepalive, at most 10 s). */
+  /** How long to wait for PINGRESP (or anything else from the broker) before reconnecting (default: keepalive, at most 10 s). */
   pingTimeoutMs?: number;
   /** TCP (and TLS) connect deadline (default 10 s). */
   connectTimeoutMs?: number;
@@ -131,6 +132,8 @@ export class MqttClient {
   private everOpen = false;
   /** When PINGREQ went out (-1: no PINGRESP awaited). */
   private pingAt = -1;
+  /** When the broker last sent us anything: sending alone proves nothing about a link that swallows it. */
+  private lastRecv = 0;
   private readonly proto: AnyHandler;
 
   constructor(mgr: Manager, url: string, opts: MqttOptions | null, handler: MqttHandler | null) {
@@ -217,6 +220,7 @@ export class MqttClient {
         else this.emit(MqttEv.ERROR, { code: data, message: 'connect to the broker failed' });
         return;
       case Ev.RECV:
+        this.lastRecv = c.now();
         this.readPackets(c);
         return;
       case Ev.SEND:
@@ -292,13 +296,21 @@ export class MqttClient {
     }
   }
 
-  /** The one connection timer: CONNACK deadline before open, keepalive after. */
+  /**
+   * The one connection timer: CONNACK deadline before open, keepalive after.
+   * PINGREQ goes when we sent nothing for the keepalive period (the broker
+   * needs to hear from us) or heard nothing (we need to hear from it: a
+   * client that keeps publishing QoS 0 into a dead link would otherwise never
+   * ask). Anything from the broker after the PINGREQ answers it.
+   */
   private onTimer(c: Connection): void {
     if (!this.open) return this.fail(c, ErrorCode.TIMEOUT, 'no CONNACK in time');
     const now = c.now();
+    const ka = this.keepaliveMs;
+    if (this.pingAt >= 0 && this.lastRecv > this.pingAt) this.pingAt = -1;
     if (this.pingAt >= 0) {
       if (now - this.pingAt >= this.pingTimeoutMs) return this.fail(c, ErrorCode.TIMEOUT, 'no PINGRESP in time');
-    } else if (now - this.session.lastSend >= this.keepaliveMs) {
+    } else if (now - this.session.lastSend >= ka || now - this.lastRecv >= ka) {
       this.session.sendEmpty(c, PacketType.PINGREQ); // when the ring is full this is not sent, and the deadline below ends the stuck connection
       this.pingAt = now;
     }
@@ -307,7 +319,8 @@ export class MqttClient {
 
   private armTimer(c: Connection): void {
     if (!this.keepaliveMs) return;
-    const due = this.pingAt >= 0 ? this.pingAt + this.pingTimeoutMs : this.session.lastSend + this.keepaliveMs;
+    const last = this.session.lastSend < this.lastRecv ? this.session.lastSend : this.lastRecv;
+    const due = this.pingAt >= 0 ? this.pingAt + this.pingTimeoutMs : last + this.keepaliveMs;
     const wait = due - c.now();
     c.setTimer(wait > 1 ? wait : 1);
   }

@@ -68,7 +68,7 @@ export class Session {
   private nextId = 1;
   /** QoS 2 publishes the broker completed with PUBACK, as QoS 1. */
   downgraded = 0;
-  /** When the last packet was queued for the broker (keepalive counts from it). */
+  /** When the last packet was queued for the broker (keepalive counts from it, and from when the broker last sent). */
   lastSend = 0;
   private readonly emit: Emit;
 
