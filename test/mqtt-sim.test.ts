@@ -133,7 +133,7 @@ test('publish and subscribe at QoS 0, 1 and 2 both ways, through 1-byte chunks',
     assert.equal(s.inflight.length, 0, name + ': every QoS 1/2 exchange with the broker completed');
     assert.equal(Object.keys(s.rx).length, 0, name + ': every PUBREL came');
   }
-  assert.deepEqual(dev.m.stats(), { queued: 0, inFlight: 0, dropped: 0, reconnects: 0, highWater: dev.m.stats().highWater, bytes: 0, storeErrors: 0, downgraded: 0 });
+  assert.deepEqual(dev.m.stats(), { queued: 0, inFlight: 0, dropped: 0, reconnects: 0, highWater: dev.m.stats().highWater, bytes: 0, storeErrors: 0, downgraded: 0, skipped: 0 });
   assert.deepEqual(dev.errors, []);
 });
 
@@ -341,21 +341,63 @@ test('a broker that breaks the protocol gets a PROTOCOL error and a reconnect, n
   assert.equal(w.dm.stats.handlerErrors, 0);
 });
 
-test('a packet over the receive limit is refused from its header: TOO_BIG, disconnect, reconnect', () => {
+test('a packet over the receive limit that cannot be skipped is refused from its header: TOO_BIG, disconnect, reconnect', () => {
   const w = world(13);
-  // CONNACK, then a PUBLISH header declaring 100,000 bytes; the body never needs to come.
-  rawBroker(w, 1901, [0x20, 2, 0, 0, 0x30, 0xa0, 0x8d, 0x06]);
+  // CONNACK, then a SUBACK header declaring 100,000 bytes; the body never needs to come.
+  rawBroker(w, 1901, [0x20, 2, 0, 0, 0x90, 0xa0, 0x8d, 0x06]);
   const dev = client(w.dm, { clientId: 'dev', random: w.net.random }, 'mqtt://broker:1901');
   w.net.runWhile(() => dev.closes.length === 1, 20000);
   assert.equal(dev.errors[0].code, ErrorCode.TOO_BIG);
-  const dev2 = client(w.dm, { clientId: 'dev2', random: w.net.random, maxPacket: 100 }, 'mqtt://broker:1883');
+  // CONNACK, then a PUBLISH whose topic alone (65,535 bytes) is larger than the receive ring: its identifier can never be read.
+  rawBroker(w, 1902, [0x20, 2, 0, 0, 0x32, 0xa0, 0x8d, 0x06, 0xff, 0xff]);
+  const dev2 = client(w.dm, { clientId: 'dev2', random: w.net.random }, 'mqtt://broker:1902');
+  w.net.runWhile(() => dev2.closes.length === 1, 20000);
+  assert.equal(dev2.errors[0].code, ErrorCode.TOO_BIG);
+});
+
+test('a message over maxPacket (below the ring) is skipped and reported, not fatal', () => {
+  const w = world(28);
+  const dev = client(w.dm, { clientId: 'dev', random: w.net.random, maxPacket: 100 });
   const app = subscriber(w, 'x', 0);
-  connected(w, dev2);
-  dev2.m.subscribe('big', 0);
-  w.net.runWhile(() => dev2.events.indexOf(MqttEv.SUBACK) >= 0, 5000);
+  connected(w, dev);
+  dev.m.subscribe('big', 0);
+  w.net.runWhile(() => dev.events.indexOf(MqttEv.SUBACK) >= 0, 5000);
   app.m.publish('big', 'y'.repeat(200), 0);
-  w.net.runWhile(() => dev2.errors.length > 0, 5000);
-  assert.equal(dev2.errors[0].code, ErrorCode.TOO_BIG, 'maxPacket is a limit below the ring');
+  app.m.publish('big', 'small', 0);
+  w.net.runWhile(() => dev.msgs.length === 1, 5000);
+  assert.deepEqual(texts(dev.msgs), ['small']);
+  assert.deepEqual(dev.errors, []);
+  assert.equal(dev.events.filter((e) => e === MqttEv.SKIPPED).length, 1);
+  assert.equal(dev.m.stats().skipped, 1);
+});
+
+test('messages larger than the receive ring on a persistent session are acknowledged, skipped and reported once; what follows them is delivered', () => {
+  const w = world(27, { chunkMin: 30, chunkMax: 300 });
+  const dev = client(w.dm, { clientId: 'dev', clean: false, random: w.net.random, reconnectMinMs: 200, reconnectMaxMs: 400 });
+  const skipped: string[] = [];
+  const record = dev.m.handler;
+  dev.m.handler = (m, ev, data) => {
+    if (ev === MqttEv.SKIPPED) skipped.push([data.topic, data.qos, data.size, data.payload.length].join(' '));
+    (record as (m: MqttClient, ev: number, data: unknown) => void)(m, ev, data);
+  };
+  dev.m.subscribe('cmd', 2);
+  w.net.runWhile(() => dev.events.indexOf(MqttEv.SUBACK) >= 0, 5000);
+  const app = client(w.am, { clientId: 'app', random: w.net.random });
+  connected(w, app);
+  const big = 'z'.repeat(3000); // the device's receive ring is 1,024 bytes
+  for (let q = 0; q < 3; q++) {
+    app.m.publish('cmd', big, q as QoS);
+    app.m.publish('cmd', 'c' + q, q as QoS);
+  }
+  w.net.runWhile(() => dev.msgs.length === 3, 20000);
+  w.net.runFor(5000);
+  assert.deepEqual(texts(dev.msgs), ['c0', 'c1', 'c2'], 'the messages behind the big ones arrived');
+  assert.deepEqual(skipped, ['cmd 0 3008 0', 'cmd 1 3010 0', 'cmd 2 3010 0'], 'each big one reported once, payload unread');
+  assert.equal(dev.m.stats().skipped, 3);
+  assert.deepEqual(dev.errors, []);
+  assert.equal(dev.connacks.length, 1, 'no reconnect: the session was never lost');
+  const s = w.broker.sessions['dev'];
+  assert.equal(s.inflight.length + s.queue.length, 0, 'the broker has nothing left to redeliver');
 });
 
 test('a refused CONNACK is reported with its code and retried with backoff', () => {

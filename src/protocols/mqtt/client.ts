@@ -63,7 +63,11 @@ export interface MqttOptions {
    * delivered twice.
    */
   qos2Ranges?: number;
-  /** Largest packet accepted from the broker (default and maximum: the connection's receive ring). */
+  /**
+   * Largest packet accepted from the broker (default and maximum: the
+   * connection's receive ring). A larger PUBLISH is acknowledged and its bytes
+   * discarded as they come (SKIPPED), so it cannot block the session.
+   */
   maxPacket?: number;
   /** Outbox capacity in bytes (allocated once) and in messages (defaults 4096 and 64). */
   outboxBytes?: number;
@@ -96,6 +100,8 @@ export interface MqttStats {
   storeErrors: number;
   /** QoS 2 publishes the broker answered with PUBACK (it downgraded them to QoS 1, as RabbitMQ does): each completed as QoS 1. */
   downgraded: number;
+  /** Messages from the broker over the receive limit: acknowledged and discarded (each reported as SKIPPED). */
+  skipped: number;
 }
 
 /** The argument lists an MQTT handler can receive; switching on `ev` narrows `data`. */
@@ -134,6 +140,8 @@ export class MqttClient {
   private pingAt = -1;
   /** When the broker last sent us anything: sending alone proves nothing about a link that swallows it. */
   private lastRecv = 0;
+  /** Bytes of a PUBLISH over the receive limit still to discard as they arrive. */
+  private skip = 0;
   private readonly proto: AnyHandler;
 
   constructor(mgr: Manager, url: string, opts: MqttOptions | null, handler: MqttHandler | null) {
@@ -195,6 +203,7 @@ export class MqttClient {
       bytes: ob.used,
       storeErrors: ob.storeErrors,
       downgraded: s.downgraded,
+      skipped: s.skipped,
     };
   }
 
@@ -268,6 +277,10 @@ export class MqttClient {
     const max = this.o.maxPacket;
     const limit = max && max < c.recv.capacity ? max : c.recv.capacity;
     while (c.canSend(4)) {
+      if (this.skip > 0) {
+        this.skip -= c.recv.discard(this.skip);
+        if (this.skip > 0) return;
+      }
       const p = decodeFromServer(c.recv, limit);
       if (p === null) return;
       if (p.type === 0) return this.fail(c, p.code, p.message);
@@ -289,6 +302,7 @@ export class MqttClient {
       } else if (p.type === PacketType.PINGRESP) {
         this.pingAt = -1;
       } else if (p.type === PacketType.PUBLISH || (p.type >= PacketType.PUBACK && p.type <= PacketType.PUBCOMP) || p.type === PacketType.SUBACK || p.type === PacketType.UNSUBACK) {
+        if (p.type === PacketType.PUBLISH && p.size) this.skip = p.size; // too big to hold: acknowledged below, then discarded
         this.session.handle(c, p);
       } else {
         return this.fail(c, ErrorCode.PROTOCOL, 'unexpected packet type ' + p.type + ' from the broker');
@@ -334,6 +348,7 @@ export class MqttClient {
     this.conn = null;
     this.open = false;
     this.pingAt = -1;
+    this.skip = 0;
     this.session.stop(); // unacknowledged publishes count as queued again until resent
     if (this.stopped) {
       this.emit(MqttEv.CLOSE, { reconnectMs: -1 });

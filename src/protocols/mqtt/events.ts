@@ -18,6 +18,14 @@ export const enum MqttEv {
   ERROR = 306,
   /** The connection is gone; the client reconnects after `reconnectMs` (-1: it will not). */
   CLOSE = 307,
+  /**
+   * A message from the broker was larger than the receive limit (`maxPacket`,
+   * or the receive ring): acknowledged per its QoS, so the broker does not
+   * resend it, and its payload discarded unread as it streamed in. `data` is
+   * the message with an empty payload and `size`, its packet's bytes. One
+   * event per message (a QoS 1 resend after a lost connection is another).
+   */
+  SKIPPED = 308,
 }
 
 export interface MqttConnack {
@@ -65,4 +73,5 @@ export interface MqttEvents {
   [MqttEv.DROPPED]: MqttDropped;
   [MqttEv.ERROR]: ErrorInfo;
   [MqttEv.CLOSE]: MqttClose;
+  [MqttEv.SKIPPED]: Message;
 }

@@ -68,6 +68,8 @@ export class Session {
   private nextId = 1;
   /** QoS 2 publishes the broker completed with PUBACK, as QoS 1. */
   downgraded = 0;
+  /** Messages received over the receive limit: acknowledged, not delivered. */
+  skipped = 0;
   /** When the last packet was queued for the broker (keepalive counts from it, and from when the broker last sent). */
   lastSend = 0;
   private readonly emit: Emit;
@@ -219,7 +221,11 @@ export class Session {
 
   // ------------------------------------------------------------ packets from the broker
 
-  /** Handles PUBLISH, the acknowledgements and SUBACK/UNSUBACK. The caller made sure 4 bytes fit in the send ring. */
+  /**
+   * Handles PUBLISH, the acknowledgements and SUBACK/UNSUBACK. The caller made
+   * sure 4 bytes fit in the send ring. A PUBLISH over the receive limit (with
+   * `size`) is acknowledged like any other and reported as SKIPPED.
+   */
   handle(c: Connection, p: Packet): void {
     switch (p.type) {
       case PacketType.PUBLISH: {
@@ -231,7 +237,8 @@ export class Session {
           if (this.rxFind(m.id) >= 0) return; // already delivered; the broker resent it
           this.rxAdd(m.id);
         }
-        this.emit(MqttEv.MESSAGE, m);
+        if (m.size) this.skipped++;
+        this.emit(m.size ? MqttEv.SKIPPED : MqttEv.MESSAGE, m);
         return;
       }
       case PacketType.PUBACK:
