@@ -175,6 +175,51 @@ test('a packet over the limit is refused from its fixed header, before its body 
   assert.ok(refused && refused.type === 0 && refused.code === ErrorCode.TOO_BIG);
 });
 
+test('a client decoder hands over a PUBLISH over the limit once its head is held, for the caller to skip; any split gives the same result', () => {
+  fc.assert(
+    fc.property(qos, fc.integer({ min: 65, max: 2000 }), fc.array(fc.integer({ min: 1, max: 70 }), { minLength: 1, maxLength: 20 }), (q, n, chunks) => {
+      const packets: Packet[] = [
+        { type: PacketType.PUBACK, id: 7 },
+        { type: PacketType.PUBLISH, topic: 'big/one', payload: new Uint8Array(n).fill(0x30), qos: q, retain: true, dup: q > 0, id: q ? 300 : 0 },
+        { type: PacketType.PUBLISH, topic: 'after', payload: 'ok', qos: 1, retain: false, dup: false, id: 301 },
+      ];
+      const input = Uint8Array.from(packets.flatMap((p) => Array.from(encodeToBytes(p))));
+      const r = new Ring(64);
+      const out: unknown[] = [];
+      let skip = 0;
+      let at = 0;
+      for (let k = 0; at < input.length; k++) {
+        at += r.write(input, at, Math.min(chunks[k % chunks.length], input.length - at));
+        for (;;) {
+          if (skip > 0) skip -= r.discard(skip); // as the client does
+          if (skip > 0) break;
+          const d = decodeFromServer(r, 64);
+          if (d === null) break;
+          assert.notEqual(d.type, 0, JSON.stringify(d));
+          if (d.type === PacketType.PUBLISH && d.size) skip = d.size;
+          out.push(normal(d));
+        }
+      }
+      const head = Object.assign(expected(packets[1]) as object, { payload: { bytes: [] }, size: encode(packets[1], null) });
+      assert.deepEqual(out, [expected(packets[0]), head, expected(packets[2])]);
+      assert.equal(r.length, 0);
+    }),
+    { numRuns: 300 },
+  );
+  // A server's decoder still refuses it from the fixed header; a head that could never fit the ring is refused by a client's too.
+  const p: Packet = { type: PacketType.PUBLISH, topic: 't', payload: new Uint8Array(100), qos: 1, retain: false, dup: false, id: 1 };
+  const r = new Ring(64);
+  r.write(encodeToBytes(p), 0, 10);
+  assert.equal((decode(r, 64) as { code: number }).code, ErrorCode.TOO_BIG);
+  const huge = new Ring(64);
+  huge.write(hex('32 a0 8d 06 ff ff 61 61'));
+  assert.equal((decodeFromServer(huge, 64) as { code: number }).code, ErrorCode.TOO_BIG);
+  assert.equal(huge.length, 8, 'nothing consumed');
+  const wrong = new Ring(64);
+  wrong.write(hex('32 c8 01 00 ff 61 61')); // remaining length 200, topic length 255
+  assert.equal((decodeFromServer(wrong, 64) as { code: number }).code, ErrorCode.PROTOCOL);
+});
+
 test('malformed input is a protocol error value, never an exception', () => {
   const bad: [string, string][] = [
     ['00 00', 'reserved type 0'],
@@ -270,6 +315,12 @@ test('encode refuses what MQTT forbids and writes nothing when the ring lacks ro
   r.write(new Uint8Array(3));
   assert.equal(encode({ type: PacketType.PUBLISH, topic: 'abc', payload: 'xy', qos: 0, retain: false, dup: false, id: 0 }, r), 0);
   assert.equal(r.length, 3);
+  // A room below the ring's free space is a limit too: 9 bytes do not go into 10 when only 8 are allowed.
+  const pub: Packet = { type: PacketType.PUBLISH, topic: 'abc', payload: 'xy', qos: 0, retain: false, dup: false, id: 0 };
+  const roomy = new Ring(10);
+  assert.equal(encode(pub, roomy, 8), 0);
+  assert.equal(roomy.length, 0);
+  assert.equal(encode(pub, roomy, 9), 9);
 });
 
 test('topic names and filters are validated per MQTT rules', () => {

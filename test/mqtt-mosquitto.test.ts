@@ -64,8 +64,8 @@ interface Got {
 }
 
 /** A ringnet client on its own Node manager, recording what it is told. */
-function ringnet(url: string, opts: MqttOptions) {
-  const mgr = new Manager(new NodeDriver(), { pools: { default: { conns: 2, recvBytes: 16384, sendBytes: 16384 } } });
+function ringnet(url: string, opts: MqttOptions, recvBytes?: number) {
+  const mgr = new Manager(new NodeDriver(), { pools: { default: { conns: 2, recvBytes: recvBytes || 16384, sendBytes: 16384 } } });
   managers.push(mgr);
   const rec = {
     mgr,
@@ -410,6 +410,54 @@ test('QoS 2 exactly once across connection resets mid-flow, both directions', as
   } finally {
     await proxy.close();
   }
+});
+
+test('a frozen mosquitto (SIGSTOP) is noticed by a client that keeps publishing QoS 0, which reconnects once it thaws', async () => {
+  const frozen = await startMosquitto();
+  try {
+    const rn = ringnet(frozen.url, { clientId: 'rn-9', keepalive: 1, pingTimeoutMs: 1000, reconnectMinMs: 100, reconnectMaxMs: 300 });
+    await until(() => rn.m.open, 5000, 'open');
+    frozen.freeze(true);
+    let n = 0;
+    const feeder = setInterval(() => rn.m.publish('into/the/void', String(n++), 0), 50);
+    try {
+      await until(() => rn.errors.some((e) => /PINGRESP/.test(e)), 15000, 'the silence noticed');
+      assert.ok(n > 0, 'it was publishing all along');
+      frozen.freeze(false);
+      await until(() => rn.m.stats().reconnects >= 1 && rn.m.open, 15000, 'reconnected after the thaw');
+    } finally {
+      clearInterval(feeder);
+      frozen.freeze(false);
+    }
+    stop(rn);
+  } finally {
+    await frozen.dispose();
+  }
+});
+
+test('a message larger than the receive ring on a persistent session is acknowledged and skipped once; what follows it arrives', async () => {
+  const rn = ringnet(broker.url, { clientId: 'rn-10', clean: false, reconnectMinMs: 100, reconnectMaxMs: 300 }, 1024);
+  const sizes: number[] = [];
+  const record = rn.m.handler as (m: MqttClient, ev: number, data: unknown) => void;
+  rn.m.handler = (m, ev, data) => {
+    if (ev === MqttEv.SKIPPED) sizes.push(data.size as number);
+    record(m, ev, data);
+  };
+  rn.m.subscribe('big/+', 2);
+  await until(() => rn.subacks.length >= 1, 5000, 'SUBACK');
+  const source = await mqttjs(broker.url, { clientId: 'js-10' });
+  for (let q = 0; q < 3; q++) {
+    await source.c.publishAsync('big/' + q, Buffer.alloc(5000, 0x41), { qos: q as QoS });
+    await source.c.publishAsync('big/' + q, 'after ' + q, { qos: q as QoS });
+  }
+  await until(() => rn.msgs.length >= 3, 10000, 'the messages behind the big ones');
+  await sleep(300);
+  assert.deepEqual(rn.msgs.map((m) => m.text), ['after 0', 'after 1', 'after 2']);
+  assert.deepEqual(sizes, [5010, 5012, 5012], 'each big one reported once');
+  assert.deepEqual(rn.errors, []);
+  assert.deepEqual(rn.connacks, [false], 'one connection all along');
+  stop(rn);
+  source.c.end(true);
 });
 
 test('process restart with the outbox in a file: a new manager and client send what the old one had not', async () => {

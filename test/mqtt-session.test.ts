@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Ring } from '../src/core/ring.js';
 import type { Connection } from '../src/core/connection.js';
-import { decode, PacketType } from '../src/protocols/mqtt/codec.js';
-import type { Decoded, Message } from '../src/protocols/mqtt/codec.js';
+import { decode, encode, PacketType } from '../src/protocols/mqtt/codec.js';
+import type { Decoded, Message, QoS } from '../src/protocols/mqtt/codec.js';
 import { MqttEv } from '../src/protocols/mqtt/events.js';
-import { Outbox } from '../src/protocols/mqtt/outbox.js';
+import { DropReason, Outbox } from '../src/protocols/mqtt/outbox.js';
 import { Session } from '../src/protocols/mqtt/session.js';
 
 /** Just enough of a Connection for the session: a send ring and a clock. */
@@ -161,4 +161,31 @@ test('subscription identifiers never collide with a publish in flight', () => {
   const pubIds = out.filter((p) => p.type === PacketType.PUBLISH).map((p) => (p as Message).id);
   const sub = out.find((p) => p.type === PacketType.SUBSCRIBE) as { id: number };
   assert.equal(pubIds.indexOf(sub.id), -1);
+});
+
+test('one send-ring limit for every QoS: the QoS 0 fast path stops where QoS 1/2 stop, leaving room for an ack', () => {
+  const CAP = 256;
+  /** What happens to a publish whose packet is `size` bytes, sent on an idle connection: 'sent' or the drop reason. */
+  const outcome = (qos: QoS, size: number): string => {
+    let dropped = '';
+    const s = new Session(new Outbox({ bytes: 4096, count: 100 }), 4, 8, (ev, data) => {
+      if (ev === MqttEv.DROPPED) dropped = 'dropped ' + (data as { reason: number }).reason;
+    });
+    const c = fakeConnection(CAP);
+    s.start(c, false);
+    const head = encode({ type: PacketType.PUBLISH, topic: 't', payload: '', qos, retain: false, dup: false, id: 1 }, null);
+    const payload = 'x'.repeat(size - head - 1); // one more byte of remaining length (over 127) for these sizes
+    assert.equal(encode({ type: PacketType.PUBLISH, topic: 't', payload, qos, retain: false, dup: false, id: 1 }, null), size);
+    s.publish(c, 't', payload, qos, false);
+    return dropped || (c.unsent.length === size ? 'sent' : 'held ' + c.unsent.length);
+  };
+  let largest = 0;
+  for (let size = CAP - 12; size <= CAP; size++) {
+    const q0 = outcome(0, size);
+    assert.equal(outcome(1, size), q0, size + ' bytes: QoS 1 and QoS 0 alike');
+    assert.equal(outcome(2, size), q0, size + ' bytes: QoS 2 and QoS 0 alike');
+    if (q0 === 'sent') largest = size;
+    else assert.equal(q0, 'dropped ' + DropReason.TOO_BIG, size + ' bytes');
+  }
+  assert.equal(largest, CAP - 8, 'a publish leaves 8 bytes of the send ring free, so an ack or PINGREQ fits behind it');
 });

@@ -133,7 +133,7 @@ test('publish and subscribe at QoS 0, 1 and 2 both ways, through 1-byte chunks',
     assert.equal(s.inflight.length, 0, name + ': every QoS 1/2 exchange with the broker completed');
     assert.equal(Object.keys(s.rx).length, 0, name + ': every PUBREL came');
   }
-  assert.deepEqual(dev.m.stats(), { queued: 0, inFlight: 0, dropped: 0, reconnects: 0, highWater: dev.m.stats().highWater, bytes: 0, storeErrors: 0 });
+  assert.deepEqual(dev.m.stats(), { queued: 0, inFlight: 0, dropped: 0, reconnects: 0, highWater: dev.m.stats().highWater, bytes: 0, storeErrors: 0, downgraded: 0, skipped: 0 });
   assert.deepEqual(dev.errors, []);
 });
 
@@ -215,14 +215,14 @@ test('latest-per-topic: after an outage only the newest unsent value of each top
   assert.ok(dev.drops.every((d) => d.reason === DropReason.REPLACED));
 });
 
-test('keepalive: PINGREQ only when idle; a broker that stops answering is left within the deadline, then reconnected', () => {
+test('keepalive: PINGREQ only when a direction goes quiet; a broker that stops answering is left within the deadline, then reconnected', () => {
   const w = world(6, {}, { answerPings: false });
   const dev = client(w.dm, { clientId: 'dev', random: w.net.random, keepalive: 10, pingTimeoutMs: 3000, reconnectMinMs: 1000 });
   connected(w, dev);
   const openAt = w.net.now;
-  // Busy: a publish every 2 s means no PINGREQ is needed.
+  // Busy both ways: a QoS 1 publish every 2 s and its PUBACK mean no PINGREQ is needed.
   let n = 0;
-  const busy = w.dm.timer(2000, () => dev.m.publish('x', String(n++), 0), true);
+  const busy = w.dm.timer(2000, () => dev.m.publish('x', String(n++), 1), true);
   w.net.runFor(30000);
   busy.cancel();
   assert.equal(w.broker.pings, 0);
@@ -236,6 +236,30 @@ test('keepalive: PINGREQ only when idle; a broker that stops answering is left w
   w.net.runWhile(() => dev.m.open, 10000);
   assert.equal(dev.m.stats().reconnects, 1);
   assert.ok(openAt > 0);
+});
+
+test('keepalive: a broker gone silent is noticed while the client keeps publishing QoS 0 (sending is no sign the broker is there)', () => {
+  const w = world(26);
+  const dev = client(w.dm, { clientId: 'dev', random: w.net.random, keepalive: 5, pingTimeoutMs: 2000, reconnectMinMs: 1000 });
+  connected(w, dev);
+  w.net.runFor(1000);
+  w.broker.frozen = true;
+  const frozenAt = w.net.now;
+  let n = 0;
+  const busy = w.dm.timer(500, () => dev.m.publish('x', String(n++), 0), true);
+  w.net.runWhile(() => dev.closes.length > 0, 30000);
+  const after = w.net.now - frozenAt;
+  assert.ok(
+    dev.errors.some((e) => e.code === ErrorCode.TIMEOUT && /PINGRESP/.test(e.message)),
+    'the silence was noticed, after ' + n + ' publishes into it: ' + JSON.stringify(dev.errors),
+  );
+  // The broker last spoke (CONNACK) 1 s before it froze: PINGREQ 5 s after that, given up 2 s later.
+  assert.ok(after >= 5000 && after <= 6500, 'closed ' + after + ' ms after the broker froze');
+  assert.ok(n >= 10, 'publishing went on meanwhile: ' + n);
+  w.broker.frozen = false;
+  connected(w, dev);
+  busy.cancel();
+  assert.equal(dev.m.stats().reconnects, 1);
 });
 
 test('keepalive: an answering broker keeps an idle client connected with a ping per keepalive period', () => {
@@ -317,21 +341,63 @@ test('a broker that breaks the protocol gets a PROTOCOL error and a reconnect, n
   assert.equal(w.dm.stats.handlerErrors, 0);
 });
 
-test('a packet over the receive limit is refused from its header: TOO_BIG, disconnect, reconnect', () => {
+test('a packet over the receive limit that cannot be skipped is refused from its header: TOO_BIG, disconnect, reconnect', () => {
   const w = world(13);
-  // CONNACK, then a PUBLISH header declaring 100,000 bytes; the body never needs to come.
-  rawBroker(w, 1901, [0x20, 2, 0, 0, 0x30, 0xa0, 0x8d, 0x06]);
+  // CONNACK, then a SUBACK header declaring 100,000 bytes; the body never needs to come.
+  rawBroker(w, 1901, [0x20, 2, 0, 0, 0x90, 0xa0, 0x8d, 0x06]);
   const dev = client(w.dm, { clientId: 'dev', random: w.net.random }, 'mqtt://broker:1901');
   w.net.runWhile(() => dev.closes.length === 1, 20000);
   assert.equal(dev.errors[0].code, ErrorCode.TOO_BIG);
-  const dev2 = client(w.dm, { clientId: 'dev2', random: w.net.random, maxPacket: 100 }, 'mqtt://broker:1883');
+  // CONNACK, then a PUBLISH whose topic alone (65,535 bytes) is larger than the receive ring: its identifier can never be read.
+  rawBroker(w, 1902, [0x20, 2, 0, 0, 0x32, 0xa0, 0x8d, 0x06, 0xff, 0xff]);
+  const dev2 = client(w.dm, { clientId: 'dev2', random: w.net.random }, 'mqtt://broker:1902');
+  w.net.runWhile(() => dev2.closes.length === 1, 20000);
+  assert.equal(dev2.errors[0].code, ErrorCode.TOO_BIG);
+});
+
+test('a message over maxPacket (below the ring) is skipped and reported, not fatal', () => {
+  const w = world(28);
+  const dev = client(w.dm, { clientId: 'dev', random: w.net.random, maxPacket: 100 });
   const app = subscriber(w, 'x', 0);
-  connected(w, dev2);
-  dev2.m.subscribe('big', 0);
-  w.net.runWhile(() => dev2.events.indexOf(MqttEv.SUBACK) >= 0, 5000);
+  connected(w, dev);
+  dev.m.subscribe('big', 0);
+  w.net.runWhile(() => dev.events.indexOf(MqttEv.SUBACK) >= 0, 5000);
   app.m.publish('big', 'y'.repeat(200), 0);
-  w.net.runWhile(() => dev2.errors.length > 0, 5000);
-  assert.equal(dev2.errors[0].code, ErrorCode.TOO_BIG, 'maxPacket is a limit below the ring');
+  app.m.publish('big', 'small', 0);
+  w.net.runWhile(() => dev.msgs.length === 1, 5000);
+  assert.deepEqual(texts(dev.msgs), ['small']);
+  assert.deepEqual(dev.errors, []);
+  assert.equal(dev.events.filter((e) => e === MqttEv.SKIPPED).length, 1);
+  assert.equal(dev.m.stats().skipped, 1);
+});
+
+test('messages larger than the receive ring on a persistent session are acknowledged, skipped and reported once; what follows them is delivered', () => {
+  const w = world(27, { chunkMin: 30, chunkMax: 300 });
+  const dev = client(w.dm, { clientId: 'dev', clean: false, random: w.net.random, reconnectMinMs: 200, reconnectMaxMs: 400 });
+  const skipped: string[] = [];
+  const record = dev.m.handler;
+  dev.m.handler = (m, ev, data) => {
+    if (ev === MqttEv.SKIPPED) skipped.push([data.topic, data.qos, data.size, data.payload.length].join(' '));
+    (record as (m: MqttClient, ev: number, data: unknown) => void)(m, ev, data);
+  };
+  dev.m.subscribe('cmd', 2);
+  w.net.runWhile(() => dev.events.indexOf(MqttEv.SUBACK) >= 0, 5000);
+  const app = client(w.am, { clientId: 'app', random: w.net.random });
+  connected(w, app);
+  const big = 'z'.repeat(3000); // the device's receive ring is 1,024 bytes
+  for (let q = 0; q < 3; q++) {
+    app.m.publish('cmd', big, q as QoS);
+    app.m.publish('cmd', 'c' + q, q as QoS);
+  }
+  w.net.runWhile(() => dev.msgs.length === 3, 20000);
+  w.net.runFor(5000);
+  assert.deepEqual(texts(dev.msgs), ['c0', 'c1', 'c2'], 'the messages behind the big ones arrived');
+  assert.deepEqual(skipped, ['cmd 0 3008 0', 'cmd 1 3010 0', 'cmd 2 3010 0'], 'each big one reported once, payload unread');
+  assert.equal(dev.m.stats().skipped, 3);
+  assert.deepEqual(dev.errors, []);
+  assert.equal(dev.connacks.length, 1, 'no reconnect: the session was never lost');
+  const s = w.broker.sessions['dev'];
+  assert.equal(s.inflight.length + s.queue.length, 0, 'the broker has nothing left to redeliver');
 });
 
 test('a refused CONNACK is reported with its code and retried with backoff', () => {
@@ -519,6 +585,27 @@ test('a message larger than the send ring is dropped as TOO_BIG, the rest still 
   w.net.runWhile(() => app.msgs.length === 2, 5000);
   assert.deepEqual(texts(app.msgs), ['a', 'c']);
   assert.deepEqual(dev.drops.map((d) => d.reason), [DropReason.TOO_BIG]);
+});
+
+test('a broker that answers QoS 2 with PUBACK (downgrading it, as RabbitMQ does): each completes as QoS 1, counted, and publishing goes on', () => {
+  const w = world(25, {}, { downgradeQos2: true });
+  const app = subscriber(w, 'up', 2);
+  const qos: number[] = [];
+  const dev = client(w.dm, { clientId: 'dev', random: w.net.random, maxInflight: 2 });
+  dev.m.handler = (m, ev, data) => {
+    if (ev === MqttEv.PUBACK) qos.push(data.qos);
+  };
+  connected(w, dev);
+  for (let i = 0; i < 10; i++) dev.m.publish('up', String(i), 2);
+  w.net.runWhile(() => dev.m.stats().queued + dev.m.stats().inFlight === 0, 10000);
+  w.net.runFor(1000);
+  assert.deepEqual(texts(app.msgs), range(0, 10), 'the window did not stall');
+  assert.deepEqual(qos, Array(10).fill(1), 'PUBACK events say the broker completed them at QoS 1');
+  assert.equal(dev.m.stats().inFlight, 0);
+  assert.equal(dev.m.stats().downgraded, 10);
+  dev.m.publish('up', 'q1', 1);
+  w.net.runWhile(() => qos.length === 11, 5000);
+  assert.equal(dev.m.stats().downgraded, 10, 'a QoS 1 publish completed by PUBACK is no downgrade');
 });
 
 test('the same seed gives the same event trace', () => {

@@ -33,6 +33,8 @@ export interface Mosquitto {
   log: string[];
   /** Stops the broker: SIGTERM (graceful: sessions saved) or SIGKILL. */
   stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Freezes the running broker (SIGSTOP: its sockets stay open, nothing is answered) or thaws it (SIGCONT). */
+  freeze(on: boolean): void;
   /** Starts it again on the same ports with the same config. */
   restart(): Promise<void>;
   /** Stops it and removes its files. */
@@ -142,6 +144,9 @@ export async function startMosquitto(opts?: MosquittoOptions): Promise<Mosquitto
     tlsUrl: 'mqtts://127.0.0.1:' + tlsPort,
     log,
     stop,
+    freeze: (on: boolean) => {
+      if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill(on ? 'SIGSTOP' : 'SIGCONT');
+    },
     restart: launch,
     dispose: async () => {
       await stop('SIGKILL');

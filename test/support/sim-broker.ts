@@ -7,7 +7,7 @@
  * clean and persistent sessions (queued messages and unfinished exchanges are
  * kept and resent with DUP), wills, keepalive enforcement, client takeover.
  * Knobs let tests make it misbehave: no PINGRESP, no CONNACK, a refusing
- * CONNACK, raw bytes injected.
+ * CONNACK, QoS 2 downgraded to 1, frozen, raw bytes injected.
  */
 import { Ev } from '../../src/core/events.js';
 import type { Connection } from '../../src/core/connection.js';
@@ -27,6 +27,8 @@ export interface BrokerOptions {
   maxInflight?: number;
   /** Highest QoS granted to a subscription (default 2). */
   maxQos?: QoS;
+  /** Answer a QoS 2 PUBLISH with PUBACK and handle it as QoS 1, as RabbitMQ does. */
+  downgradeQos2?: boolean;
 }
 
 interface Outgoing {
@@ -102,6 +104,12 @@ export class SimBroker {
   errors: string[] = [];
   readonly listener: Connection;
   readonly opts: BrokerOptions;
+  /**
+   * Stopped like a process under SIGSTOP: it reads nothing, answers nothing
+   * and checks no keepalive, while the network still accepts connections and
+   * what clients send piles up unread. Set it back to false to thaw.
+   */
+  frozen = false;
 
   constructor(mgr: Manager, url: string, opts?: BrokerOptions) {
     this.opts = opts || {};
@@ -133,6 +141,7 @@ export class SimBroker {
   }
 
   private onEvent(c: Connection, ev: number, data: any): void {
+    if (this.frozen && ev !== Ev.ACCEPT && ev !== Ev.CLOSE) return;
     switch (ev) {
       case Ev.ACCEPT:
         this.connects++;
@@ -232,7 +241,7 @@ export class SimBroker {
         this.received.push({ clientId: s.clientId, topic: m.topic, text: utf8Decode(m.payload) || '', payload: copy(m.payload), qos: m.qos, dup: m.dup, retain: m.retain });
         if (m.qos === 0) {
           this.route(m.topic, m.payload, 0, m.retain);
-        } else if (m.qos === 1) {
+        } else if (m.qos === 1 || this.opts.downgradeQos2) {
           this.route(m.topic, m.payload, 1, m.retain);
           this.send(c, { type: PacketType.PUBACK, id: m.id });
         } else {

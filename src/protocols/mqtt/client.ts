@@ -1,9 +1,10 @@
 /**
  * The MQTT client: one broker connection at a time on the manager, its
  * handler in the connection's protocol slot, and a supervisor that keeps it
- * connected: connect and CONNACK timeouts, keepalive with a PINGRESP
- * deadline, reconnects with exponential backoff and jitter, and no attempts
- * while the driver's link (Wi-Fi) is down.
+ * connected: connect and CONNACK timeouts, keepalive (a PINGREQ when either
+ * direction has been quiet for the period) with a PINGRESP deadline,
+ * reconnects with exponential backoff and jitter, and no attempts while the
+ * driver's link (Wi-Fi) is down.
  *
  *   const m = mqttConnect(mgr, 'mqtt://broker:1883', { clientId: 'dev1' }, (m, ev, data) => {
  *     if (ev === MqttEv.MESSAGE) console.log(data.topic, utf8Decode(data.payload));
@@ -39,7 +40,7 @@ export interface MqttOptions {
   clean?: boolean;
   /** Seconds (default 60; 0: off). */
   keepalive?: number;
-  /** How long to wait for PINGRESP before reconnecting (default: keepalive, at most 10 s). */
+  /** How long to wait for PINGRESP (or anything else from the broker) before reconnecting (default: keepalive, at most 10 s). */
   pingTimeoutMs?: number;
   /** TCP (and TLS) connect deadline (default 10 s). */
   connectTimeoutMs?: number;
@@ -62,7 +63,11 @@ export interface MqttOptions {
    * delivered twice.
    */
   qos2Ranges?: number;
-  /** Largest packet accepted from the broker (default and maximum: the connection's receive ring). */
+  /**
+   * Largest packet accepted from the broker (default and maximum: the
+   * connection's receive ring). A larger PUBLISH is acknowledged and its bytes
+   * discarded as they come (SKIPPED), so it cannot block the session.
+   */
   maxPacket?: number;
   /** Outbox capacity in bytes (allocated once) and in messages (defaults 4096 and 64). */
   outboxBytes?: number;
@@ -93,6 +98,10 @@ export interface MqttStats {
   bytes: number;
   /** Store operations that failed (the outbox went on in RAM). */
   storeErrors: number;
+  /** QoS 2 publishes the broker answered with PUBACK (it downgraded them to QoS 1, as RabbitMQ does): each completed as QoS 1. */
+  downgraded: number;
+  /** Messages from the broker over the receive limit: acknowledged and discarded (each reported as SKIPPED). */
+  skipped: number;
 }
 
 /** The argument lists an MQTT handler can receive; switching on `ev` narrows `data`. */
@@ -129,6 +138,10 @@ export class MqttClient {
   private everOpen = false;
   /** When PINGREQ went out (-1: no PINGRESP awaited). */
   private pingAt = -1;
+  /** When the broker last sent us anything: sending alone proves nothing about a link that swallows it. */
+  private lastRecv = 0;
+  /** Bytes of a PUBLISH over the receive limit still to discard as they arrive. */
+  private skip = 0;
   private readonly proto: AnyHandler;
 
   constructor(mgr: Manager, url: string, opts: MqttOptions | null, handler: MqttHandler | null) {
@@ -189,6 +202,8 @@ export class MqttClient {
       highWater: ob.highWater,
       bytes: ob.used,
       storeErrors: ob.storeErrors,
+      downgraded: s.downgraded,
+      skipped: s.skipped,
     };
   }
 
@@ -214,6 +229,7 @@ export class MqttClient {
         else this.emit(MqttEv.ERROR, { code: data, message: 'connect to the broker failed' });
         return;
       case Ev.RECV:
+        this.lastRecv = c.now();
         this.readPackets(c);
         return;
       case Ev.SEND:
@@ -261,6 +277,10 @@ export class MqttClient {
     const max = this.o.maxPacket;
     const limit = max && max < c.recv.capacity ? max : c.recv.capacity;
     while (c.canSend(4)) {
+      if (this.skip > 0) {
+        this.skip -= c.recv.discard(this.skip);
+        if (this.skip > 0) return;
+      }
       const p = decodeFromServer(c.recv, limit);
       if (p === null) return;
       if (p.type === 0) return this.fail(c, p.code, p.message);
@@ -282,6 +302,7 @@ export class MqttClient {
       } else if (p.type === PacketType.PINGRESP) {
         this.pingAt = -1;
       } else if (p.type === PacketType.PUBLISH || (p.type >= PacketType.PUBACK && p.type <= PacketType.PUBCOMP) || p.type === PacketType.SUBACK || p.type === PacketType.UNSUBACK) {
+        if (p.type === PacketType.PUBLISH && p.size) this.skip = p.size; // too big to hold: acknowledged below, then discarded
         this.session.handle(c, p);
       } else {
         return this.fail(c, ErrorCode.PROTOCOL, 'unexpected packet type ' + p.type + ' from the broker');
@@ -289,13 +310,21 @@ export class MqttClient {
     }
   }
 
-  /** The one connection timer: CONNACK deadline before open, keepalive after. */
+  /**
+   * The one connection timer: CONNACK deadline before open, keepalive after.
+   * PINGREQ goes when we sent nothing for the keepalive period (the broker
+   * needs to hear from us) or heard nothing (we need to hear from it: a
+   * client that keeps publishing QoS 0 into a dead link would otherwise never
+   * ask). Anything from the broker after the PINGREQ answers it.
+   */
   private onTimer(c: Connection): void {
     if (!this.open) return this.fail(c, ErrorCode.TIMEOUT, 'no CONNACK in time');
     const now = c.now();
+    const ka = this.keepaliveMs;
+    if (this.pingAt >= 0 && this.lastRecv > this.pingAt) this.pingAt = -1;
     if (this.pingAt >= 0) {
       if (now - this.pingAt >= this.pingTimeoutMs) return this.fail(c, ErrorCode.TIMEOUT, 'no PINGRESP in time');
-    } else if (now - this.session.lastSend >= this.keepaliveMs) {
+    } else if (now - this.session.lastSend >= ka || now - this.lastRecv >= ka) {
       this.session.sendEmpty(c, PacketType.PINGREQ); // when the ring is full this is not sent, and the deadline below ends the stuck connection
       this.pingAt = now;
     }
@@ -304,7 +333,8 @@ export class MqttClient {
 
   private armTimer(c: Connection): void {
     if (!this.keepaliveMs) return;
-    const due = this.pingAt >= 0 ? this.pingAt + this.pingTimeoutMs : this.session.lastSend + this.keepaliveMs;
+    const last = this.session.lastSend < this.lastRecv ? this.session.lastSend : this.lastRecv;
+    const due = this.pingAt >= 0 ? this.pingAt + this.pingTimeoutMs : last + this.keepaliveMs;
     const wait = due - c.now();
     c.setTimer(wait > 1 ? wait : 1);
   }
@@ -318,6 +348,7 @@ export class MqttClient {
     this.conn = null;
     this.open = false;
     this.pingAt = -1;
+    this.skip = 0;
     this.session.stop(); // unacknowledged publishes count as queued again until resent
     if (this.stopped) {
       this.emit(MqttEv.CLOSE, { reconnectMs: -1 });

@@ -6,8 +6,10 @@
  * client, without the packets only servers receive. It is incremental by construction:
  * until a whole packet is held it returns null and consumes nothing, so any
  * split of the input gives the same packets. A packet whose declared size is
- * over the limit is refused from its fixed header, before its body is held.
- * Malformed input is returned as a value (`type: 0`), never thrown.
+ * over the limit is refused from its fixed header, before its body is held;
+ * a client's decoder instead hands over a PUBLISH's head, for the client to
+ * acknowledge and skip. Malformed input is returned as a value (`type: 0`),
+ * never thrown.
  *
  * `encode` writes one packet into a Ring, all or nothing, or only measures it.
  */
@@ -75,6 +77,8 @@ export interface PublishPacket {
 /** A received PUBLISH: the payload is bytes. */
 export interface Message extends PublishPacket {
   payload: Uint8Array;
+  /** Only on a PUBLISH over the limit, from `decodeFromServer`: its packet's size. Its payload was not read (empty here) and nothing was consumed. */
+  size?: number;
 }
 
 export interface AckPacket {
@@ -247,7 +251,13 @@ export function decode(r: Ring, limit: number): Decoded | null {
 
 /**
  * As `decode`, for a client: packets only a server receives are protocol
- * errors. (It keeps their parsing out of a client's bundle.)
+ * errors. (It keeps their parsing out of a client's bundle.) A PUBLISH over
+ * the limit is not refused, since a client cannot refuse one message without
+ * its session suffering (a broker resends it on every reconnect): once its
+ * topic and packet identifier are held it is returned with an empty payload
+ * and `size` set, and nothing consumed; the caller acknowledges it and
+ * discards `size` bytes as they arrive. Only one whose head alone could never
+ * be held in `r` is refused as TOO_BIG.
  */
 export function decodeFromServer(r: Ring, limit: number): Decoded | null {
   return decodeWith(r, limit, null);
@@ -283,8 +293,16 @@ function decodeWith(r: Ring, limit: number, server: ServerBodies | null): Decode
   const fixed = type === PacketType.CONNACK || (type >= PacketType.PUBACK && type <= PacketType.PUBCOMP) || type === PacketType.UNSUBACK ? 2 : type >= PacketType.PINGREQ ? 0 : -1;
   if (fixed >= 0 && rl !== fixed) return refuse(ErrorCode.PROTOCOL, 'wrong remaining length for type ' + type);
   const size = at + rl;
-  if (size > limit) return refuse(ErrorCode.TOO_BIG, 'packet of ' + size + ' bytes over the limit of ' + limit);
-  if (held < size) return null;
+  const big = size > limit;
+  let need = size;
+  if (big) {
+    if (server || type !== PacketType.PUBLISH) return refuse(ErrorCode.TOO_BIG, 'packet of ' + size + ' bytes over the limit of ' + limit);
+    if (held < at + 2) return null;
+    need = at + 2 + ((r.peek(at) << 8) | r.peek(at + 1)) + (flags & 6 ? 2 : 0); // fixed header, topic, packet identifier
+    if (need > size) return refuse(ErrorCode.PROTOCOL, 'string longer than its packet');
+    if (need > r.capacity) return refuse(ErrorCode.TOO_BIG, 'packet of ' + size + ' bytes over the limit of ' + limit + ', its topic over the ring');
+  }
+  if (held < need) return null;
 
   rBuf = r.bytes;
   rWrap = r.capacity;
@@ -306,7 +324,11 @@ function decodeWith(r: Ring, limit: number, server: ServerBodies | null): Decode
       const qos = ((flags >> 1) & 3) as QoS;
       const t = topic(false);
       const id = qos ? packetId() : 0;
-      p = { type: type, topic: t, payload: take(rLeft > 0 ? rLeft : 0), qos: qos, retain: (flags & 1) === 1, dup: (flags & 8) === 8, id: id };
+      p = { type: type, topic: t, payload: take(big || rLeft < 0 ? 0 : rLeft), qos: qos, retain: (flags & 1) === 1, dup: (flags & 8) === 8, id: id };
+      if (big) {
+        p.size = size;
+        rLeft = 0; // the payload is the caller's to discard
+      }
       break;
     }
     case PacketType.SUBACK: {
@@ -337,7 +359,7 @@ function decodeWith(r: Ring, limit: number, server: ServerBodies | null): Decode
   }
   if (!rBad && rLeft !== 0) rBad = 'bytes left over in packet';
   if (rBad) return refuse(ErrorCode.PROTOCOL, rBad);
-  r.discard(size);
+  if (!big) r.discard(size);
   return p;
 }
 
@@ -499,11 +521,12 @@ function body(p: Packet): void {
 
 /**
  * Encodes `p`. With `out` null it only measures; with a ring it writes the
- * whole packet or, when the ring lacks room, nothing. Returns the packet's
- * size, 0 when `out` lacked room, or -1 when `p` cannot be encoded (bad topic,
- * QoS, packet identifier, string, or a packet over the varint's range).
+ * whole packet or, when the ring lacks room (or the packet is larger than
+ * `room`, when given), nothing. Returns the packet's size, 0 when it was not
+ * written for want of room, or -1 when `p` cannot be encoded (bad topic, QoS,
+ * packet identifier, string, or a packet over the varint's range).
  */
-export function encode(p: Packet, out: Ring | null): number {
+export function encode(p: Packet, out: Ring | null, room?: number): number {
   wOut = null;
   wCount = 0;
   wBad = false;
@@ -512,7 +535,7 @@ export function encode(p: Packet, out: Ring | null): number {
   if (wBad || rl > MAX_REMAINING) return -1;
   const size = 1 + (rl < 128 ? 1 : rl < 16384 ? 2 : rl < 2097152 ? 3 : 4) + rl;
   if (!out) return size;
-  if (out.free < size) return 0;
+  if (out.free < size || (room !== undefined && room < size)) return 0;
   let b0 = p.type << 4;
   if (p.type === PacketType.PUBLISH) b0 |= (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0);
   else if (p.type === PacketType.PUBREL || p.type === PacketType.SUBSCRIBE || p.type === PacketType.UNSUBSCRIBE) b0 |= 2;

@@ -8,7 +8,7 @@ export const enum MqttEv {
   CONNACK = 300,
   /** A message arrived on a subscription (its payload is valid during the event; copy to keep). */
   MESSAGE = 301,
-  /** A QoS 1/2 publish is complete: PUBACK (QoS 1) or PUBCOMP (QoS 2) came. */
+  /** A QoS 1/2 publish is complete: PUBACK (QoS 1) or PUBCOMP (QoS 2) came; `qos` 1 for a QoS 2 publish the broker answered with PUBACK (downgraded; counted in stats). */
   PUBACK = 302,
   SUBACK = 303,
   UNSUBACK = 304,
@@ -18,6 +18,14 @@ export const enum MqttEv {
   ERROR = 306,
   /** The connection is gone; the client reconnects after `reconnectMs` (-1: it will not). */
   CLOSE = 307,
+  /**
+   * A message from the broker was larger than the receive limit (`maxPacket`,
+   * or the receive ring): acknowledged per its QoS, so the broker does not
+   * resend it, and its payload discarded unread as it streamed in. `data` is
+   * the message with an empty payload and `size`, its packet's bytes. One
+   * event per message (a QoS 1 resend after a lost connection is another).
+   */
+  SKIPPED = 308,
 }
 
 export interface MqttConnack {
@@ -27,6 +35,7 @@ export interface MqttConnack {
 
 export interface MqttPuback {
   id: number;
+  /** The QoS the broker completed it at. */
   qos: number;
 }
 
@@ -64,4 +73,5 @@ export interface MqttEvents {
   [MqttEv.DROPPED]: MqttDropped;
   [MqttEv.ERROR]: ErrorInfo;
   [MqttEv.CLOSE]: MqttClose;
+  [MqttEv.SKIPPED]: Message;
 }

@@ -66,7 +66,11 @@ export class Session {
   private readonly maxRx: number;
   readonly subs: Subscription[] = [];
   private nextId = 1;
-  /** When the last packet was queued for the broker (keepalive counts from it). */
+  /** QoS 2 publishes the broker completed with PUBACK, as QoS 1. */
+  downgraded = 0;
+  /** Messages received over the receive limit: acknowledged, not delivered. */
+  skipped = 0;
+  /** When the last packet was queued for the broker (keepalive counts from it, and from when the broker last sent). */
   lastSend = 0;
   private readonly emit: Emit;
 
@@ -99,9 +103,9 @@ export class Session {
    */
   publish(c: Connection | null, topic: string, payload: Data, qos: QoS, retain: boolean): number {
     const p: PublishPacket = { type: PacketType.PUBLISH, topic: topic, payload: payload, qos: qos, retain: retain, dup: false, id: 0 };
-    if (!qos && c && this.outbox.live === 0 && c.canSend(RESERVE)) {
-      // Fast path: nothing waits ahead of it, so it can go straight into the send ring.
-      const n = encode(p, c.unsent);
+    if (!qos && c && this.outbox.live === 0) {
+      // Fast path: nothing waits ahead of it, so it can go straight into the send ring (within the limit every publish has).
+      const n = encode(p, c.unsent, this.room(c, false));
       if (n < 0) return -1;
       if (n > 0) {
         this.sent(c);
@@ -169,7 +173,7 @@ export class Session {
 
   /** Sends what waits: subscription changes first, then outbox records within the in-flight window. */
   pump(c: Connection): void {
-    if (!c.canSend(RESERVE)) return;
+    if (this.room(c, false) < 0) return;
     let wrote = false;
     const subs = this.subs;
     for (let i = 0; i < subs.length; i++) {
@@ -195,12 +199,12 @@ export class Session {
       if (qos && (this.flightSpan >= this.maxInflight || this.inUse(id))) break;
       const released = ob.isReleased(at);
       const size = released ? 4 : ob.size(at) - 1;
-      if (size + RESERVE > out.capacity) {
+      if (size > this.room(c, true)) {
         ob.advance();
         ob.drop(at, DropReason.TOO_BIG); // could never be sent on this connection
         continue;
       }
-      if (!c.canSend(size + RESERVE)) break;
+      if (size > this.room(c, false)) break;
       if (released) this.writeAck(out, PacketType.PUBREL, id);
       else out.write(ob.buf, at + 1, size);
       ob.advance();
@@ -217,7 +221,11 @@ export class Session {
 
   // ------------------------------------------------------------ packets from the broker
 
-  /** Handles PUBLISH, the acknowledgements and SUBACK/UNSUBACK. The caller made sure 4 bytes fit in the send ring. */
+  /**
+   * Handles PUBLISH, the acknowledgements and SUBACK/UNSUBACK. The caller made
+   * sure 4 bytes fit in the send ring. A PUBLISH over the receive limit (with
+   * `size`) is acknowledged like any other and reported as SKIPPED.
+   */
   handle(c: Connection, p: Packet): void {
     switch (p.type) {
       case PacketType.PUBLISH: {
@@ -229,7 +237,8 @@ export class Session {
           if (this.rxFind(m.id) >= 0) return; // already delivered; the broker resent it
           this.rxAdd(m.id);
         }
-        this.emit(MqttEv.MESSAGE, m);
+        if (m.size) this.skipped++;
+        this.emit(m.size ? MqttEv.SKIPPED : MqttEv.MESSAGE, m);
         return;
       }
       case PacketType.PUBACK:
@@ -237,8 +246,13 @@ export class Session {
         const k = this.flightIndex(p.id);
         if (k < 0) return; // not ours (any more): dropped, or from before a restart
         const at = this.flightAt[k];
-        const qos = this.outbox.qos(at);
-        if ((p.type === PacketType.PUBACK) !== (qos === 1)) return;
+        let qos = this.outbox.qos(at);
+        if (p.type === PacketType.PUBCOMP && qos !== 2) return;
+        if (p.type === PacketType.PUBACK && qos === 2) {
+          // The broker downgraded a QoS 2 publish to QoS 1 (RabbitMQ does): done at QoS 1, as other clients take it.
+          this.downgraded++;
+          qos = 1;
+        }
         this.land(k);
         this.outbox.finish(at);
         this.emit(MqttEv.PUBACK, { id: p.id, qos: qos });
@@ -281,6 +295,15 @@ export class Session {
   }
 
   // ------------------------------------------------------------ helpers
+
+  /**
+   * The one limit on a publish (or PUBREL) going into the send ring, whatever
+   * its QoS: the bytes it may take now, or with `ever` on this connection at
+   * all, so that RESERVE bytes stay free behind it. Negative: nothing may go now.
+   */
+  private room(c: Connection, ever: boolean): number {
+    return (ever ? c.unsent.capacity : c.canSend(RESERVE) ? c.unsent.free : 0) - RESERVE;
+  }
 
   /** Writes a 4-byte acknowledgement. */
   private writeAck(out: Ring, type: PacketType, id: number): void {
