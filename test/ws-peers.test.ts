@@ -23,6 +23,7 @@ import type { WsClientOptions } from '../src/protocols/ws/client.js';
 import { WsEv } from '../src/protocols/ws/websocket.js';
 import type { WebSocket as RingSocket, WsCloseInfo, WsMessage } from '../src/protocols/ws/websocket.js';
 import { wsUpgrade } from '../src/protocols/ws/server.js';
+import { MAX_FRAGMENTS } from '../src/protocols/ws/codec.js';
 import { makeCert, raw, serve, sleep, statuses, until } from './support/http-env.js';
 import type { Cert, Served } from './support/http-env.js';
 
@@ -140,6 +141,30 @@ test('ws client → ringnet server: fragments from the client are joined; a long
   } finally {
     ws.close();
   }
+});
+
+test('ws client → ringnet server: a message in more fragments than the bound (128 by default, empty ones too) is closed with 1008', async () => {
+  const ws = await open(wsUrl());
+  // exactly the bound: joined and echoed
+  ws.send('a', { fin: false });
+  for (let i = 2; i < MAX_FRAGMENTS; i++) ws.send('', { fin: false });
+  ws.send('b', { fin: true });
+  assert.equal((await nextMessage(ws)).data.toString(), 'ab');
+  // one more, pings between them not counted
+  const c = closed(ws);
+  const before = serverClosed.length;
+  ws.send('a', { fin: false });
+  for (let i = 1; i < MAX_FRAGMENTS; i++) {
+    ws.send('', { fin: false });
+    if (i % 16 === 0) ws.ping();
+  }
+  ws.send('b', { fin: true });
+  const got = await Promise.race([c, nextMessage(ws).then((m) => ({ code: 0, reason: 'echoed ' + m.data.length + ' bytes' }))]);
+  assert.equal(got.code, 1008, got.reason);
+  assert.match(got.reason, /more than 128 fragments/);
+  await until(() => serverClosed.length > before, 2000, 'the server reports the close');
+  assert.equal(serverClosed[serverClosed.length - 1].code, 1008);
+  assert.equal(serverClosed[serverClosed.length - 1].remote, false);
 });
 
 test('ws client → ringnet server: an 8 KB message is echoed from the receive ring in fragments, nothing copied', async () => {

@@ -73,6 +73,26 @@ export function ringRemove(ring: Ring, offset: number, n: number): void {
   ring.discard(n);
 }
 
+/**
+ * Copies `n` held bytes at offset `from` to the earlier offset `to`, first
+ * byte first (the two runs may overlap), and leaves the rest as it was.
+ * Codecs close a gap of framing bytes this way: the payload that follows a
+ * gap moves up over it, once, and what is held before the gap stays put.
+ */
+export function ringMove(ring: Ring, to: number, from: number, n: number): void {
+  const bytes = ring.bytes;
+  const cap = ring.capacity;
+  let src = ring.start + from;
+  if (src >= cap) src -= cap;
+  let dst = ring.start + to;
+  if (dst >= cap) dst -= cap;
+  for (; n > 0; n--) {
+    bytes[dst] = bytes[src];
+    if (++src === cap) src = 0;
+    if (++dst === cap) dst = 0;
+  }
+}
+
 /** Index in the ring's storage of the held byte at `offset`. */
 export function ringIndex(ring: Ring, offset: number): number {
   const i = ring.start + offset;
