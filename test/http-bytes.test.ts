@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Ring } from '../src/core/ring.js';
-import { bytesText, ringMove, ringRemove, ringText, ringView } from '../src/protocols/http/bytes.js';
+import { bytesText, ringMove, ringText, ringView } from '../src/protocols/http/bytes.js';
 
 /** A ring of `cap` bytes holding `held`, with its start moved to `start` (so the contents may wrap). */
 function ringWith(cap: number, start: number, held: number[]): Ring {
@@ -29,19 +29,6 @@ test('ringText and ringView read the held bytes, whether or not they wrap', () =
       assert.deepEqual([...v], held.slice(0, len));
       assert.equal(r.length, held.length);
       assert.equal(r.toBinaryString(), String.fromCharCode(...held), 'rotation keeps every held byte in order');
-    }),
-  );
-});
-
-test('ringRemove cuts bytes out of the middle and keeps the rest in order', () => {
-  fc.assert(
-    fc.property(arb, fc.nat(), fc.nat(), ({ cap, start, held }, a, b) => {
-      const r = ringWith(cap, start, held);
-      const at = held.length ? a % (held.length + 1) : 0;
-      const n = held.length - at ? b % (held.length - at + 1) : 0;
-      ringRemove(r, at, n);
-      const want = held.slice(0, at).concat(held.slice(at + n));
-      assert.equal(r.toBinaryString(), String.fromCharCode(...want));
     }),
   );
 });

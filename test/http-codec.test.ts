@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { Ring } from '../src/core/ring.js';
 import { BodyKind, HttpParser, Step, chunkStart, headerLines, hasToken, isToken, linesValue, statusLine } from '../src/protocols/http/codec.js';
 import type { HttpLimits } from '../src/protocols/http/codec.js';
+import { countingRing } from './support/counting-ring.js';
 import { bytesOf, feed, summary } from './support/http-feed.js';
 
 const LIMITS: HttpLimits = { headerBytes: 1024, headerCount: 16, bodyBytes: 4096 };
@@ -293,6 +294,29 @@ test('keep mode: a chunked body is joined in place; one over the keep limit is 4
   // a ring only a little larger than the kept body still makes progress through the framing
   const tight = feed(bytesOf(input), [5, 60, 70, 80], LIMITS, true, { keep: true, keepLimit: 7, capacity: 64 });
   assert.deepEqual(tight.bodies, ['abcdefg', '']);
+});
+
+test('keep mode: a body in 20,000 one-byte chunks is joined with linear work, and the request behind it still parses', () => {
+  // Cutting each chunk's framing out by moving the body kept before it cost the whole body per chunk (200 MB here).
+  let body = '';
+  let chunks = '';
+  for (let i = 0; i < 20000; i++) {
+    const ch = String.fromCharCode(97 + (i % 26));
+    body += ch;
+    chunks += '1\r\n' + ch + '\r\n';
+  }
+  const input = bytesOf(H + 'Transfer-Encoding: chunked\r\n\r\n' + chunks + '0\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n');
+  const limits = { headerBytes: 1024, headerCount: 16, bodyBytes: 20000 };
+  const cuts: number[] = [];
+  for (let at = 536; at < input.length; at += 536) cuts.push(at);
+  for (const [name, pieces] of [['536-byte pieces', cuts], ['one piece', []]] as [string, number[]][]) {
+    const counted = countingRing(input.length + 1, 2 * input.length);
+    const s = feed(input, pieces, limits, true, { keep: true, ring: counted.ring });
+    assert.equal(s.error, 0, name + ': ' + s.errorText);
+    assert.deepEqual(s.bodies, [body, ''], name);
+    assert.deepEqual(s.heads.map((h) => h.path), ['/', '/next'], name);
+    assert.ok(counted.writes() <= body.length, name + ': ' + counted.writes() + ' bytes moved for a body of ' + body.length);
+  }
 });
 
 test('body bytes stay at the ring front until the next call and are never copied', () => {

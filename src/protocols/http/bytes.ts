@@ -54,26 +54,6 @@ export function ringView(ring: Ring, len: number): Uint8Array {
 }
 
 /**
- * Removes `n` held bytes at `offset`, keeping the `offset` bytes before them:
- * those move forward by `n` (a frame header between two fragments of one
- * message disappears this way). Costs `offset` byte moves.
- */
-export function ringRemove(ring: Ring, offset: number, n: number): void {
-  const bytes = ring.bytes;
-  const cap = ring.capacity;
-  let src = ring.start + offset - 1;
-  if (src >= cap) src -= cap;
-  let dst = src + n;
-  if (dst >= cap) dst -= cap;
-  for (let k = offset; k > 0; k--) {
-    bytes[dst] = bytes[src];
-    if (--src < 0) src = cap - 1;
-    if (--dst < 0) dst = cap - 1;
-  }
-  ring.discard(n);
-}
-
-/**
  * Copies `n` held bytes at offset `from` to the earlier offset `to`, first
  * byte first (the two runs may overlap), and leaves the rest as it was.
  * Codecs close a gap of framing bytes this way: the payload that follows a

@@ -13,7 +13,7 @@
  * of a CRLF, folded header lines, malformed names, bad chunk sizes.
  */
 import type { Ring } from '../../core/ring.js';
-import { ringRemove, ringText } from './bytes.js';
+import { ringMove, ringText } from './bytes.js';
 import { indexOfText } from '../../core/text.js';
 
 /** Bounds on what a peer may send (a board profile carries them). */
@@ -223,7 +223,7 @@ export class HttpParser {
   keepLimit = Infinity;
   /** Keep mode: decoded body bytes held at the ring's front so far. */
   private kept = 0;
-  /** Bytes dropped for the next call: the body bytes handed out by the last DATA. */
+  /** Bytes dropped for the next call: the body bytes handed out by the last DATA or END (a kept body with the framing gap after it). */
   private pending = 0;
   private state = State.HEAD;
   /** Head scan: next offset to search for LF, start of the current line, lines seen. */
@@ -631,29 +631,27 @@ export class HttpParser {
 
   // ---- chunked body (RFC 9112 7.1), one framing byte at a time ----
 
-  /** Removes `n` framing bytes that follow the kept body bytes (at the front when nothing is kept). */
-  private drop(ring: Ring, n: number): void {
-    if (this.kept === 0) ring.discard(n);
-    else ringRemove(ring, this.kept, n);
-  }
-
   private chunked(ring: Ring): Step {
     const lim = this.limits;
-    // Framing bytes parsed but not yet removed: they go in one cut, so a kept body moves once per chunk.
+    // Framing bytes parsed but not yet removed: a gap after the kept body. Chunk data moves up over it (each
+    // byte once); the gap itself is dropped when it is all that follows, or goes with the body at END.
     let skip = 0;
     for (;;) {
       if (this.state === State.CHUNK_DATA) {
         if (this.remaining > 0) {
-          if (skip > 0) this.drop(ring, skip);
-          skip = 0;
+          if (skip > 0 && this.kept === 0) {
+            ring.discard(skip);
+            skip = 0;
+          }
           if (!this.keep) {
             const step = this.data(ring, this.remaining);
             if (step === Step.DATA) this.remaining -= this.dataLength;
             return step;
           }
-          let n = ring.length - this.kept;
-          if (n <= 0) return Step.MORE;
+          let n = ring.length - this.kept - skip;
+          if (n <= 0) break;
           if (n > this.remaining) n = this.remaining;
+          if (skip > 0) ringMove(ring, this.kept, this.kept + skip, n);
           this.kept += n;
           this.remaining -= n;
           continue;
@@ -661,10 +659,7 @@ export class HttpParser {
         this.state = State.CHUNK_DATA_CR;
       }
       const at = this.kept + skip;
-      if (at >= ring.length) {
-        if (skip > 0) this.drop(ring, skip);
-        return Step.MORE;
-      }
+      if (at >= ring.length) break;
       const b = ring.peek(at);
       skip++;
       switch (this.state) {
@@ -729,12 +724,21 @@ export class HttpParser {
           if (b !== LF) return this.fail(400, 'stray CR in a trailer');
           this.state = State.TRAILER_LINE_START;
           break;
-        case State.TRAILER_END_LF:
+        case State.TRAILER_END_LF: {
           if (b !== LF) return this.fail(400, 'stray CR after the last chunk');
-          this.drop(ring, skip);
-          return this.end();
+          // what follows may be the next message: a gap after a kept body is dropped with it on the next call
+          const gap = this.kept > 0 ? skip : 0;
+          if (gap === 0) ring.discard(skip);
+          const step = this.end();
+          this.pending += gap;
+          return step;
+        }
       }
     }
+    // Everything held was parsed, so the gap is the last bytes held: dropped from the tail, the kept body stays put.
+    if (this.kept === 0) ring.discard(skip);
+    else ring.commit(-skip);
+    return Step.MORE;
   }
 
   /** The body limit in force: the buffer's size while keeping, else `limits.bodyBytes`. */
