@@ -53,6 +53,7 @@ if (httpPort > 0) {
       return app.status();
     },
     http: { limits: board.http },
+    ws: { maxMessage: board.ws.messageBytes, maxFragments: board.ws.fragments },
   });
 }
 mgr.run();
