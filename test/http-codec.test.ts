@@ -155,6 +155,15 @@ const GOOD_REQUESTS: { name: string; input: string; check: (s: ReturnType<typeof
     },
   },
   {
+    name: 'an empty field line still counts in the joined list',
+    input: 'GET / HTTP/1.1\r\nHost: a\r\nX-K:\r\nX-K: v\r\nX-K: \r\n\r\n',
+    check: (s) => {
+      assert.equal(s.heads[0].header('x-k'), '');
+      assert.equal(s.heads[0].headerList('x-k'), ', v, ');
+      assert.equal(s.heads[0].headerList('x-none'), '');
+    },
+  },
+  {
     name: 'obs-text in a value is kept',
     input: 'GET / HTTP/1.1\r\nHost: a\r\nX-T: caf\xe9\r\n\r\n',
     check: (s) => assert.equal(s.heads[0].header('x-t'), 'caf\xe9'),

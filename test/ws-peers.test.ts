@@ -290,6 +290,19 @@ test('handshake errors: wrong version is 426, a bad key is 400, a plain request 
   assert.deepEqual(statuses(plain.data), [400]);
 });
 
+test('handshake errors: a request with two Sec-WebSocket-Key fields is 400 (RFC 6455 11.3.1), never 101', async () => {
+  const head = 'GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n';
+  const key = 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+  const other = 'Sec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA==\r\n';
+  for (const keys of [key + key, key + other, 'Sec-WebSocket-Key:\r\n' + key, key + 'Sec-WebSocket-Key: \r\n']) {
+    const r = await raw(server.port, head + keys + '\r\n', { done: (d) => d.indexOf('\r\n\r\n') > 0 });
+    assert.deepEqual(statuses(r.data), [400], JSON.stringify(keys) + ' → ' + r.data);
+  }
+  // one key is still fine
+  const ok = await raw(server.port, head + key + '\r\n', { done: (d) => d.indexOf('\r\n\r\n') > 0 });
+  assert.deepEqual(statuses(ok.data), [101]);
+});
+
 // ---------- the ringnet client against a ws server ----------
 
 interface ClientLog {
@@ -531,6 +544,39 @@ test('ringnet client: every frame is masked with a fresh key from the random sou
     assert.ok(calls >= 2, 'the handshake key and the masking keys came from it');
     log.c!.close();
     fixed.c!.close();
+  } finally {
+    srv.close();
+  }
+});
+
+test('ringnet client: a 101 with a second Sec-WebSocket-Accept (or Sec-WebSocket-Protocol) field is refused', async () => {
+  let extra = '';
+  const srv = net.createServer((s) => {
+    let buf = '';
+    s.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      if (buf.indexOf('\r\n\r\n') < 0) return;
+      const key = /Sec-WebSocket-Key: (.*)\r\n/i.exec(buf)![1];
+      s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ' + acceptFor(key) + '\r\n' + extra + '\r\n');
+    });
+    s.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = 'ws://127.0.0.1:' + (srv.address() as AddressInfo).port + '/';
+    for (const e of ['Sec-WebSocket-Accept: x3JJHMbDL1EzLkh9GBhXDw==\r\n', 'Sec-WebSocket-Protocol: telemetry\r\nSec-WebSocket-Protocol: chat\r\n']) {
+      extra = e;
+      const log = connect(mgr, url, { protocols: ['telemetry', 'chat'] });
+      await until(() => log.done);
+      assert.deepEqual(log.events, ['CONNECT', 'ERROR', 'CLOSE'], e);
+      assert.equal(log.error!.code, ErrorCode.PROTOCOL);
+    }
+    // the same answer without the second field opens
+    extra = 'Sec-WebSocket-Protocol: chat\r\n';
+    const log = connect(mgr, url, { protocols: ['telemetry', 'chat'] });
+    await until(() => log.ws !== null);
+    assert.equal(log.ws!.protocol, 'chat');
+    log.c!.close();
   } finally {
     srv.close();
   }

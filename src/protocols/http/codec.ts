@@ -167,15 +167,19 @@ export class HttpMessage {
     return undefined;
   }
 
-  /** Every value of header `name`, joined with ", " as RFC 9110 allows for lists; "" when absent. */
+  /**
+   * Every value of header `name`, joined with ", " as RFC 9110 allows for
+   * lists (an empty field line still adds its comma, so a repeated
+   * single-valued field never reads as one value); "" when absent.
+   */
   headerList(name: string): string {
     const want = name.toLowerCase();
-    let out = '';
+    let out: string | null = null;
     for (let i = 0; i < this.names.length; i++) {
       if (this.names[i] !== want) continue;
-      out = out.length ? out + ', ' + this.values[i] : this.values[i];
+      out = out === null ? this.values[i] : out + ', ' + this.values[i];
     }
-    return out;
+    return out === null ? '' : out;
   }
 }
 
