@@ -179,6 +179,19 @@ for (const v of GOOD_REQUESTS) {
   });
 }
 
+test('Host values RFC 9112 3.2 allows parse (uri-host [":" port]: names, IPv4, IP literals, percent-encoding, empty)', () => {
+  const hosts = ['a', 'example.com', 'example.com:8080', 'example.com:', 'a_b.c-d~e', "!$&'()*+,;=", '%41bc', '192.0.2.1:80', '[::1]', '[::1]:8080', '[2001:db8::7]', '[v1.fe:x]', ''];
+  for (const h of hosts) {
+    const input = 'GET / HTTP/1.1\r\nHost: ' + h + '\r\n\r\n';
+    const s = parseOnce(input);
+    assert.equal(s.error, 0, JSON.stringify(h) + ': ' + s.errorText);
+    assert.equal(s.heads[0].header('host'), h);
+  }
+  everySplit('GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n', true);
+  // a response is not checked: Host means nothing there
+  assert.equal(parseOnce('HTTP/1.1 200 OK\r\nHost: a b\r\nContent-Length: 0\r\n\r\n', false).error, 0);
+});
+
 // ---------- requests refused (smuggling, limits, malformed) ----------
 
 const H = 'POST / HTTP/1.1\r\nHost: a\r\n';
@@ -219,6 +232,22 @@ const BAD_REQUESTS: { name: string; input: string; status: number }[] = [
   { name: 'DEL in a value', input: 'GET / HTTP/1.1\r\nHost: a\r\nX: a\x7fb\r\n\r\n', status: 400 },
   { name: 'missing Host in HTTP/1.1', input: 'GET / HTTP/1.1\r\nX: 1\r\n\r\n', status: 400 },
   { name: 'two Hosts', input: 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', status: 400 },
+  { name: 'Host with a space', input: 'GET / HTTP/1.1\r\nHost: exa mple\r\n\r\n', status: 400 },
+  { name: 'Host with a slash', input: 'GET / HTTP/1.1\r\nHost: a/b\r\n\r\n', status: 400 },
+  { name: 'Host with userinfo', input: 'GET / HTTP/1.1\r\nHost: user@a\r\n\r\n', status: 400 },
+  { name: 'Host with a query', input: 'GET / HTTP/1.1\r\nHost: a?b\r\n\r\n', status: 400 },
+  { name: 'Host with a fragment', input: 'GET / HTTP/1.1\r\nHost: a#b\r\n\r\n', status: 400 },
+  { name: 'Host with a backslash', input: 'GET / HTTP/1.1\r\nHost: a\\b\r\n\r\n', status: 400 },
+  { name: 'Host with a port that is not digits', input: 'GET / HTTP/1.1\r\nHost: a:b\r\n\r\n', status: 400 },
+  { name: 'Host with two ports', input: 'GET / HTTP/1.1\r\nHost: a:1:2\r\n\r\n', status: 400 },
+  { name: 'Host with an unclosed IPv6 literal', input: 'GET / HTTP/1.1\r\nHost: [::1\r\n\r\n', status: 400 },
+  { name: 'Host with text after an IPv6 literal', input: 'GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n', status: 400 },
+  { name: 'Host with an empty IPv6 literal', input: 'GET / HTTP/1.1\r\nHost: []\r\n\r\n', status: 400 },
+  { name: 'Host with a bad percent-encoding', input: 'GET / HTTP/1.1\r\nHost: a%zz\r\n\r\n', status: 400 },
+  { name: 'Host with a high byte', input: 'GET / HTTP/1.1\r\nHost: caf\xe9\r\n\r\n', status: 400 },
+  { name: 'Host with a tab inside', input: 'GET / HTTP/1.1\r\nHost: a\tb\r\n\r\n', status: 400 },
+  { name: 'invalid Host in HTTP/1.0', input: 'GET / HTTP/1.0\r\nHost: exa mple\r\n\r\n', status: 400 },
+  { name: 'invalid Host before a valid one', input: 'GET / HTTP/1.1\r\nHost: a/b\r\nHost: a\r\n\r\n', status: 400 },
   { name: 'HTTP/2.0 in text', input: 'GET / HTTP/2.0\r\nHost: a\r\n\r\n', status: 505 },
   { name: 'lower-case version', input: 'GET / http/1.1\r\nHost: a\r\n\r\n', status: 400 },
   { name: 'version with trailing junk', input: 'GET / HTTP/1.1x\r\nHost: a\r\n\r\n', status: 400 },

@@ -82,17 +82,23 @@ const enum Codings {
 const CR = 13;
 const LF = 10;
 
-/** Bytes of the tchar table, allocated once when the codec loads (the device budget counts it). */
+/** Bytes of the character-class table (tchar, Host), allocated once when the codec loads (the device budget counts it). */
 export const TOKEN_TABLE_BYTES = 128;
 
-/** tchar (RFC 9110 5.6.2) for every byte below 128. */
+/**
+ * Character classes for every byte below 128: bit 1 tchar (RFC 9110 5.6.2),
+ * bit 2 a reg-name character other than "%" (RFC 3986 unreserved and
+ * sub-delims).
+ */
 const TOKEN = (function () {
   const t = new Uint8Array(TOKEN_TABLE_BYTES);
-  const extra = "!#$%&'*+-.^_`|~";
-  for (let c = 48; c <= 57; c++) t[c] = 1;
-  for (let c = 65; c <= 90; c++) t[c] = 1;
-  for (let c = 97; c <= 122; c++) t[c] = 1;
-  for (let i = 0; i < extra.length; i++) t[extra.charCodeAt(i)] = 1;
+  const tchar = "!#$%&'*+-.^_`|~";
+  const host = "-._~!$&'()*+,;=";
+  for (let c = 48; c <= 57; c++) t[c] = 3;
+  for (let c = 65; c <= 90; c++) t[c] = 3;
+  for (let c = 97; c <= 122; c++) t[c] = 3;
+  for (let i = 0; i < tchar.length; i++) t[tchar.charCodeAt(i)] |= 1;
+  for (let i = 0; i < host.length; i++) t[host.charCodeAt(i)] |= 2;
   return t;
 })();
 
@@ -101,7 +107,7 @@ export function isToken(s: string): boolean {
   if (s.length === 0) return false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 128 || !TOKEN[c]) return false;
+    if (c >= 128 || !(TOKEN[c] & 1)) return false;
   }
   return true;
 }
@@ -200,6 +206,30 @@ function hexValue(c: number): number {
   if (c >= 97 && c <= 102) return c - 87;
   if (c >= 65 && c <= 70) return c - 55;
   return -1;
+}
+
+/**
+ * Whether `v` is a Host value (RFC 9112 3.2, RFC 3986 3.2.2): a reg-name
+ * (percent-encoding allowed) or IPv4 address, or an IP literal in brackets,
+ * then an optional ":" and digits. Empty is allowed (an empty authority).
+ */
+function isHost(v: string): boolean {
+  const literal = v.charCodeAt(0) === 91; // "[" IPv6 or IPvFuture "]"
+  let end = v.indexOf(literal ? ']' : ':');
+  if (literal && end < 2) return false;
+  if (end < 0) end = v.length;
+  for (let i = literal ? 1 : 0; i < end; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 37 && hexValue(v.charCodeAt(i + 1)) >= 0 && hexValue(v.charCodeAt(i + 2)) >= 0) i += 2;
+    else if (c >= 128 || (!(TOKEN[c] & 2) && !(literal && c === 58))) return false;
+  }
+  let at = literal ? end + 1 : end;
+  if (at < v.length && v.charCodeAt(at++) !== 58) return false;
+  for (; at < v.length; at++) {
+    const c = v.charCodeAt(at);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /**
@@ -452,6 +482,7 @@ export class HttpParser {
           break;
         case 'host':
           hosts++;
+          if (this.isRequest && !isHost(value)) return this.fail(400, 'invalid Host');
           break;
         case 'expect':
           if (value.toLowerCase() === '100-continue') m.expectContinue = true;
