@@ -21,7 +21,7 @@ const esp32: BoardProfile = {
   net: { chunkBytes: 536, inFlightBytes: 2048, holdBytes: 4096 },
   udp: { datagramMax: 512, queue: 4 },
   http: { headerBytes: 1024, headerCount: 24, bodyBytes: 1024 },
-  ws: { messageBytes: 1024 },
+  ws: { messageBytes: 1024, fragments: 32 },
   mqtt: { packetMax: 2048, outboxBytes: 8192, outboxCount: 64, inflight: 8 },
   hasTls: true,
   // A plain ESP32 (no PSRAM) with Wi-Fi on; boards with PSRAM have far more: `--set variables=N`.

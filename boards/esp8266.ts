@@ -27,7 +27,7 @@ const esp8266: BoardProfile = {
   net: { chunkBytes: 268, inFlightBytes: 536, holdBytes: 1072 },
   udp: { datagramMax: 128, queue: 2 },
   http: { headerBytes: 512, headerCount: 12, bodyBytes: 512 },
-  ws: { messageBytes: 256 },
+  ws: { messageBytes: 256, fragments: 16 },
   mqtt: { packetMax: 512, outboxBytes: 1024, outboxCount: 16, inflight: 4 },
   hasTls: false,
   variables: 1600,

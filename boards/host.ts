@@ -21,7 +21,7 @@ const host: BoardProfile = {
   net: { chunkBytes: 536, inFlightBytes: 8192, holdBytes: 65536 },
   udp: { datagramMax: 1472, queue: 16 },
   http: { headerBytes: 8192, headerCount: 64, bodyBytes: 8192 },
-  ws: { messageBytes: 8192 },
+  ws: { messageBytes: 8192, fragments: 128 },
   mqtt: { packetMax: 16384, outboxBytes: 262144, outboxCount: 1024, inflight: 32 },
   hasTls: true,
   wifiFile: 'wifi.json',

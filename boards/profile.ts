@@ -46,6 +46,8 @@ export interface HttpLimits {
 export interface WsLimits {
   /** Largest (reassembled) WebSocket message; larger closes with 1009. */
   messageBytes: number;
+  /** Most frames one message may arrive in (a flood of tiny fragments costs a frame's work each); more closes with 1008. */
+  fragments: number;
 }
 
 export interface MqttLimits {

@@ -16,6 +16,18 @@ test('wraps around and keeps FIFO order', () => {
   assert.equal(r.length, 0);
 });
 
+test('commit of a negative count gives back the newest bytes, across the wrap', () => {
+  const r = new Ring(8);
+  r.writeString('xxxxxx');
+  r.discard(5);
+  r.writeString('abcdefg'); // x a b | c d e f g  (wraps after 3)
+  r.commit(-3);
+  assert.equal(r.toBinaryString(), 'xabcd');
+  assert.equal(r.tailIndex(), 2);
+  r.writeString('XYZ');
+  assert.equal(r.toBinaryString(), 'xabcdXYZ');
+});
+
 test('indexOf finds bytes and sequences across the wrap', () => {
   const r = new Ring(8);
   r.writeString('xxxxxx');

@@ -68,6 +68,7 @@ test('boards: protocol limits fit the rings that carry them', () => {
     const d = b.pools.default;
     assert.ok(b.http.headerBytes <= d.recvBytes, n + ': an HTTP head must fit the default recv ring');
     assert.ok(b.ws.messageBytes <= d.recvBytes, n + ': a WebSocket message must fit the default recv ring');
+    assert.ok(b.ws.fragments >= 1 && b.ws.fragments <= b.ws.messageBytes, n + ': a bound on fragments per WebSocket message');
     assert.ok(b.mqtt.packetMax <= b.pools.mqtt.recvBytes && b.mqtt.packetMax <= b.pools.mqtt.sendBytes, n + ': an MQTT packet must fit the mqtt rings');
     assert.ok(b.udp.datagramMax <= b.pools.udp.recvBytes && b.udp.datagramMax + 2 <= b.pools.udp.sendBytes, n + ': a datagram (+2 length bytes when queued) must fit the udp rings');
     assert.ok(b.mqtt.inflight <= b.mqtt.outboxCount && b.mqtt.outboxCount > 0 && b.mqtt.outboxBytes >= b.mqtt.packetMax, n + ': outbox');

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Ring } from '../src/core/ring.js';
-import { bytesText, ringRemove, ringText, ringView } from '../src/protocols/http/bytes.js';
+import { bytesText, ringMove, ringText, ringView } from '../src/protocols/http/bytes.js';
 
 /** A ring of `cap` bytes holding `held`, with its start moved to `start` (so the contents may wrap). */
 function ringWith(cap: number, start: number, held: number[]): Ring {
@@ -33,15 +33,17 @@ test('ringText and ringView read the held bytes, whether or not they wrap', () =
   );
 });
 
-test('ringRemove cuts bytes out of the middle and keeps the rest in order', () => {
+test('ringMove copies held bytes to an earlier offset, overlapping or not, and leaves the rest', () => {
   fc.assert(
-    fc.property(arb, fc.nat(), fc.nat(), ({ cap, start, held }, a, b) => {
+    fc.property(arb, fc.nat(), fc.nat(), fc.nat(), ({ cap, start, held }, a, b, c) => {
       const r = ringWith(cap, start, held);
-      const at = held.length ? a % (held.length + 1) : 0;
-      const n = held.length - at ? b % (held.length - at + 1) : 0;
-      ringRemove(r, at, n);
-      const want = held.slice(0, at).concat(held.slice(at + n));
+      const from = held.length ? a % (held.length + 1) : 0;
+      const to = b % (from + 1);
+      const n = c % (held.length - from + 1);
+      ringMove(r, to, from, n);
+      const want = held.slice(0, to).concat(held.slice(from, from + n), held.slice(to + n));
       assert.equal(r.toBinaryString(), String.fromCharCode(...want));
+      assert.equal(r.length, held.length);
     }),
   );
 });

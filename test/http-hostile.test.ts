@@ -79,6 +79,10 @@ const SMUGGLING: { name: string; request: string; status: number }[] = [
   { name: 'huge chunk size', request: 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n', status: 413 },
   { name: 'NUL in a header', request: 'GET / HTTP/1.1\r\nHost: a\r\nX: \x00\r\n\r\n', status: 400 },
   { name: 'missing Host', request: 'GET / HTTP/1.1\r\n\r\n', status: 400 },
+  { name: 'Host with a space', request: 'GET / HTTP/1.1\r\nHost: exa mple\r\n\r\n', status: 400 },
+  { name: 'Host with a slash', request: 'GET / HTTP/1.1\r\nHost: a/b\r\n\r\n', status: 400 },
+  { name: 'Host with userinfo', request: 'GET / HTTP/1.1\r\nHost: evil@a\r\n\r\n', status: 400 },
+  { name: 'empty Host is allowed, a second one is not', request: 'GET / HTTP/1.1\r\nHost:\r\nHost: a\r\n\r\n', status: 400 },
   { name: 'unsupported coding', request: 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n', status: 501 },
 ];
 
@@ -93,6 +97,13 @@ for (const s of SMUGGLING) {
     assert.ok(seen.slice(before).indexOf('GET /smuggled') < 0);
   });
 }
+
+test('a valid Host is served: a name with a port, an IPv6 literal, and an empty one', async () => {
+  for (const host of ['device.local:8080', '[::1]:80', '']) {
+    const r = await raw(server.port, 'GET /h HTTP/1.1\r\nHost: ' + host + '\r\nConnection: close\r\n\r\n');
+    assert.deepEqual(statuses(r.data), [200], host);
+  }
+});
 
 test('a declared 1 GB body is refused with 413 at once, before any of it is read', async () => {
   const r = await raw(server.port, ['POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 1073741824\r\n\r\n', 'x'.repeat(1000), 50, 'x'.repeat(1000)]);

@@ -8,6 +8,7 @@ import { Utf8Validator, utf8Text, utf8Binary } from '../src/protocols/http/utf8.
 import { READER_SLACK, WsOp, WsReader, WsStep, maskInPlace, validCloseCode, writeFrameHeader } from '../src/protocols/ws/codec.js';
 import { acceptKey, validKey } from '../src/protocols/ws/handshake.js';
 import { sha1 } from '../src/protocols/ws/sha1.js';
+import { countingRing } from './support/counting-ring.js';
 
 const latin1 = (b: Uint8Array | Buffer) => Buffer.from(b).toString('latin1');
 
@@ -111,10 +112,20 @@ function frameBytes(f: Frame): Buffer {
   return Buffer.concat([Buffer.from(h.subarray(0, n)), body]);
 }
 
+interface WsFeedOptions {
+  max: number;
+  masked: boolean;
+  capacity?: number;
+  /** The reader's bound on fragments per message (default: the reader's own). */
+  fragments?: number;
+  /** The ring to feed through (default: a new one of `capacity`). */
+  ring?: Ring;
+}
+
 /** Feeds bytes in pieces to a reader; records a compact trace of what it reports. */
-function feedWs(input: Uint8Array, cuts: number[], opts: { max: number; masked: boolean; capacity?: number }): string[] {
-  const ring = new Ring(opts.capacity || opts.max + READER_SLACK);
-  const r = new WsReader(opts.max, opts.masked);
+function feedWs(input: Uint8Array, cuts: number[], opts: WsFeedOptions): string[] {
+  const ring = opts.ring || new Ring(opts.capacity || opts.max + READER_SLACK);
+  const r = new WsReader(opts.max, opts.masked, opts.fragments);
   const out: string[] = [];
   let at = 0;
   const drain = (): boolean => {
@@ -157,7 +168,7 @@ function feedWs(input: Uint8Array, cuts: number[], opts: { max: number; masked: 
   return out;
 }
 
-function everySplitWs(input: Buffer, opts: { max: number; masked: boolean; capacity?: number }): string[] {
+function everySplitWs(input: Buffer, opts: WsFeedOptions): string[] {
   const whole = feedWs(input, [], opts);
   for (let k = 1; k < input.length; k++) assert.deepEqual(feedWs(input, [k], opts), whole, 'split at ' + k);
   const ones: number[] = [];
@@ -219,6 +230,51 @@ test('a 64-bit length frame (70,000 bytes)', () => {
   for (let i = 0; i < big.length; i++) big[i] = i & 255;
   const out = feedWs(frameBytes({ op: WsOp.BINARY, payload: big, mask: true }), [5, 9, 10, 60000], { max: 70000, masked: true });
   assert.deepEqual(out, ['bin:' + big.toString('hex')]);
+});
+
+test('reassembly work is linear: a 60 KB first fragment, then 3,000 empty continuations and 3,000 pings, moves each byte about once', () => {
+  // Cutting each header out by moving the payload held before it cost 60 KB of moves per frame (180 MB here).
+  const big = Buffer.alloc(60000);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 255;
+  const frames = [frameBytes({ op: WsOp.BINARY, fin: false, payload: big, mask: true })];
+  const expect: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    frames.push(frameBytes({ op: WsOp.CONTINUATION, fin: false, payload: '', mask: true }));
+    frames.push(frameBytes({ op: WsOp.PING, payload: 'p', mask: true }));
+    expect.push('ping:' + hex('p'));
+  }
+  frames.push(frameBytes({ op: WsOp.CONTINUATION, payload: 'end', mask: true }));
+  expect.push('bin:' + Buffer.concat([big, Buffer.from('end')]).toString('hex'));
+  const input = Buffer.concat(frames);
+  const cuts: number[] = [];
+  for (let at = 536; at < input.length; at += 536) cuts.push(at); // an ESP32's network chunks
+  // budget: unmasking every payload byte once, plus moving each at most once more
+  const counted = countingRing(65536 + READER_SLACK, 2 * input.length);
+  assert.deepEqual(feedWs(input, cuts, { max: 65536, masked: true, fragments: 3002, ring: counted.ring }), expect);
+  assert.ok(counted.writes() >= big.length, 'the payload was unmasked in place');
+  assert.ok(counted.writes() <= 2 * input.length, counted.writes() + ' bytes moved for ' + input.length + ' in');
+  // the same input in one piece (all of it in the ring at once) is as cheap
+  const whole = countingRing(input.length + 1, 2 * input.length);
+  assert.deepEqual(feedWs(input, [], { max: 65536, masked: true, fragments: 3002, ring: whole.ring }), expect);
+});
+
+test('fragments per message are bounded (counting empty ones, not control frames): one more is 1008, at every split point', () => {
+  const frag = (op: number, fin: boolean, payload: string) => frameBytes({ op, fin, payload, mask: true });
+  const three = Buffer.concat([frag(WsOp.TEXT, false, 'a'), frag(WsOp.PING, true, ''), frag(WsOp.CONTINUATION, false, ''), frag(WsOp.CONTINUATION, true, 'b')]);
+  assert.deepEqual(everySplitWs(three, { max: 100, masked: true, fragments: 3 }), ['ping:', 'text:' + hex('ab')]);
+  const four = Buffer.concat([frag(WsOp.TEXT, false, 'a'), frag(WsOp.CONTINUATION, false, ''), frag(WsOp.CONTINUATION, false, ''), frag(WsOp.CONTINUATION, true, 'b')]);
+  assert.deepEqual(everySplitWs(four, { max: 100, masked: true, fragments: 3 }), ['error:1008']);
+  // the count starts again with each message
+  assert.deepEqual(everySplitWs(Buffer.concat([three, three]), { max: 100, masked: true, fragments: 3 }), ['ping:', 'text:' + hex('ab'), 'ping:', 'text:' + hex('ab')]);
+  // the default bound
+  const MAX_FRAGMENTS = new WsReader(100, true).maxFragments;
+  assert.ok(MAX_FRAGMENTS > 1 && MAX_FRAGMENTS < Infinity, 'a default bound');
+  const many = [frag(WsOp.BINARY, false, 'x')];
+  for (let i = 1; i < MAX_FRAGMENTS; i++) many.push(frag(WsOp.CONTINUATION, i === MAX_FRAGMENTS - 1, ''));
+  assert.deepEqual(feedWs(Buffer.concat(many), [], { max: 100, masked: true }), ['bin:' + hex('x')]);
+  many[many.length - 1] = frag(WsOp.CONTINUATION, false, '');
+  many.push(frag(WsOp.CONTINUATION, true, ''));
+  assert.deepEqual(feedWs(Buffer.concat(many), [], { max: 100, masked: true }), ['error:1008']);
 });
 
 const ERRORS: { name: string; input: Buffer; masked: boolean; code: number }[] = [

@@ -23,6 +23,7 @@ import type { WsClientOptions } from '../src/protocols/ws/client.js';
 import { WsEv } from '../src/protocols/ws/websocket.js';
 import type { WebSocket as RingSocket, WsCloseInfo, WsMessage } from '../src/protocols/ws/websocket.js';
 import { wsUpgrade } from '../src/protocols/ws/server.js';
+import { MAX_FRAGMENTS } from '../src/protocols/ws/codec.js';
 import { makeCert, raw, serve, sleep, statuses, until } from './support/http-env.js';
 import type { Cert, Served } from './support/http-env.js';
 
@@ -140,6 +141,30 @@ test('ws client → ringnet server: fragments from the client are joined; a long
   } finally {
     ws.close();
   }
+});
+
+test('ws client → ringnet server: a message in more fragments than the bound (128 by default, empty ones too) is closed with 1008', async () => {
+  const ws = await open(wsUrl());
+  // exactly the bound: joined and echoed
+  ws.send('a', { fin: false });
+  for (let i = 2; i < MAX_FRAGMENTS; i++) ws.send('', { fin: false });
+  ws.send('b', { fin: true });
+  assert.equal((await nextMessage(ws)).data.toString(), 'ab');
+  // one more, pings between them not counted
+  const c = closed(ws);
+  const before = serverClosed.length;
+  ws.send('a', { fin: false });
+  for (let i = 1; i < MAX_FRAGMENTS; i++) {
+    ws.send('', { fin: false });
+    if (i % 16 === 0) ws.ping();
+  }
+  ws.send('b', { fin: true });
+  const got = await Promise.race([c, nextMessage(ws).then((m) => ({ code: 0, reason: 'echoed ' + m.data.length + ' bytes' }))]);
+  assert.equal(got.code, 1008, got.reason);
+  assert.match(got.reason, /more than 128 fragments/);
+  await until(() => serverClosed.length > before, 2000, 'the server reports the close');
+  assert.equal(serverClosed[serverClosed.length - 1].code, 1008);
+  assert.equal(serverClosed[serverClosed.length - 1].remote, false);
 });
 
 test('ws client → ringnet server: an 8 KB message is echoed from the receive ring in fragments, nothing copied', async () => {
@@ -263,6 +288,19 @@ test('handshake errors: wrong version is 426, a bad key is 400, a plain request 
   assert.deepEqual(statuses(k.data), [400]);
   const plain = await raw(server.port, 'GET /ws HTTP/1.1\r\nHost: a\r\n\r\n', { done: (d) => d.indexOf('\r\n\r\n') > 0 });
   assert.deepEqual(statuses(plain.data), [400]);
+});
+
+test('handshake errors: a request with two Sec-WebSocket-Key fields is 400 (RFC 6455 11.3.1), never 101', async () => {
+  const head = 'GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n';
+  const key = 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+  const other = 'Sec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA==\r\n';
+  for (const keys of [key + key, key + other, 'Sec-WebSocket-Key:\r\n' + key, key + 'Sec-WebSocket-Key: \r\n']) {
+    const r = await raw(server.port, head + keys + '\r\n', { done: (d) => d.indexOf('\r\n\r\n') > 0 });
+    assert.deepEqual(statuses(r.data), [400], JSON.stringify(keys) + ' → ' + r.data);
+  }
+  // one key is still fine
+  const ok = await raw(server.port, head + key + '\r\n', { done: (d) => d.indexOf('\r\n\r\n') > 0 });
+  assert.deepEqual(statuses(ok.data), [101]);
 });
 
 // ---------- the ringnet client against a ws server ----------
@@ -506,6 +544,39 @@ test('ringnet client: every frame is masked with a fresh key from the random sou
     assert.ok(calls >= 2, 'the handshake key and the masking keys came from it');
     log.c!.close();
     fixed.c!.close();
+  } finally {
+    srv.close();
+  }
+});
+
+test('ringnet client: a 101 with a second Sec-WebSocket-Accept (or Sec-WebSocket-Protocol) field is refused', async () => {
+  let extra = '';
+  const srv = net.createServer((s) => {
+    let buf = '';
+    s.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      if (buf.indexOf('\r\n\r\n') < 0) return;
+      const key = /Sec-WebSocket-Key: (.*)\r\n/i.exec(buf)![1];
+      s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ' + acceptFor(key) + '\r\n' + extra + '\r\n');
+    });
+    s.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = 'ws://127.0.0.1:' + (srv.address() as AddressInfo).port + '/';
+    for (const e of ['Sec-WebSocket-Accept: x3JJHMbDL1EzLkh9GBhXDw==\r\n', 'Sec-WebSocket-Protocol: telemetry\r\nSec-WebSocket-Protocol: chat\r\n']) {
+      extra = e;
+      const log = connect(mgr, url, { protocols: ['telemetry', 'chat'] });
+      await until(() => log.done);
+      assert.deepEqual(log.events, ['CONNECT', 'ERROR', 'CLOSE'], e);
+      assert.equal(log.error!.code, ErrorCode.PROTOCOL);
+    }
+    // the same answer without the second field opens
+    extra = 'Sec-WebSocket-Protocol: chat\r\n';
+    const log = connect(mgr, url, { protocols: ['telemetry', 'chat'] });
+    await until(() => log.ws !== null);
+    assert.equal(log.ws!.protocol, 'chat');
+    log.c!.close();
   } finally {
     srv.close();
   }

@@ -56,6 +56,7 @@ function start(): void {
         return app.status();
       },
       http: { limits: board.http },
+      ws: { maxMessage: board.ws.messageBytes, maxFragments: board.ws.fragments },
     });
   }
 }

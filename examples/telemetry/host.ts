@@ -70,6 +70,7 @@ async function main(): Promise<void> {
     files: new FolderFiles(www),
     status: () => app.status(),
     http: { limits: host.http },
+    ws: { maxMessage: host.ws.messageBytes, maxFragments: host.ws.fragments },
   });
   mgr.run();
   console.log('ringnet telemetry on the host');

@@ -13,6 +13,7 @@ import { serveFile } from '../../src/protocols/http/static.js';
 import type { FileStore } from '../../src/protocols/http/writer.js';
 import type { WebSocket } from '../../src/protocols/ws/websocket.js';
 import { wsUpgrade } from '../../src/protocols/ws/server.js';
+import type { WsServerOptions } from '../../src/protocols/ws/server.js';
 
 /** The page's name in the file store (a `.gz` twin is served to browsers that accept gzip). */
 export const DASHBOARD_FILE = 'dashboard.html';
@@ -24,6 +25,8 @@ export interface DashboardOptions {
   /** What `/api/status` answers. */
   status: () => unknown;
   http?: HttpServerOptions;
+  /** The `/ws` feed's limits (a board profile's `ws`: messageBytes as maxMessage, fragments as maxFragments). */
+  ws?: WsServerOptions;
 }
 
 export class Dashboard {
@@ -43,7 +46,7 @@ export class Dashboard {
       res.send(200, JSON.stringify(o.status()), { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
     });
     router.get('/ws', function (req) {
-      const ws = wsUpgrade(req, {}, function (c, ev, data) {
+      const ws = wsUpgrade(req, o.ws, function (c, ev, data) {
         if (ev === Ev.CLOSE) self.forget(c);
       });
       if (ws) self.viewers.push(ws);

@@ -193,7 +193,11 @@ export class Ring {
     return t >= this.capacity ? this.capacity - this.length : this.capacity - t;
   }
 
-  /** Marks `n` bytes written directly at `tailIndex()` as held (for drivers that read straight into the ring). */
+  /**
+   * Marks `n` bytes written directly at `tailIndex()` as held (for drivers
+   * that read straight into the ring). A negative `n` gives the newest `-n`
+   * held bytes back (codecs drop framing left at the tail this way).
+   */
   commit(n: number): void {
     this.length += n;
   }

@@ -30,10 +30,10 @@ export function feed(
   cuts: number[],
   limits: HttpLimits,
   isRequest: boolean,
-  opts?: { capacity?: number; finish?: boolean; noBody?: boolean; keep?: boolean; keepLimit?: number },
+  opts?: { capacity?: number; finish?: boolean; noBody?: boolean; keep?: boolean; keepLimit?: number; ring?: Ring },
 ): Seen {
   const o = opts || {};
-  const ring = new Ring(o.capacity || Math.max(64, input.length + 1));
+  const ring = o.ring || new Ring(o.capacity || Math.max(64, input.length + 1));
   const parser = new HttpParser(limits, isRequest);
   parser.noBody = !!o.noBody;
   const seen: Seen = { heads: [], bodies: [], ends: 0, error: 0, errorText: '', maxHeldHead: 0 };

@@ -54,23 +54,23 @@ export function ringView(ring: Ring, len: number): Uint8Array {
 }
 
 /**
- * Removes `n` held bytes at `offset`, keeping the `offset` bytes before them:
- * those move forward by `n` (a frame header between two fragments of one
- * message disappears this way). Costs `offset` byte moves.
+ * Copies `n` held bytes at offset `from` to the earlier offset `to`, first
+ * byte first (the two runs may overlap), and leaves the rest as it was.
+ * Codecs close a gap of framing bytes this way: the payload that follows a
+ * gap moves up over it, once, and what is held before the gap stays put.
  */
-export function ringRemove(ring: Ring, offset: number, n: number): void {
+export function ringMove(ring: Ring, to: number, from: number, n: number): void {
   const bytes = ring.bytes;
   const cap = ring.capacity;
-  let src = ring.start + offset - 1;
+  let src = ring.start + from;
   if (src >= cap) src -= cap;
-  let dst = src + n;
+  let dst = ring.start + to;
   if (dst >= cap) dst -= cap;
-  for (let k = offset; k > 0; k--) {
+  for (; n > 0; n--) {
     bytes[dst] = bytes[src];
-    if (--src < 0) src = cap - 1;
-    if (--dst < 0) dst = cap - 1;
+    if (++src === cap) src = 0;
+    if (++dst === cap) dst = 0;
   }
-  ring.discard(n);
 }
 
 /** Index in the ring's storage of the held byte at `offset`. */

@@ -13,7 +13,7 @@
  * of a CRLF, folded header lines, malformed names, bad chunk sizes.
  */
 import type { Ring } from '../../core/ring.js';
-import { ringRemove, ringText } from './bytes.js';
+import { ringMove, ringText } from './bytes.js';
 import { indexOfText } from '../../core/text.js';
 
 /** Bounds on what a peer may send (a board profile carries them). */
@@ -82,17 +82,23 @@ const enum Codings {
 const CR = 13;
 const LF = 10;
 
-/** Bytes of the tchar table, allocated once when the codec loads (the device budget counts it). */
+/** Bytes of the character-class table (tchar, Host), allocated once when the codec loads (the device budget counts it). */
 export const TOKEN_TABLE_BYTES = 128;
 
-/** tchar (RFC 9110 5.6.2) for every byte below 128. */
+/**
+ * Character classes for every byte below 128: bit 1 tchar (RFC 9110 5.6.2),
+ * bit 2 a reg-name character other than "%" (RFC 3986 unreserved and
+ * sub-delims).
+ */
 const TOKEN = (function () {
   const t = new Uint8Array(TOKEN_TABLE_BYTES);
-  const extra = "!#$%&'*+-.^_`|~";
-  for (let c = 48; c <= 57; c++) t[c] = 1;
-  for (let c = 65; c <= 90; c++) t[c] = 1;
-  for (let c = 97; c <= 122; c++) t[c] = 1;
-  for (let i = 0; i < extra.length; i++) t[extra.charCodeAt(i)] = 1;
+  const tchar = "!#$%&'*+-.^_`|~";
+  const host = "-._~!$&'()*+,;=";
+  for (let c = 48; c <= 57; c++) t[c] = 3;
+  for (let c = 65; c <= 90; c++) t[c] = 3;
+  for (let c = 97; c <= 122; c++) t[c] = 3;
+  for (let i = 0; i < tchar.length; i++) t[tchar.charCodeAt(i)] |= 1;
+  for (let i = 0; i < host.length; i++) t[host.charCodeAt(i)] |= 2;
   return t;
 })();
 
@@ -101,7 +107,7 @@ export function isToken(s: string): boolean {
   if (s.length === 0) return false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 128 || !TOKEN[c]) return false;
+    if (c >= 128 || !(TOKEN[c] & 1)) return false;
   }
   return true;
 }
@@ -167,15 +173,19 @@ export class HttpMessage {
     return undefined;
   }
 
-  /** Every value of header `name`, joined with ", " as RFC 9110 allows for lists; "" when absent. */
+  /**
+   * Every value of header `name`, joined with ", " as RFC 9110 allows for
+   * lists (an empty field line still adds its comma, so a repeated
+   * single-valued field never reads as one value); "" when absent.
+   */
   headerList(name: string): string {
     const want = name.toLowerCase();
-    let out = '';
+    let out: string | null = null;
     for (let i = 0; i < this.names.length; i++) {
       if (this.names[i] !== want) continue;
-      out = out.length ? out + ', ' + this.values[i] : this.values[i];
+      out = out === null ? this.values[i] : out + ', ' + this.values[i];
     }
-    return out;
+    return out === null ? '' : out;
   }
 }
 
@@ -196,6 +206,30 @@ function hexValue(c: number): number {
   if (c >= 97 && c <= 102) return c - 87;
   if (c >= 65 && c <= 70) return c - 55;
   return -1;
+}
+
+/**
+ * Whether `v` is a Host value (RFC 9112 3.2, RFC 3986 3.2.2): a reg-name
+ * (percent-encoding allowed) or IPv4 address, or an IP literal in brackets,
+ * then an optional ":" and digits. Empty is allowed (an empty authority).
+ */
+function isHost(v: string): boolean {
+  const literal = v.charCodeAt(0) === 91; // "[" IPv6 or IPvFuture "]"
+  let end = v.indexOf(literal ? ']' : ':');
+  if (literal && end < 2) return false;
+  if (end < 0) end = v.length;
+  for (let i = literal ? 1 : 0; i < end; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 37 && hexValue(v.charCodeAt(i + 1)) >= 0 && hexValue(v.charCodeAt(i + 2)) >= 0) i += 2;
+    else if (c >= 128 || (!(TOKEN[c] & 2) && !(literal && c === 58))) return false;
+  }
+  let at = literal ? end + 1 : end;
+  if (at < v.length && v.charCodeAt(at++) !== 58) return false;
+  for (; at < v.length; at++) {
+    const c = v.charCodeAt(at);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /**
@@ -223,7 +257,7 @@ export class HttpParser {
   keepLimit = Infinity;
   /** Keep mode: decoded body bytes held at the ring's front so far. */
   private kept = 0;
-  /** Bytes dropped for the next call: the body bytes handed out by the last DATA. */
+  /** Bytes dropped for the next call: the body bytes handed out by the last DATA or END (a kept body with the framing gap after it). */
   private pending = 0;
   private state = State.HEAD;
   /** Head scan: next offset to search for LF, start of the current line, lines seen. */
@@ -448,6 +482,7 @@ export class HttpParser {
           break;
         case 'host':
           hosts++;
+          if (this.isRequest && !isHost(value)) return this.fail(400, 'invalid Host');
           break;
         case 'expect':
           if (value.toLowerCase() === '100-continue') m.expectContinue = true;
@@ -631,29 +666,27 @@ export class HttpParser {
 
   // ---- chunked body (RFC 9112 7.1), one framing byte at a time ----
 
-  /** Removes `n` framing bytes that follow the kept body bytes (at the front when nothing is kept). */
-  private drop(ring: Ring, n: number): void {
-    if (this.kept === 0) ring.discard(n);
-    else ringRemove(ring, this.kept, n);
-  }
-
   private chunked(ring: Ring): Step {
     const lim = this.limits;
-    // Framing bytes parsed but not yet removed: they go in one cut, so a kept body moves once per chunk.
+    // Framing bytes parsed but not yet removed: a gap after the kept body. Chunk data moves up over it (each
+    // byte once); the gap itself is dropped when it is all that follows, or goes with the body at END.
     let skip = 0;
     for (;;) {
       if (this.state === State.CHUNK_DATA) {
         if (this.remaining > 0) {
-          if (skip > 0) this.drop(ring, skip);
-          skip = 0;
+          if (skip > 0 && this.kept === 0) {
+            ring.discard(skip);
+            skip = 0;
+          }
           if (!this.keep) {
             const step = this.data(ring, this.remaining);
             if (step === Step.DATA) this.remaining -= this.dataLength;
             return step;
           }
-          let n = ring.length - this.kept;
-          if (n <= 0) return Step.MORE;
+          let n = ring.length - this.kept - skip;
+          if (n <= 0) break;
           if (n > this.remaining) n = this.remaining;
+          if (skip > 0) ringMove(ring, this.kept, this.kept + skip, n);
           this.kept += n;
           this.remaining -= n;
           continue;
@@ -661,10 +694,7 @@ export class HttpParser {
         this.state = State.CHUNK_DATA_CR;
       }
       const at = this.kept + skip;
-      if (at >= ring.length) {
-        if (skip > 0) this.drop(ring, skip);
-        return Step.MORE;
-      }
+      if (at >= ring.length) break;
       const b = ring.peek(at);
       skip++;
       switch (this.state) {
@@ -729,12 +759,21 @@ export class HttpParser {
           if (b !== LF) return this.fail(400, 'stray CR in a trailer');
           this.state = State.TRAILER_LINE_START;
           break;
-        case State.TRAILER_END_LF:
+        case State.TRAILER_END_LF: {
           if (b !== LF) return this.fail(400, 'stray CR after the last chunk');
-          this.drop(ring, skip);
-          return this.end();
+          // what follows may be the next message: a gap after a kept body is dropped with it on the next call
+          const gap = this.kept > 0 ? skip : 0;
+          if (gap === 0) ring.discard(skip);
+          const step = this.end();
+          this.pending += gap;
+          return step;
+        }
       }
     }
+    // Everything held was parsed, so the gap is the last bytes held: dropped from the tail, the kept body stays put.
+    if (this.kept === 0) ring.discard(skip);
+    else ring.commit(-skip);
+    return Step.MORE;
   }
 
   /** The body limit in force: the buffer's size while keeping, else `limits.bodyBytes`. */

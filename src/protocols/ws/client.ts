@@ -68,11 +68,12 @@ function handshakeProtocol(c: Connection, ev: number, data: any): void {
       refuse(c, ErrorCode.PROTOCOL, 'handshake refused: ' + m.status + ' ' + m.reason);
       return;
     }
-    if (!upgrade || !hasToken(upgrade, 'websocket') || !connection || !hasToken(connection, 'upgrade') || m.header('sec-websocket-accept') !== acceptKey(h.key)) {
+    if (!upgrade || !hasToken(upgrade, 'websocket') || !connection || !hasToken(connection, 'upgrade') || m.headerList('sec-websocket-accept') !== acceptKey(h.key)) {
       refuse(c, ErrorCode.PROTOCOL, 'handshake answer does not prove a WebSocket server');
       return;
     }
-    const chosen = m.header('sec-websocket-protocol') || '';
+    // every field line: a repeated Accept or Protocol (RFC 6455 11.3.3, 11.3.4) is no single value and is refused
+    const chosen = m.headerList('sec-websocket-protocol');
     const offered = h.opts.protocols || [];
     if (chosen && offered.indexOf(chosen) < 0) {
       refuse(c, ErrorCode.PROTOCOL, 'server chose a subprotocol not offered: ' + chosen);

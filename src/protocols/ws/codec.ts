@@ -3,15 +3,19 @@
  * reassembles messages inside the receive ring, and frame-header writing.
  * No I/O, no timers.
  *
- * Reassembly needs no buffer of its own: each frame header is cut out of the
- * ring (the payload before it moves up to close the gap) and the payload is
- * unmasked in place, so a fragmented message ends up contiguous at the ring's
- * front. Control frames between fragments are taken out the same way. The
- * declared length is checked before a payload is waited for: over
- * `maxMessage` is close code 1009 at once.
+ * Reassembly needs no buffer of its own: a message's payload so far sits at
+ * the ring's front, and the headers (and control frames) that came between
+ * its fragments are left behind it as a gap, which each next fragment's
+ * payload moves up over, once. The gap itself is never moved past the held
+ * payload: it goes with the message, or, when the reader waits for more, the
+ * few bytes of the frame in progress move back over it. So every byte is
+ * moved at most about twice, however many frames a message has. Payloads are
+ * unmasked in place. The declared length is checked before a payload is
+ * waited for: over `maxMessage` is close code 1009 at once; a message in more
+ * than `maxFragments` frames is 1008, as `ws` does.
  */
 import type { Ring } from '../../core/ring.js';
-import { ringIndex, ringRemove, ringView } from '../http/bytes.js';
+import { ringIndex, ringMove, ringView } from '../http/bytes.js';
 import { Utf8Validator, utf8Text } from '../http/utf8.js';
 
 export const enum WsOp {
@@ -58,6 +62,9 @@ export const enum WsStep {
 export const MAX_HEADER = 14;
 /** Room a reader needs beyond `maxMessage`: a header plus a whole control frame arriving mid-message. */
 export const READER_SLACK = MAX_HEADER + 6 + 125;
+
+/** Frames one message may arrive in when the caller sets no bound (board profiles set their own). */
+export const MAX_FRAGMENTS = 128;
 
 /** Whether `code` may appear in a close frame on the wire. */
 export function validCloseCode(code: number): boolean {
@@ -129,6 +136,7 @@ export function frameHeaderLength(len: number, masked: boolean): number {
  * Reads frames for one direction of one connection.
  * @param maxMessage largest message accepted (the ring must hold it plus READER_SLACK)
  * @param expectMasked a server requires masked frames, a client unmasked ones
+ * @param maxFragments most frames (empty ones too) per message; default MAX_FRAGMENTS
  */
 export class WsReader {
   /** MESSAGE: its size, and whether it was binary (else text, already UTF-8 checked). */
@@ -142,8 +150,12 @@ export class WsReader {
   /** ERROR: the close code to send and why. */
   errorCode = 0;
   errorText = '';
-  /** Bytes of the message so far, at the ring's front (headers already cut out). */
+  /** Bytes of the message so far, at the ring's front. */
   private acc = 0;
+  /** Framing bytes left between those and the next frame (0 whenever `acc` is). */
+  private gap = 0;
+  /** Data frames of the message so far. */
+  private frames = 0;
   private inMessage = false;
   private messageOp = 0;
   private pending = 0;
@@ -151,10 +163,15 @@ export class WsReader {
   private readonly key = new Uint8Array(4);
   private readonly utf8 = new Utf8Validator();
 
+  readonly maxFragments: number;
+
   constructor(
     readonly maxMessage: number,
     readonly expectMasked: boolean,
-  ) {}
+    maxFragments?: number,
+  ) {
+    this.maxFragments = maxFragments || MAX_FRAGMENTS;
+  }
 
   /** Advances over what `ring` holds; see `WsStep`. */
   next(ring: Ring): WsStep {
@@ -165,10 +182,11 @@ export class WsReader {
     if (this.failed) return WsStep.ERROR;
     for (;;) {
       const acc = this.acc;
-      const avail = ring.length - acc;
-      if (avail < 2) return WsStep.MORE;
-      const b0 = ring.peek(acc);
-      const b1 = ring.peek(acc + 1);
+      const at = acc + this.gap; // where the next frame starts
+      const avail = ring.length - at;
+      if (avail < 2) break;
+      const b0 = ring.peek(at);
+      const b1 = ring.peek(at + 1);
       const fin = (b0 & 0x80) !== 0;
       const op = b0 & 15;
       const masked = (b1 & 0x80) !== 0;
@@ -180,32 +198,40 @@ export class WsReader {
       if (control && len7 > 125) return this.fail(WsClose.PROTOCOL_ERROR, 'control frame over 125 bytes');
       if (masked !== this.expectMasked) return this.fail(WsClose.PROTOCOL_ERROR, masked ? 'masked frame from a server' : 'unmasked frame from a client');
       const hlen = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (masked ? 4 : 0);
-      if (avail < hlen) return WsStep.MORE;
+      if (avail < hlen) break;
       let len = len7;
       if (len7 === 126) {
-        len = (ring.peek(acc + 2) << 8) | ring.peek(acc + 3);
+        len = (ring.peek(at + 2) << 8) | ring.peek(at + 3);
       } else if (len7 === 127) {
-        if (ring.peek(acc + 2) & 0x80) return this.fail(WsClose.PROTOCOL_ERROR, 'length with the top bit set');
-        const high = ring.peek(acc + 2) | ring.peek(acc + 3) | ring.peek(acc + 4) | ring.peek(acc + 5);
+        if (ring.peek(at + 2) & 0x80) return this.fail(WsClose.PROTOCOL_ERROR, 'length with the top bit set');
+        const high = ring.peek(at + 2) | ring.peek(at + 3) | ring.peek(at + 4) | ring.peek(at + 5);
         if (high !== 0) return this.fail(WsClose.TOO_BIG, 'message larger than ' + this.maxMessage + ' bytes');
-        len = ((ring.peek(acc + 6) << 24) >>> 0) + ((ring.peek(acc + 7) << 16) | (ring.peek(acc + 8) << 8) | ring.peek(acc + 9));
+        len = ((ring.peek(at + 6) << 24) >>> 0) + ((ring.peek(at + 7) << 16) | (ring.peek(at + 8) << 8) | ring.peek(at + 9));
       }
       if (!control) {
         if (op === WsOp.CONTINUATION && !this.inMessage) return this.fail(WsClose.PROTOCOL_ERROR, 'continuation frame outside a message');
         if (op !== WsOp.CONTINUATION && this.inMessage) return this.fail(WsClose.PROTOCOL_ERROR, 'new message inside a fragmented one');
         if (acc + len > this.maxMessage) return this.fail(WsClose.TOO_BIG, 'message larger than ' + this.maxMessage + ' bytes');
+        if (this.frames >= this.maxFragments) return this.fail(WsClose.POLICY, 'message in more than ' + this.maxFragments + ' fragments');
       }
-      if (avail < hlen + len) return WsStep.MORE;
-      if (masked) for (let k = 0; k < 4; k++) this.key[k] = ring.peek(acc + hlen - 4 + k);
-      if (acc === 0) ring.discard(hlen);
-      else ringRemove(ring, acc, hlen);
-      if (masked && len > 0) maskInPlace(ring.bytes, ring.capacity, ringIndex(ring, acc), len, this.key);
-      if (control) return this.controlFrame(ring, op, len);
+      if (avail < hlen + len) break;
+      if (masked) {
+        for (let k = 0; k < 4; k++) this.key[k] = ring.peek(at + hlen - 4 + k);
+        if (len > 0) maskInPlace(ring.bytes, ring.capacity, ringIndex(ring, at + hlen), len, this.key);
+      }
+      if (control) return this.controlFrame(ring, op, at + hlen, len);
+      if (acc === 0) {
+        ring.discard(hlen);
+      } else {
+        ringMove(ring, acc, at + hlen, len); // the payload moves up over the gap; the header joins it
+        this.gap += hlen;
+      }
       if (op !== WsOp.CONTINUATION) {
         this.inMessage = true;
         this.messageOp = op;
         this.utf8.reset();
       }
+      this.frames++;
       if (this.messageOp === WsOp.TEXT && len > 0 && !this.checkText(ring, acc, len)) return this.fail(WsClose.INVALID_DATA, 'text is not valid UTF-8');
       this.acc = acc + len;
       if (!fin) continue;
@@ -213,11 +239,23 @@ export class WsReader {
       this.messageLength = this.acc;
       this.binary = this.messageOp === WsOp.BINARY;
       ringView(ring, this.acc); // make the message one contiguous run
-      this.pending = this.acc;
+      this.pending = this.acc + this.gap; // the gap goes with it
       this.acc = 0;
+      this.gap = 0;
+      this.frames = 0;
       this.inMessage = false;
       return WsStep.MESSAGE;
     }
+    // Waiting for more: the part of a frame held moves back over the gap (it is
+    // shorter than that frame, and the gap stays empty until that frame is in).
+    const gap = this.gap;
+    if (gap > 0) {
+      const acc = this.acc;
+      ringMove(ring, acc, acc + gap, ring.length - acc - gap);
+      ring.commit(-gap); // the gap's bytes are now the last held: give them back
+      this.gap = 0;
+    }
+    return WsStep.MORE;
   }
 
   /** The MESSAGE bytes (call right after `next` returned MESSAGE). */
@@ -225,12 +263,12 @@ export class WsReader {
     return ring.bytes.subarray(ring.start, ring.start + this.messageLength);
   }
 
-  private controlFrame(ring: Ring, op: number, len: number): WsStep {
-    const acc = this.acc;
-    ring.copyTo(this.control, 0, acc, len);
+  /** A control frame whose payload is at `offset`: copied out, and the frame dropped (or left in the gap). */
+  private controlFrame(ring: Ring, op: number, offset: number, len: number): WsStep {
+    ring.copyTo(this.control, 0, offset, len);
     this.controlLength = len;
-    if (acc === 0) ring.discard(len);
-    else ringRemove(ring, acc, len);
+    if (this.acc === 0) ring.discard(offset + len);
+    else this.gap = offset + len - this.acc;
     if (op === WsOp.PING) return WsStep.PING;
     if (op === WsOp.PONG) return WsStep.PONG;
     const c = this.control;

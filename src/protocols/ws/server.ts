@@ -40,9 +40,10 @@ export function wsUpgrade(req: HttpRequest, opts?: WsServerOptions, handler?: Ws
     res.send(426, 'WebSocket version 13 only\n', { 'Sec-WebSocket-Version': '13', 'Content-Type': 'text/plain' });
     return null;
   }
-  const key = req.header('sec-websocket-key');
+  // all of its field lines: a second one (RFC 6455 11.3.1 allows one) makes the value invalid
+  const key = req.headerList('sec-websocket-key');
   if (!validKey(key) || req.bodyKind !== BodyKind.NONE) {
-    res.send(400, 'bad Sec-WebSocket-Key\n', { 'Content-Type': 'text/plain' });
+    res.send(400, 'bad or repeated Sec-WebSocket-Key\n', { 'Content-Type': 'text/plain' });
     return null;
   }
   let chosen = '';

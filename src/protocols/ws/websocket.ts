@@ -73,6 +73,8 @@ export type WsHandler = Handler<WsEvents>;
 export interface WsOptions {
   /** Largest message accepted (default and upper bound: the receive ring less framing room); larger is closed with 1009. */
   maxMessage?: number;
+  /** Most frames one incoming message may come in, empty ones included (default MAX_FRAGMENTS, 128); more is closed with 1008. */
+  maxFragments?: number;
   /** Largest payload per frame sent; longer messages go as fragments (default: as much as the send ring takes). */
   fragmentBytes?: number;
   /** Send a ping this often (0: never). */
@@ -141,7 +143,7 @@ export class WebSocket {
   ) {
     const room = c.recv.capacity - READER_SLACK;
     const max = opts.maxMessage && opts.maxMessage < room ? opts.maxMessage : room;
-    this.reader = new WsReader(max > 0 ? max : 0, !client);
+    this.reader = new WsReader(max > 0 ? max : 0, !client, opts.maxFragments);
     this.msg = new WsMessage(this);
     this.fragmentBytes = opts.fragmentBytes || Infinity;
     this.pingIntervalMs = opts.pingIntervalMs || 0;
