@@ -124,6 +124,45 @@ test('in Chromium the page charts live readings from the WebSocket', async () =>
   }
 });
 
+test('with its HTTP and MQTT ports taken it says so, takes free ones and prints those, and its dashboard answers there', { timeout: 30000 }, async () => {
+  // Something else (not HTTP) holds both ports the user asked for.
+  const squatters: net.Server[] = [];
+  const taken: number[] = [];
+  for (let k = 0; k < 2; k++) {
+    const s = net.createServer((sock) => sock.destroy());
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
+    squatters.push(s);
+    taken.push((s.address() as net.AddressInfo).port);
+  }
+  const second = spawn(process.execPath, [join(root, 'build', 'examples', 'telemetry', 'host.js')], {
+    env: { ...process.env, HTTP_PORT: String(taken[0]), MQTT_PORT: String(taken[1]), DEVICE_ID: 'second', PERIOD_MS: '250' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  second.stdout!.on('data', (d) => (out += d));
+  second.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => second.once('exit', (code) => resolve(code)));
+  try {
+    const end = Date.now() + 15000;
+    while (out.indexOf('Ctrl-C') < 0 && second.exitCode === null && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(out.indexOf('Ctrl-C') >= 0, 'it started:\n' + out);
+    const http = /dashboard  http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+    const mqttAt = /broker     mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+    assert.ok(http && mqttAt, out);
+    assert.notEqual(Number(http[1]), taken[0], 'not the busy HTTP port:\n' + out);
+    assert.notEqual(Number(mqttAt[1]), taken[1], 'not the busy MQTT port:\n' + out);
+    assert.match(out, new RegExp('port ' + taken[0] + ' is busy.*HTTP_PORT'));
+    assert.match(out, new RegExp('port ' + taken[1] + ' is busy.*MQTT_PORT'));
+    const page = await fetch('http://127.0.0.1:' + http[1] + '/api/status');
+    assert.equal(page.status, 200);
+    assert.equal(((await page.json()) as any).deviceId, 'second');
+  } finally {
+    if (second.exitCode === null) second.kill('SIGINT');
+    await exited;
+    for (const s of squatters) s.close();
+  }
+});
+
 test('Ctrl-C stops it cleanly: exit code 0, promptly, both ports free again', { timeout: 10000 }, async () => {
   // The last test in this file (a file's tests run in order).
   const exited = new Promise<number | null>((resolve) => app.once('exit', (code) => resolve(code)));
