@@ -100,6 +100,32 @@ describe('sntp client against chronyd', () => {
   });
 });
 
+describe('sntp client on Node', () => {
+  test('a server name that does not resolve is SNTP_FAILED with the reason, then CLOSE', async () => {
+    const udpBefore = process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length;
+    const mgr = new Manager(new NodeDriver());
+    mgr.run();
+    try {
+      const clock = new SntpClock(mgr);
+      const events: number[] = [];
+      let reason = '';
+      sntpSync(mgr, 'no-such-host.invalid', clock, (c, ev, data) => {
+        if (ev === Ev.ERROR || ev === Ev.CLOSE || ev >= 400) events.push(ev);
+        if (ev === SntpEv.FAILED) reason = data;
+      }, { timeoutMs: 20000, tries: 1 }); // far longer than name resolution takes: the failure must come from it
+      const end = Date.now() + 15000;
+      while (events.indexOf(Ev.CLOSE) < 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+      assert.deepEqual(events.filter((ev) => ev !== Ev.ERROR), [SntpEv.FAILED, Ev.CLOSE]);
+      assert.match(reason, /no-such-host\.invalid/);
+      assert.equal(clock.synced, false);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length, udpBefore, 'the failed socket is closed, not left open');
+    } finally {
+      mgr.shutdown();
+    }
+  });
+});
+
 /** A ringnet SNTP server on a sim host whose clock reads `epoch + net.now`; `answer` decides per request. */
 function simServer(net: SimNetwork, epoch: number, answer: (n: number, req: Uint8Array) => 'reply' | 'drop' | 'kiss' | 'wrong-nonce') {
   const mgr = new Manager(net.host('ntp'));

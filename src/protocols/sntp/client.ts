@@ -90,6 +90,10 @@ function sntpProtocol(c: Connection, ev: number, data: any): void {
       x.done = true;
       c.emit(SntpEv.FAILED, 'UDP socket failed (' + data + ')');
     }
+  } else if (ev === Ev.ERROR || ev === Ev.CLOSE) {
+    // The socket failed (on Node a name that does not resolve ends here) or was closed before an answer.
+    x.done = true;
+    c.emit(SntpEv.FAILED, ev === Ev.ERROR ? data.message : 'closed');
   } else if (ev === Ev.RECV) {
     // Extension fields and MACs after the first 48 bytes are not used by SNTP.
     const reply = decodeReply(x.scratch, c.recv.copyTo(x.scratch, 0, 0, SNTP_PACKET_BYTES));
@@ -119,7 +123,8 @@ function sntpProtocol(c: Connection, ev: number, data: any): void {
 
 /**
  * Asks `url` (`udp://host:123`, `sntp://host`, or `host`) for the time and
- * sets `clock`. The handler gets SNTP_TIME or SNTP_FAILED, then CLOSE.
+ * sets `clock`. The handler gets SNTP_TIME or SNTP_FAILED (also when the
+ * socket fails: a core ERROR comes after it), then CLOSE.
  * Returns null when the pool has no free connection.
  */
 export function sntpSync(mgr: Manager, url: string, clock: SntpClock, handler: ((c: Connection, ev: number, data: any) => void) | null, opts?: SntpOptions): Connection | null {
