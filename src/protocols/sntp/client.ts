@@ -38,6 +38,10 @@ export interface SntpOptions {
   tries?: number;
   /** Connection pool for the UDP socket. */
   pool?: string;
+  /** sntpKeep: ms from a sync to the next (default one hour). */
+  everyMs?: number;
+  /** sntpKeep: ms before retrying a failed sync, doubled after each failure up to `everyMs` (default 10 s). */
+  retryMs?: number;
 }
 
 /** Wall time derived from one SNTP exchange, advancing on the manager's clock. */
@@ -145,4 +149,32 @@ export function sntpSync(mgr: Manager, url: string, clock: SntpClock, handler: (
   } as Exchange;
   c.protocol = sntpProtocol;
   return c;
+}
+
+/**
+ * Keeps `clock` synchronized: syncs now, again `everyMs` after each success,
+ * and retries a failure (or a full pool) after `retryMs`, doubling each time
+ * up to `everyMs`, so a device that boots before its network is up gets the
+ * time within seconds of it coming up. `handler` sees every exchange's events.
+ */
+export function sntpKeep(mgr: Manager, url: string, clock: SntpClock, handler: ((c: Connection, ev: number, data: any) => void) | null, opts?: SntpOptions): void {
+  const o = opts || {};
+  const every = o.everyMs || 3600000;
+  const first = o.retryMs || 10000;
+  let wait = first;
+  // One function is both the timer's callback (no arguments: sync now) and every exchange's handler.
+  const step = function (c?: Connection, ev?: number, data?: any): void {
+    let retry = false;
+    if (!c) retry = !sntpSync(mgr, url, clock, step, o); // a full pool counts as a failure
+    else if (ev === SntpEv.TIME) {
+      wait = first;
+      mgr.timer(every, step, false);
+    } else retry = ev === SntpEv.FAILED;
+    if (retry) {
+      mgr.timer(wait, step, false);
+      wait = wait * 2 < every ? wait * 2 : every;
+    }
+    if (c && handler) handler(c, ev as number, data);
+  };
+  step();
 }
