@@ -125,6 +125,11 @@ export async function sim(args: string[]): Promise<number> {
     if (tty) process.stdout.write('\r\x1b[K' + line);
     else if (n++ % 5 === 0) console.log(line);
   };
+  // Connection errors and waits, at once and on their own line (stderr, so --json output stays parseable).
+  options.log = (line) => {
+    if (tty && !json) process.stdout.write('\r\x1b[K');
+    console.error(line);
+  };
   const report = await runFleet(fleetApp, options);
   if (tty && !json) process.stdout.write('\n');
   console.log(json ? JSON.stringify(report) : formatReport(report));
