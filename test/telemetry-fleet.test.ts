@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runFleet } from '../src/cli/fleet.js';
@@ -16,7 +17,7 @@ import { freePort } from '../src/cli/mosquitto.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 test('the command line is parsed into fleet options, and bad options are refused', () => {
-  const { app, options } = parseSimArgs(['examples/telemetry', '--devices', '50', '--broker', 'mqtt://127.0.0.1:1883', '--wifi-drops', '30:5:0.1', '--board', 'esp8266', '--loss', '0.02']);
+  const { app, options } = parseSimArgs(['examples/telemetry', '--devices', '50', '--broker', 'mqtt://127.0.0.1:1883', '--duration', '60', '--wifi-drops', '30:5:0.1', '--board', 'esp8266', '--loss', '0.02']);
   assert.equal(options.lossRate, 0.02);
   assert.equal(app, 'examples/telemetry');
   assert.equal(options.devices, 50);
@@ -26,6 +27,27 @@ test('the command line is parsed into fleet options, and bad options are refused
   assert.throws(() => parseSimArgs(['examples/telemetry', '--wifi-drops', '30:5']), /EVERY_S:FOR_S:FRACTION/);
   assert.throws(() => parseSimArgs(['examples/telemetry', '--devices', 'many']), /--devices needs a number/);
   assert.throws(() => parseSimArgs(['--devices', '3']), /usage/);
+});
+
+test('a fault timed past the end of the run, or one that cannot happen, is refused with what to change', () => {
+  assert.throws(() => parseSimArgs(['examples/telemetry', '--broker-restart', '45']), /--broker-restart 45 .*--duration 30.*no restart would happen/);
+  assert.throws(() => parseSimArgs(['examples/telemetry', '--duration', '40', '--broker-restart', '40']), /--broker-restart 40/);
+  assert.equal(parseSimArgs(['examples/telemetry', '--duration', '120', '--broker-restart', '45']).options.brokerRestartS, 45);
+  assert.equal(parseSimArgs(['examples/telemetry', '--broker-restart', '45', '--duration', '120']).options.brokerRestartS, 45, 'in either order');
+  assert.throws(() => parseSimArgs(['examples/telemetry', '--broker', 'mqtt://127.0.0.1:1883', '--broker-restart', '10']), /--broker-restart .*a broker this command starts/);
+  assert.throws(() => parseSimArgs(['examples/telemetry', '--wifi-drops', '30:5:0.1']), /--wifi-drops every 30 s .*--duration 30/);
+  assert.throws(() => parseSimArgs(['examples/telemetry', '--wifi-drops', '0:5:0.1']), /--wifi-drops/);
+});
+
+test('every `ringnet sim` example in the README parses, and its faults happen within its duration', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const lines = readme.split('\n').filter((l) => l.indexOf('npx ringnet sim ') === 0);
+  assert.ok(lines.length >= 2, 'the README shows the command');
+  for (const l of lines) {
+    const { options } = parseSimArgs(l.substring('npx ringnet sim '.length).trim().split(/\s+/));
+    if (options.brokerRestartS) assert.ok(options.brokerRestartS < options.durationS, l + ': restarts every ' + options.brokerRestartS + ' s in a ' + options.durationS + ' s run');
+    if (options.wifiDrops) assert.ok(options.wifiDrops.everyS < options.durationS, l);
+  }
 });
 
 test('against a broker that is not there, ringnet sim says so at once and keeps saying it while it retries', { timeout: 20000 }, async () => {
