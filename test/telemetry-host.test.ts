@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
@@ -121,6 +121,19 @@ test('in Chromium the page charts live readings from the WebSocket', async () =>
     await page.screenshot({ path: process.env.RINGNET_SCREENSHOT || join(root, 'build', 'dashboard.png') });
   } finally {
     await browser.close();
+  }
+});
+
+test('a device id that cannot be in a topic stops it at once with a message naming the id', async () => {
+  for (const id of ['kitchen#1', 'floor/2']) {
+    const r = spawnSync(process.execPath, [join(root, 'build', 'examples', 'telemetry', 'host.js')], {
+      env: { ...process.env, HTTP_PORT: '0', MQTT_PORT: '0', DEVICE_ID: id },
+      encoding: 'utf8',
+      timeout: 10000,
+    });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp('device id "' + id + '" cannot be used in an MQTT topic'));
+    assert.doesNotMatch(r.stdout, /dashboard/, 'nothing claims to be running');
   }
 });
 
