@@ -94,6 +94,22 @@ test('readings arrive from its broker, and the config topic changes the period',
   }
 });
 
+test('a config message it cannot apply is logged and shown in the status', async () => {
+  const client = mqtt.connect('mqtt://127.0.0.1:' + mqttPort);
+  try {
+    const before = output.length;
+    await client.publishAsync('ringnet/bench1/config', JSON.stringify({ periodMs: 5 }), { qos: 1 });
+    const end = Date.now() + 5000;
+    while (output.indexOf('refused', before) < 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    assert.match(output.substring(before), /config on ringnet\/bench1\/config refused: periodMs 5 is outside 100 \.\. 3600000 ms/);
+    const status: any = await (await fetch('http://127.0.0.1:' + httpPort + '/api/status')).json();
+    assert.match(status.lastConfigError, /periodMs 5 is outside/);
+    assert.equal(status.periodMs, 700, 'the period set before stays');
+  } finally {
+    await client.endAsync();
+  }
+});
+
 test('in Chromium the page charts live readings from the WebSocket', async () => {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',

@@ -120,7 +120,7 @@ test('one simulated hour with Wi-Fi drops and a broker restart loses no reading'
   console.log('# readings ' + app.seq + ', duplicates ' + duplicates + ' (DUP-flagged arrivals ' + dupFlagged + '), reconnects ' + app.client.stats().reconnects + ', outbox high water ' + app.client.stats().highWater + ' B');
 });
 
-/** A device and a broker on a fresh simulated network. */
+/** A device and a broker on a fresh simulated network; `log` collects the app's log lines. */
 function smallWorld(deviceId: string) {
   const net = new SimNetwork({ seed: 5, latencyMs: 5 });
   const brokerMgr = new Manager(net.host('broker'));
@@ -129,6 +129,7 @@ function smallWorld(deviceId: string) {
   const host = net.host('device');
   const mgr = new Manager(host);
   mgr.run();
+  const log: string[] = [];
   const make = (id: string) =>
     new Telemetry(mgr, {
       deviceId: id,
@@ -136,8 +137,9 @@ function smallWorld(deviceId: string) {
       sensors: simulatedSensors(1),
       wallClock: () => EPOCH + net.now,
       periodMs: 1000,
+      log: (line) => log.push(line),
     });
-  return { net, host, broker, mgr, make, app: deviceId ? make(deviceId) : null };
+  return { net, host, broker, mgr, log, make, app: deviceId ? make(deviceId) : null };
 }
 
 test('a device id that cannot be in a topic (#, +, /, empty) is refused with a clear error, before anything connects', () => {
@@ -178,4 +180,31 @@ test('the status counts every reading the broker has not acknowledged, also thos
   s = app.status();
   assert.equal(s.unacked, 3, 'only the refused ones remain: ' + JSON.stringify(s));
   assert.equal(s.acked, s.seq - 3);
+});
+
+test('a config message that is not JSON, has no periodMs, or is outside 100 ms - 1 h is reported, not silently ignored', () => {
+  const w = smallWorld('dev3');
+  const app = w.app!;
+  w.net.runFor(1500);
+  assert.equal(app.status().lastConfigError, '');
+  const cases: [string, RegExp][] = [
+    ['period=5000', /not JSON/],
+    ['{"period":5000}', /no "periodMs" number/],
+    ['{"periodMs":"5000"}', /no "periodMs" number/],
+    ['{"periodMs":50}', /periodMs 50 is outside 100 \.\. 3600000/],
+    ['{"periodMs":7200000}', /periodMs 7200000 is outside 100 \.\. 3600000/],
+  ];
+  for (const [text, why] of cases) {
+    w.broker.publish(configTopic('dev3'), text, 1, false);
+    w.net.runFor(200);
+    assert.match(app.status().lastConfigError, why, text);
+    assert.match(w.log[w.log.length - 1], why, 'logged: ' + text);
+    assert.match(w.log[w.log.length - 1], /config/, 'the log line says what it is about');
+    assert.equal(app.periodMs, 1000, 'the period is unchanged by ' + text);
+  }
+  assert.equal(w.log.length, cases.length, 'one log line each');
+  w.broker.publish(configTopic('dev3'), '{"periodMs":2000}', 1, false);
+  w.net.runFor(200);
+  assert.equal(app.periodMs, 2000);
+  assert.equal(app.status().lastConfigError, '', 'a config that is applied clears the error');
 });

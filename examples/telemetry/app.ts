@@ -26,6 +26,8 @@ export interface TelemetryOptions {
   mqtt?: MqttOptions;
   /** Each reading's JSON, as published (the dashboard's live feed). */
   onReading?: (json: string) => void;
+  /** Told what the app refuses (a config message it cannot apply), one line each. */
+  log?: (line: string) => void;
 }
 
 export interface TelemetryStatus {
@@ -39,6 +41,8 @@ export interface TelemetryStatus {
   acked: number;
   /** Readings the broker has not acknowledged: queued, in flight, dropped, or refused by the client. */
   unacked: number;
+  /** Why the last config message was not applied ('' once one is). */
+  lastConfigError: string;
   outbox: MqttStats;
   reconnects: number;
   /** Ring bytes in use now over the arena allocated at start. */
@@ -64,6 +68,7 @@ export class Telemetry {
   acked = 0;
   periodMs: number;
   lastReading = '';
+  lastConfigError = '';
   private lastFreeMem = 0;
   private readonly startedAt: number;
   private timer: Timer | null = null;
@@ -105,16 +110,27 @@ export class Telemetry {
     return json;
   }
 
-  /** Applies `{"periodMs": n}` from the config topic; anything else is ignored. */
+  /**
+   * Applies `{"periodMs": n}` (100 ms to 1 h) from the config topic. Anything
+   * else is refused: the reason goes to `lastConfigError` and to `log`.
+   */
   configure(text: string): void {
     let period = -1;
+    let error = '';
     try {
       const cfg = JSON.parse(text);
       if (cfg && typeof cfg.periodMs === 'number') period = Math.round(cfg.periodMs);
+      else error = 'no "periodMs" number in ' + text.substring(0, 60);
     } catch (e) {
+      error = 'not JSON: ' + text.substring(0, 60);
+    }
+    if (!error && (period < MIN_PERIOD_MS || period > MAX_PERIOD_MS)) error = 'periodMs ' + period + ' is outside ' + MIN_PERIOD_MS + ' .. ' + MAX_PERIOD_MS + ' ms';
+    this.lastConfigError = error;
+    if (error) {
+      if (this.o.log) this.o.log('config on ' + configTopic(this.o.deviceId) + ' refused: ' + error);
       return;
     }
-    if (period < MIN_PERIOD_MS || period > MAX_PERIOD_MS || period === this.periodMs) return;
+    if (period === this.periodMs) return;
     this.periodMs = period;
     this.schedule();
   }
@@ -133,6 +149,7 @@ export class Telemetry {
       seq: this.seq,
       acked: this.acked,
       unacked: this.seq > this.acked ? this.seq - this.acked : 0,
+      lastConfigError: this.lastConfigError,
       outbox: stats,
       reconnects: stats.reconnects,
       ringUse: used + '/' + this.mgr.arenaBytes + ' B',

@@ -73,6 +73,7 @@ async function main(): Promise<void> {
     periodMs: Number(process.env.PERIOD_MS || 1000),
     mqtt: { pool: 'mqtt', outboxBytes: host.mqtt.outboxBytes, outboxCount: host.mqtt.outboxCount, maxInflight: host.mqtt.inflight },
     onReading: (json) => dashboard && dashboard.broadcast(json),
+    log: (line) => console.log(line),
   });
   dashboard = new Dashboard(mgr, {
     url: 'http://127.0.0.1:' + httpPort,
