@@ -8,7 +8,7 @@ import { NodeDriver } from '../src/drivers/node.js';
 import { SimNetwork } from '../src/drivers/sim.js';
 import { SNTP_PACKET_BYTES, decodeReply, encodeReply, encodeRequest, ntpToUnixMs, unixMsToNtp } from '../src/protocols/sntp/codec.js';
 import type { SntpReply } from '../src/protocols/sntp/codec.js';
-import { SntpClock, SntpEv, sntpSync } from '../src/protocols/sntp/client.js';
+import { SntpClock, SntpEv, sntpKeep, sntpSync } from '../src/protocols/sntp/client.js';
 import { startChrony } from './support/chrony.js';
 import type { Chrony } from './support/chrony.js';
 
@@ -100,6 +100,32 @@ describe('sntp client against chronyd', () => {
   });
 });
 
+describe('sntp client on Node', () => {
+  test('a server name that does not resolve is SNTP_FAILED with the reason, then CLOSE', async () => {
+    const udpBefore = process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length;
+    const mgr = new Manager(new NodeDriver());
+    mgr.run();
+    try {
+      const clock = new SntpClock(mgr);
+      const events: number[] = [];
+      let reason = '';
+      sntpSync(mgr, 'no-such-host.invalid', clock, (c, ev, data) => {
+        if (ev === Ev.ERROR || ev === Ev.CLOSE || ev >= 400) events.push(ev);
+        if (ev === SntpEv.FAILED) reason = data;
+      }, { timeoutMs: 20000, tries: 1 }); // far longer than name resolution takes: the failure must come from it
+      const end = Date.now() + 15000;
+      while (events.indexOf(Ev.CLOSE) < 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+      assert.deepEqual(events.filter((ev) => ev !== Ev.ERROR), [SntpEv.FAILED, Ev.CLOSE]);
+      assert.match(reason, /no-such-host\.invalid/);
+      assert.equal(clock.synced, false);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length, udpBefore, 'the failed socket is closed, not left open');
+    } finally {
+      mgr.shutdown();
+    }
+  });
+});
+
 /** A ringnet SNTP server on a sim host whose clock reads `epoch + net.now`; `answer` decides per request. */
 function simServer(net: SimNetwork, epoch: number, answer: (n: number, req: Uint8Array) => 'reply' | 'drop' | 'kiss' | 'wrong-nonce') {
   const mgr = new Manager(net.host('ntp'));
@@ -169,5 +195,30 @@ describe('sntp client in the simulator', () => {
     net2.runFor(1000);
     assert.equal(k.seen[1].ev, SntpEv.FAILED);
     assert.equal(k.seen[1].data, 'server refused: DENY');
+  });
+
+  test('sntpKeep retries a failed sync after 10 s, doubling up to the hour, and once synced resyncs hourly', () => {
+    const HOUR = 3600000;
+    const net = new SimNetwork({ seed: 1, latencyMs: 5 });
+    const up = 3 * HOUR; // the server answers nothing for three hours
+    simServer(net, EPOCH, () => (net.now < up ? 'drop' : 'reply'));
+    const mgr = new Manager(net.host('device'));
+    mgr.run();
+    const clock = new SntpClock(mgr);
+    const starts: number[] = [];
+    const ends: { ev: number; at: number }[] = [];
+    sntpKeep(mgr, 'ntp', clock, (c, ev) => {
+      if (ev === Ev.CONNECT) starts.push(net.now);
+      if (ev === SntpEv.TIME || ev === SntpEv.FAILED) ends.push({ ev, at: net.now });
+    }, { timeoutMs: 1000, tries: 3 });
+    net.runFor(up + 2.5 * HOUR);
+    const waits = starts.slice(1).map((t, k) => Math.round((t - ends[k].at) / 1000));
+    const failed = ends.filter((e) => e.ev === SntpEv.FAILED).length;
+    assert.deepEqual(waits.slice(0, 10), [10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600], 'retries back off from 10 s');
+    assert.ok(waits.slice(9, failed).every((w) => w === 3600), 'and stay at the hour: ' + waits);
+    assert.equal(ends[failed].ev, SntpEv.TIME, 'synced once the server answers');
+    assert.ok(clock.synced);
+    assert.deepEqual(waits.slice(failed), [3600, 3600], 'then hourly');
+    assert.deepEqual(ends.slice(failed).map((e) => e.ev), [SntpEv.TIME, SntpEv.TIME, SntpEv.TIME]);
   });
 });

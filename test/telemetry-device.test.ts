@@ -37,3 +37,13 @@ test('the esp8266 telemetry bundle boots in the sandbox and serves /api/status',
   assert.ok(status.outbox.queued > 0);
   assert.deepEqual(sb.errors, []);
 });
+
+test('the esp8266 telemetry bundle retries a failed SNTP sync within seconds, not an hour later', async () => {
+  const r = await appBundle('esp8266', 'telemetry', { http: 0, id: 'sandbox2', ntp: '127.0.0.1' });
+  const sb = sandboxFor('esp8266', r.code);
+  const ntp = sb.udpPeer(123); // takes the requests and answers none: a server that is not there yet
+  sb.runFor(60000);
+  // Each sync is 3 tries of 2 s; then 10 s, 20 s … between syncs: 0–6 s, 16–22 s, 42–48 s.
+  assert.equal(ntp.messages.length, 9, 'three syncs of three requests in the first minute: ' + ntp.messages.length);
+  assert.deepEqual(sb.errors, []);
+});

@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
@@ -94,6 +94,22 @@ test('readings arrive from its broker, and the config topic changes the period',
   }
 });
 
+test('a config message it cannot apply is logged and shown in the status', async () => {
+  const client = mqtt.connect('mqtt://127.0.0.1:' + mqttPort);
+  try {
+    const before = output.length;
+    await client.publishAsync('ringnet/bench1/config', JSON.stringify({ periodMs: 5 }), { qos: 1 });
+    const end = Date.now() + 5000;
+    while (output.indexOf('refused', before) < 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    assert.match(output.substring(before), /config on ringnet\/bench1\/config refused: periodMs 5 is outside 100 \.\. 3600000 ms/);
+    const status: any = await (await fetch('http://127.0.0.1:' + httpPort + '/api/status')).json();
+    assert.match(status.lastConfigError, /periodMs 5 is outside/);
+    assert.equal(status.periodMs, 700, 'the period set before stays');
+  } finally {
+    await client.endAsync();
+  }
+});
+
 test('in Chromium the page charts live readings from the WebSocket', async () => {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -121,6 +137,58 @@ test('in Chromium the page charts live readings from the WebSocket', async () =>
     await page.screenshot({ path: process.env.RINGNET_SCREENSHOT || join(root, 'build', 'dashboard.png') });
   } finally {
     await browser.close();
+  }
+});
+
+test('a device id that cannot be in a topic stops it at once with a message naming the id', async () => {
+  for (const id of ['kitchen#1', 'floor/2']) {
+    const r = spawnSync(process.execPath, [join(root, 'build', 'examples', 'telemetry', 'host.js')], {
+      env: { ...process.env, HTTP_PORT: '0', MQTT_PORT: '0', DEVICE_ID: id },
+      encoding: 'utf8',
+      timeout: 10000,
+    });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp('device id "' + id + '" cannot be used in an MQTT topic'));
+    assert.doesNotMatch(r.stdout, /dashboard/, 'nothing claims to be running');
+  }
+});
+
+test('with its HTTP and MQTT ports taken it says so, takes free ones and prints those, and its dashboard answers there', { timeout: 30000 }, async () => {
+  // Something else (not HTTP) holds both ports the user asked for.
+  const squatters: net.Server[] = [];
+  const taken: number[] = [];
+  for (let k = 0; k < 2; k++) {
+    const s = net.createServer((sock) => sock.destroy());
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
+    squatters.push(s);
+    taken.push((s.address() as net.AddressInfo).port);
+  }
+  const second = spawn(process.execPath, [join(root, 'build', 'examples', 'telemetry', 'host.js')], {
+    env: { ...process.env, HTTP_PORT: String(taken[0]), MQTT_PORT: String(taken[1]), DEVICE_ID: 'second', PERIOD_MS: '250' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  second.stdout!.on('data', (d) => (out += d));
+  second.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => second.once('exit', (code) => resolve(code)));
+  try {
+    const end = Date.now() + 15000;
+    while (out.indexOf('Ctrl-C') < 0 && second.exitCode === null && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(out.indexOf('Ctrl-C') >= 0, 'it started:\n' + out);
+    const http = /dashboard  http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+    const mqttAt = /broker     mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+    assert.ok(http && mqttAt, out);
+    assert.notEqual(Number(http[1]), taken[0], 'not the busy HTTP port:\n' + out);
+    assert.notEqual(Number(mqttAt[1]), taken[1], 'not the busy MQTT port:\n' + out);
+    assert.match(out, new RegExp('port ' + taken[0] + ' is busy.*HTTP_PORT'));
+    assert.match(out, new RegExp('port ' + taken[1] + ' is busy.*MQTT_PORT'));
+    const page = await fetch('http://127.0.0.1:' + http[1] + '/api/status');
+    assert.equal(page.status, 200);
+    assert.equal(((await page.json()) as any).deviceId, 'second');
+  } finally {
+    if (second.exitCode === null) second.kill('SIGINT');
+    await exited;
+    for (const s of squatters) s.close();
   }
 });
 

@@ -119,3 +119,92 @@ test('one simulated hour with Wi-Fi drops and a broker restart loses no reading'
   assert.equal(gap(27), 1, 'and every second again');
   console.log('# readings ' + app.seq + ', duplicates ' + duplicates + ' (DUP-flagged arrivals ' + dupFlagged + '), reconnects ' + app.client.stats().reconnects + ', outbox high water ' + app.client.stats().highWater + ' B');
 });
+
+/** A device and a broker on a fresh simulated network; `log` collects the app's log lines. */
+function smallWorld(deviceId: string) {
+  const net = new SimNetwork({ seed: 5, latencyMs: 5 });
+  const brokerMgr = new Manager(net.host('broker'));
+  brokerMgr.run();
+  const broker = new SimBroker(brokerMgr, 'tcp://0.0.0.0:1883');
+  const host = net.host('device');
+  const mgr = new Manager(host);
+  mgr.run();
+  const log: string[] = [];
+  const make = (id: string) =>
+    new Telemetry(mgr, {
+      deviceId: id,
+      broker: 'mqtt://broker:1883',
+      sensors: simulatedSensors(1),
+      wallClock: () => EPOCH + net.now,
+      periodMs: 1000,
+      log: (line) => log.push(line),
+    });
+  return { net, host, broker, mgr, log, make, app: deviceId ? make(deviceId) : null };
+}
+
+test('a device id that cannot be in a topic (#, +, /, empty) is refused with a clear error, before anything connects', () => {
+  const w = smallWorld('');
+  for (const id of ['kitchen#1', 'a+b', '+', '#', 'floor/2', '', 'nul\u0000']) {
+    assert.throws(() => w.make(id), /device id "[^"]*" cannot be used in an MQTT topic/, JSON.stringify(id));
+  }
+  assert.equal(w.mgr.conns.length, 0, 'no connection was opened');
+  const ok = w.make('kitchen-1_\u00e9');
+  w.net.runFor(5500);
+  assert.equal(ok.status().mqtt, 'connected');
+  assert.ok(w.broker.received.some((r) => r.topic === 'ringnet/kitchen-1_\u00e9/telemetry'));
+});
+
+test('the status counts every reading the broker has not acknowledged, also those the client refused outright', () => {
+  const w = smallWorld('dev2');
+  const app = w.app!;
+  w.net.runFor(5500);
+  let s = app.status();
+  assert.equal(s.seq, 5);
+  assert.equal(s.acked, 5, 'all acknowledged');
+  assert.equal(s.unacked, 0);
+  // What the client does with a topic it cannot send (as it did with a "#" in the id): -1, nothing queued, nothing dropped.
+  const publish = app.client.publish;
+  app.client.publish = () => -1;
+  w.net.runFor(3000);
+  s = app.status();
+  assert.equal(s.mqtt, 'connected');
+  assert.equal(s.outbox.queued + s.outbox.inFlight + s.outbox.dropped, 0, 'the outbox saw none of them');
+  assert.equal(s.unacked, 3, 'yet three readings were never acknowledged, and the status says so');
+  app.client.publish = publish;
+  // While Wi-Fi is down, the readings wait and count as not acknowledged until they are.
+  w.host.setLink(false);
+  w.net.runFor(5000);
+  assert.ok(app.status().unacked >= 3 + 5, 'waiting: ' + JSON.stringify(app.status()));
+  w.host.setLink(true);
+  w.net.runFor(20000);
+  s = app.status();
+  assert.equal(s.unacked, 3, 'only the refused ones remain: ' + JSON.stringify(s));
+  assert.equal(s.acked, s.seq - 3);
+});
+
+test('a config message that is not JSON, has no periodMs, or is outside 100 ms - 1 h is reported, not silently ignored', () => {
+  const w = smallWorld('dev3');
+  const app = w.app!;
+  w.net.runFor(1500);
+  assert.equal(app.status().lastConfigError, '');
+  const cases: [string, RegExp][] = [
+    ['period=5000', /not JSON/],
+    ['{"period":5000}', /no "periodMs" number/],
+    ['{"periodMs":"5000"}', /no "periodMs" number/],
+    ['{"periodMs":50}', /periodMs 50 is outside 100 \.\. 3600000/],
+    ['{"periodMs":7200000}', /periodMs 7200000 is outside 100 \.\. 3600000/],
+  ];
+  for (const [text, why] of cases) {
+    w.broker.publish(configTopic('dev3'), text, 1, false);
+    w.net.runFor(200);
+    assert.match(app.status().lastConfigError, why, text);
+    assert.match(w.log[w.log.length - 1], why, 'logged: ' + text);
+    assert.match(w.log[w.log.length - 1], /config/, 'the log line says what it is about');
+    assert.equal(app.periodMs, 1000, 'the period is unchanged by ' + text);
+  }
+  assert.equal(w.log.length, cases.length, 'one log line each');
+  w.broker.publish(configTopic('dev3'), '{"periodMs":2000}', 1, false);
+  w.net.runFor(200);
+  assert.equal(app.periodMs, 2000);
+  assert.equal(app.status().lastConfigError, '', 'a config that is applied clears the error');
+});

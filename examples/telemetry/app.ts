@@ -9,10 +9,11 @@ import type { Timer } from '../../src/core/timer.js';
 import { mqttConnect } from '../../src/protocols/mqtt/client.js';
 import type { MqttClient, MqttOptions, MqttStats } from '../../src/protocols/mqtt/client.js';
 import { MqttEv } from '../../src/protocols/mqtt/events.js';
-import { utf8Decode } from '../../src/protocols/utf8.js';
+import { utf8Decode, utf8Length } from '../../src/protocols/utf8.js';
 import type { Sensors } from './sensors.js';
 
 export interface TelemetryOptions {
+  /** A topic level: not empty, no `#`, `+` or `/` (the constructor throws otherwise). */
   deviceId: string;
   /** mqtt://host:port or mqtts://… */
   broker: string;
@@ -25,6 +26,8 @@ export interface TelemetryOptions {
   mqtt?: MqttOptions;
   /** Each reading's JSON, as published (the dashboard's live feed). */
   onReading?: (json: string) => void;
+  /** Told what the app refuses (a config message it cannot apply), one line each. */
+  log?: (line: string) => void;
 }
 
 export interface TelemetryStatus {
@@ -34,6 +37,12 @@ export interface TelemetryStatus {
   mqtt: 'connected' | 'offline';
   periodMs: number;
   seq: number;
+  /** Readings the broker acknowledged (PUBACK). */
+  acked: number;
+  /** Readings the broker has not acknowledged: queued, in flight, dropped, or refused by the client. */
+  unacked: number;
+  /** Why the last config message was not applied ('' once one is). */
+  lastConfigError: string;
   outbox: MqttStats;
   reconnects: number;
   /** Ring bytes in use now over the arena allocated at start. */
@@ -55,8 +64,11 @@ export function configTopic(deviceId: string): string {
 export class Telemetry {
   readonly client: MqttClient;
   seq = 0;
+  /** PUBACKs: `seq - acked` is every reading not (yet) at the broker, whatever became of it. */
+  acked = 0;
   periodMs: number;
   lastReading = '';
+  lastConfigError = '';
   private lastFreeMem = 0;
   private readonly startedAt: number;
   private timer: Timer | null = null;
@@ -66,6 +78,11 @@ export class Telemetry {
     private readonly mgr: Manager,
     private readonly o: TelemetryOptions,
   ) {
+    const id = o.deviceId;
+    // Each would make every topic invalid or another device's: the client would refuse or misroute every reading.
+    if (!id || id.indexOf('#') >= 0 || id.indexOf('+') >= 0 || id.indexOf('/') >= 0 || utf8Length(id) < 0) {
+      throw new Error('device id "' + id + '" cannot be used in an MQTT topic: it must be non-empty, without #, + or / (or NUL)');
+    }
     this.periodMs = o.periodMs || 1000;
     this.startedAt = mgr.driver.now();
     this.topic = telemetryTopic(o.deviceId);
@@ -74,7 +91,8 @@ export class Telemetry {
     opts.clean = false; // the broker keeps our QoS 1 exchanges across reconnects
     const self = this;
     this.client = mqttConnect(mgr, o.broker, opts, function (m, ev, data) {
-      if (ev === MqttEv.MESSAGE && data.topic === configTopic(o.deviceId)) self.configure(utf8Decode(data.payload) || "");
+      if (ev === MqttEv.PUBACK) self.acked++;
+      else if (ev === MqttEv.MESSAGE && data.topic === configTopic(o.deviceId)) self.configure(utf8Decode(data.payload) || '');
     });
     this.client.subscribe(configTopic(o.deviceId), 1);
     this.schedule();
@@ -92,16 +110,27 @@ export class Telemetry {
     return json;
   }
 
-  /** Applies `{"periodMs": n}` from the config topic; anything else is ignored. */
+  /**
+   * Applies `{"periodMs": n}` (100 ms to 1 h) from the config topic. Anything
+   * else is refused: the reason goes to `lastConfigError` and to `log`.
+   */
   configure(text: string): void {
     let period = -1;
+    let error = '';
     try {
       const cfg = JSON.parse(text);
       if (cfg && typeof cfg.periodMs === 'number') period = Math.round(cfg.periodMs);
+      else error = 'no "periodMs" number in ' + text.substring(0, 60);
     } catch (e) {
+      error = 'not JSON: ' + text.substring(0, 60);
+    }
+    if (!error && (period < MIN_PERIOD_MS || period > MAX_PERIOD_MS)) error = 'periodMs ' + period + ' is outside ' + MIN_PERIOD_MS + ' .. ' + MAX_PERIOD_MS + ' ms';
+    this.lastConfigError = error;
+    if (error) {
+      if (this.o.log) this.o.log('config on ' + configTopic(this.o.deviceId) + ' refused: ' + error);
       return;
     }
-    if (period < MIN_PERIOD_MS || period > MAX_PERIOD_MS || period === this.periodMs) return;
+    if (period === this.periodMs) return;
     this.periodMs = period;
     this.schedule();
   }
@@ -118,6 +147,9 @@ export class Telemetry {
       mqtt: this.client.open ? 'connected' : 'offline',
       periodMs: this.periodMs,
       seq: this.seq,
+      acked: this.acked,
+      unacked: this.seq > this.acked ? this.seq - this.acked : 0,
+      lastConfigError: this.lastConfigError,
       outbox: stats,
       reconnects: stats.reconnects,
       ringUse: used + '/' + this.mgr.arenaBytes + ' B',

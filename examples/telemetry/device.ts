@@ -12,29 +12,24 @@ import { Manager } from '../../src/core/manager.js';
 import { EspruinoDriver } from '../../src/drivers/espruino.js';
 import { espruinoDatagrams } from '../../src/drivers/espruino-udp.js';
 import { StorageFiles } from '../../src/drivers/espruino-files.js';
-import { SntpClock, sntpSync } from '../../src/protocols/sntp/client.js';
+import { SntpClock, sntpKeep } from '../../src/protocols/sntp/client.js';
 import { Telemetry } from './app.js';
 import { deviceSensors } from './device-sensors.js';
 import { Dashboard } from './web.js';
 
 declare function require(name: string): any;
 
-const HOUR = 3600000;
 const driver = new EspruinoDriver({ net: board.net, hasTls: board.hasTls, wifiFile: board.wifiFile, datagrams: espruinoDatagrams(board.udp) });
 const mgr = new Manager(driver, { pools: board.pools, pollMs: board.pollMs });
 const clock = new SntpClock(mgr);
-const ntp = String(settings.ntp || 'pool.ntp.org');
-function syncClock(): void {
-  sntpSync(mgr, ntp, clock, null, { pool: 'udp' });
-}
 // A build-time constant: with `--set http=0` rollup leaves the dashboard (HTTP, WebSocket) out of the bundle.
 const httpPort = (settings.http === undefined ? 80 : settings.http) as number;
 let dashboard: Dashboard | null = null;
 let app: Telemetry;
 
 function start(): void {
-  syncClock();
-  mgr.timer(HOUR, syncClock, true);
+  // Hourly; a failed sync (no Wi-Fi yet at boot, no DNS) is retried after 10 s, doubling up to the hour.
+  sntpKeep(mgr, String(settings.ntp || 'pool.ntp.org'), clock, null, { pool: 'udp' });
   app = new Telemetry(mgr, {
     deviceId: String(settings.id || board.name),
     broker: String(settings.broker || 'mqtt://192.168.1.2:1883'),

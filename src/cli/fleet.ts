@@ -50,6 +50,10 @@ export interface FleetOptions {
   seed: number;
   /** Called about once a second with a one-line summary. */
   progress?: (line: string) => void;
+  /** Called at once with what goes wrong reaching the broker (each failed try while waiting for it, a lost monitor connection). */
+  log?: (line: string) => void;
+  /** How long to keep trying the broker before giving up (default 30 s). */
+  brokerWaitS?: number;
 }
 
 export interface FleetReport {
@@ -108,6 +112,9 @@ async function startAedes(): Promise<LocalBroker> {
   return { url: 'mqtt://127.0.0.1:' + port, restart: async () => (await halt(), await launch()), stop: halt };
 }
 
+/** ErrorCode names, by number, for messages. */
+const ERROR_NAMES = ['ok', 'refused', 'timed out', 'reset', 'unreachable', 'handler threw', 'protocol error', 'too big', 'socket error'];
+
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -150,8 +157,24 @@ export async function runFleet(app: FleetApp, o: FleetOptions): Promise<FleetRep
   let received = 0;
   const monitorMgr = new Manager(new NodeDriver(), { pools: { default: { conns: 2, recvBytes: 65536, sendBytes: 16384 } } });
   monitorMgr.run();
+  const log = o.log || (() => {});
+  const waitFrom = performance.now();
+  const waitS = o.brokerWaitS || 30;
+  let lastError = '';
+  let loggedAt = -Infinity;
+  let restarting = false;
   const monitor = mqttConnect(monitorMgr, url, { clientId: 'ringnet-fleet-monitor', clean: false, keepalive: 30, reconnectMinMs: 100, reconnectMaxMs: 1000 }, (m, ev, data) => {
     if (ev === MqttEv.SUBACK) subscribed = true;
+    if (ev === MqttEv.ERROR) {
+      // The monitor retries about every second: print a new error at once, a repeated one every 5 s.
+      const error = data.message + ' (' + (ERROR_NAMES[data.code] || 'error ' + data.code) + ')';
+      const now = performance.now();
+      if (!restarting && (error !== lastError || now - loggedAt >= 5000)) {
+        loggedAt = now;
+        log('broker ' + url + ': ' + error + (subscribed ? '' : '; still trying (' + Math.round((now - waitFrom) / 1000) + ' s of ' + waitS + ')'));
+      }
+      lastError = error;
+    }
     if (ev !== MqttEv.MESSAGE) return;
     const now = wallClock();
     const r = app.parse(data.topic, utf8Decode(data.payload) || '');
@@ -164,7 +187,17 @@ export async function runFleet(app: FleetApp, o: FleetOptions): Promise<FleetRep
     if (s.duplicates === before) latencies.push(now - r.t);
   });
   monitor.subscribe(app.subscribe, 1);
-  while (!subscribed) await new Promise((r) => setTimeout(r, 10));
+  let waited = 0;
+  while (!subscribed) {
+    if (performance.now() - waitFrom > waitS * 1000) {
+      monitor.close();
+      monitorMgr.shutdown();
+      if (local) await local.stop();
+      throw new Error('no MQTT broker at ' + url + ' after ' + waitS + ' s: ' + (lastError || 'no answer'));
+    }
+    if (++waited % 200 === 0 && !lastError) log('waiting for the broker at ' + url + ' …'); // no error, no answer either: say so every 2 s
+    await new Promise((r) => setTimeout(r, 10));
+  }
 
   // The fleet, started at the ramp rate so connects do not arrive as one burst.
   const devices: { mgr: Manager; driver: FaultyDriver; app: FleetDevice; down: boolean }[] = [];
@@ -226,7 +259,6 @@ export async function runFleet(app: FleetApp, o: FleetOptions): Promise<FleetRep
       }, 1000),
     );
   }
-  let restarting = false;
   if (o.brokerRestartS && local) {
     const broker = local;
     timers.push(

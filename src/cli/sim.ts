@@ -19,11 +19,11 @@ const HELP = `usage: ringnet sim <app> [options]
   --period MS             sample period per device (default 1000)
   --ramp N                devices started per second (default 400)
   --drain S               seconds allowed for outboxes to drain at the end (default 20)
-  --wifi-drops E:F:P      every E s, a fraction P of devices lose Wi-Fi for F s
+  --wifi-drops E:F:P      every E s (0 < E < --duration), a fraction P of devices lose Wi-Fi for F s
   --latency MS            inbound latency on every device
   --loss P                chance an inbound segment is lost (arrives 200 ms late, as TCP retransmits)
   --resets P              fraction of devices reset per minute
-  --broker-restart S      restart the broker every S s (a broker started here)
+  --broker-restart S      restart the broker every S s (a broker started here; S below --duration)
   --board esp32|esp8266   each device's pools and outbox (default esp32)
   --seed N                sensor and fault seed (default 1)
   --json                  print the report as JSON`;
@@ -84,6 +84,12 @@ export function parseSimArgs(args: string[]): { app: string; options: FleetOptio
   }
   if (!app) throw new Error(HELP);
   if (!BOARDS[board]) throw new Error('--board is esp32 or esp8266');
+  // A fault that would never happen is refused, not run without it.
+  const r = o.brokerRestartS;
+  if (r && o.broker !== 'mosquitto' && o.broker !== 'embedded') throw new Error('--broker-restart restarts a broker this command starts (--broker mosquitto or embedded), not ' + o.broker);
+  if (r && r >= o.durationS) throw new Error('--broker-restart ' + r + ' is not within the run (--duration ' + o.durationS + '): no restart would happen; give a --duration above ' + r);
+  const w = o.wifiDrops;
+  if (w && !(w.everyS > 0 && w.everyS < o.durationS)) throw new Error('--wifi-drops every ' + w.everyS + ' s needs 0 < every < --duration ' + o.durationS + ': no drop would happen otherwise; give a --duration above ' + w.everyS);
   Object.assign(o, BOARDS[board]);
   return { app, options: o, json };
 }
@@ -124,6 +130,11 @@ export async function sim(args: string[]): Promise<number> {
     if (json) return;
     if (tty) process.stdout.write('\r\x1b[K' + line);
     else if (n++ % 5 === 0) console.log(line);
+  };
+  // Connection errors and waits, at once and on their own line (stderr, so --json output stays parseable).
+  options.log = (line) => {
+    if (tty && !json) process.stdout.write('\r\x1b[K');
+    console.error(line);
   };
   const report = await runFleet(fleetApp, options);
   if (tty && !json) process.stdout.write('\n');

@@ -167,6 +167,7 @@ class NodeDatagrams implements DriverSocket {
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (this.done) return;
       this.done = true;
+      socket.close(); // close() below does nothing once done: a failed send (a name that does not resolve) would leave the socket open
       sink.notify(SinkEvent.CLOSED, errorCode(err), err.message);
     });
   }

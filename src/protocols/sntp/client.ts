@@ -38,6 +38,10 @@ export interface SntpOptions {
   tries?: number;
   /** Connection pool for the UDP socket. */
   pool?: string;
+  /** sntpKeep: ms from a sync to the next (default one hour). */
+  everyMs?: number;
+  /** sntpKeep: ms before retrying a failed sync, doubled after each failure up to `everyMs` (default 10 s). */
+  retryMs?: number;
 }
 
 /** Wall time derived from one SNTP exchange, advancing on the manager's clock. */
@@ -90,6 +94,10 @@ function sntpProtocol(c: Connection, ev: number, data: any): void {
       x.done = true;
       c.emit(SntpEv.FAILED, 'UDP socket failed (' + data + ')');
     }
+  } else if (ev === Ev.ERROR || ev === Ev.CLOSE) {
+    // The socket failed (on Node a name that does not resolve ends here) or was closed before an answer.
+    x.done = true;
+    c.emit(SntpEv.FAILED, ev === Ev.ERROR ? data.message : 'closed');
   } else if (ev === Ev.RECV) {
     // Extension fields and MACs after the first 48 bytes are not used by SNTP.
     const reply = decodeReply(x.scratch, c.recv.copyTo(x.scratch, 0, 0, SNTP_PACKET_BYTES));
@@ -119,7 +127,8 @@ function sntpProtocol(c: Connection, ev: number, data: any): void {
 
 /**
  * Asks `url` (`udp://host:123`, `sntp://host`, or `host`) for the time and
- * sets `clock`. The handler gets SNTP_TIME or SNTP_FAILED, then CLOSE.
+ * sets `clock`. The handler gets SNTP_TIME or SNTP_FAILED (also when the
+ * socket fails: a core ERROR comes after it), then CLOSE.
  * Returns null when the pool has no free connection.
  */
 export function sntpSync(mgr: Manager, url: string, clock: SntpClock, handler: ((c: Connection, ev: number, data: any) => void) | null, opts?: SntpOptions): Connection | null {
@@ -140,4 +149,32 @@ export function sntpSync(mgr: Manager, url: string, clock: SntpClock, handler: (
   } as Exchange;
   c.protocol = sntpProtocol;
   return c;
+}
+
+/**
+ * Keeps `clock` synchronized: syncs now, again `everyMs` after each success,
+ * and retries a failure (or a full pool) after `retryMs`, doubling each time
+ * up to `everyMs`, so a device that boots before its network is up gets the
+ * time within seconds of it coming up. `handler` sees every exchange's events.
+ */
+export function sntpKeep(mgr: Manager, url: string, clock: SntpClock, handler: ((c: Connection, ev: number, data: any) => void) | null, opts?: SntpOptions): void {
+  const o = opts || {};
+  const every = o.everyMs || 3600000;
+  const first = o.retryMs || 10000;
+  let wait = first;
+  // One function is both the timer's callback (no arguments: sync now) and every exchange's handler.
+  const step = function (c?: Connection, ev?: number, data?: any): void {
+    let retry = false;
+    if (!c) retry = !sntpSync(mgr, url, clock, step, o); // a full pool counts as a failure
+    else if (ev === SntpEv.TIME) {
+      wait = first;
+      mgr.timer(every, step, false);
+    } else retry = ev === SntpEv.FAILED;
+    if (retry) {
+      mgr.timer(wait, step, false);
+      wait = wait * 2 < every ? wait * 2 : every;
+    }
+    if (c && handler) handler(c, ev as number, data);
+  };
+  step();
 }
