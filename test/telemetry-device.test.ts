@@ -39,7 +39,7 @@ test('the esp8266 telemetry bundle boots in the sandbox and serves /api/status',
 });
 
 test('the esp8266 telemetry bundle retries a failed SNTP sync within seconds, not an hour later', async () => {
-  const r = await appBundle('esp8266', 'telemetry', { http: 0, id: 'sandbox2', ntp: '127.0.0.1' });
+  const r = await appBundle('esp8266', 'telemetry', { ...roomFor('esp8266', 'telemetry'), http: 0, id: 'sandbox2', ntp: '127.0.0.1' });
   const sb = sandboxFor('esp8266', r.code);
   const ntp = sb.udpPeer(123); // takes the requests and answers none: a server that is not there yet
   sb.runFor(60000);
