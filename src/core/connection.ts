@@ -190,8 +190,8 @@ export class Connection implements Sink {
   reset(id: number, flags: number, handler: AnyHandler | null): void {
     this.id = id;
     this.flags = flags;
-    this.recv.clear();
-    this.unsent.clear();
+    this.recv.discard(this.recv.length);
+    this.unsent.discard(this.unsent.length);
     this.remote = { host: '', port: 0 };
     this.userData = null;
     this.protocol = null;

@@ -172,7 +172,7 @@ export class Manager implements Owner {
 
   /** @internal A peer reached `listener` (Connection.notify(ACCEPT)). */
   adopt(listener: Connection, socket: DriverSocket, remote: Address): Connection | null {
-    if (listener.released || listener.isClosing) return null;
+    if (listener.released || listener.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE) || listener.error !== null) return null;
     const child = this.take(listener.pool, listener.flags & Flag.TLS, listener.handler);
     if (!child) return null;
     child.io = socket;
@@ -232,7 +232,7 @@ export class Manager implements Owner {
     const list = this.conns;
     for (let i = 0; i < list.length; i++) {
       const c = list[i];
-      if (!c.opened || c.flags & Flag.LISTENING || c.isClosing) continue;
+      if (!c.opened || c.flags & (Flag.LISTENING | Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE) || c.error !== null) continue;
       try {
         fn(c);
       } catch (e) {
@@ -280,7 +280,14 @@ export class Manager implements Owner {
       const up = driver.linkUp();
       if (up !== this.linkWasUp) {
         this.linkWasUp = up;
-        if (this.onLinkChange) this.guarded(this.onLinkChange, up);
+        if (this.onLinkChange) {
+          try {
+            this.onLinkChange(up);
+          } catch (e) {
+            this.stats.timerErrors++;
+            this.stats.lastTimerError = String(e);
+          }
+        }
       }
       const timers = this.timers;
       const due = timers.length; // timers made by timer functions run from the next poll
@@ -293,7 +300,12 @@ export class Manager implements Owner {
         } else {
           t.live = false;
         }
-        this.guarded(t.fn, false);
+        try {
+          t.fn();
+        } catch (e) {
+          this.stats.timerErrors++; // a timer function's throw is counted, never propagated
+          this.stats.lastTimerError = String(e);
+        }
       }
       for (let i = timers.length - 1; i >= 0; i--) if (!timers[i].live) timers.splice(i, 1);
       const list = this.conns;
@@ -329,8 +341,8 @@ export class Manager implements Owner {
           // holding exactly it (what the handler leaves is cleared).
           const udp = c.flags & Flag.UDP;
           let got = 0;
-          for (let round = 0; round < (udp ? READS_PER_POLL * 4 : READS_PER_POLL) && !c.isClosing; round++) {
-            if (udp) c.recv.clear();
+          for (let round = 0; round < (udp ? READS_PER_POLL * 4 : READS_PER_POLL) && !(c.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE)) && c.error === null; round++) {
+            if (udp) c.recv.discard(c.recv.length);
             const r = io.readInto(c.recv);
             if (r < 0) {
               this.stats.datagramsDropped++;
@@ -340,7 +352,7 @@ export class Manager implements Owner {
             got += r;
             this.emit(c, Ev.RECV, r);
           }
-          if (udp) c.recv.clear();
+          if (udp) c.recv.discard(c.recv.length);
           if (c.peerClosed && got === 0) {
             // The peer closed: close once the driver holds nothing more for us. A handler that keeps a full ring
             // unconsumed for PEER_GONE_GRACE_MS is not going to, and waiting would then be forever.
@@ -425,16 +437,6 @@ export class Manager implements Owner {
       if (ev === Ev.CLOSE || ev === Ev.ERROR) return;
       if (c.error === null) c.error = { code: ErrorCode.HANDLER, message: e instanceof Error ? e.message : String(e) };
       c.flags |= Flag.CLOSE_IMMEDIATELY;
-    }
-  }
-
-  /** Runs a timer function or onLinkChange: a throw is counted, never propagated. */
-  private guarded(fn: (up: boolean) => void, arg: boolean): void {
-    try {
-      fn(arg);
-    } catch (e) {
-      this.stats.timerErrors++;
-      this.stats.lastTimerError = String(e);
     }
   }
 

@@ -85,18 +85,6 @@ const enum WifiEvent {
 /** The longest the driver waits between polls if a poll ever threw before scheduling the next one. */
 const KEEPALIVE_MS = 1000;
 
-/**
- * Whether the firmware has module `name` built in (`process.env.MODULES` lists
- * them). Asking first keeps boot free of a failed require(): an exception
- * thrown while the bundle's outer function runs from flash copies that
- * function's code into RAM for the stack trace (measured on 2v29: 1,422 of an
- * ESP8266's 1,600 variables for 15 KB of code).
- */
-function builtIn(name: string): boolean {
-  const list = process.env.MODULES;
-  // An array search: 2v29's String indexOf also "finds" a needle whose start ends the string ("a,W".indexOf(",Wifi") is 1).
-  return list === undefined || list.split(',').indexOf(name) >= 0;
-}
 
 /**
  * The most one `data` event carries: 536 bytes on ESP32 and Espruino's Linux
@@ -356,8 +344,32 @@ export class EspruinoDriver implements Driver {
       }
       if (self.pending === undefined && self.poller) self.wake(KEEPALIVE_MS); // never left without a next poll
     };
-    if (!builtIn('Wifi')) return; // no Wi-Fi (Espruino's Linux build): the link is always up
-    this.watchWifi(options.wifiFile);
+    // Whether the firmware has Wi-Fi (`process.env.MODULES` lists its built-in modules). Asking first keeps boot free
+    // of a failed require(): an exception thrown while the bundle's outer function runs from flash copies that
+    // function's code into RAM for the stack trace (measured on 2v29: 1,422 of an ESP8266's 1,600 variables for 15 KB
+    // of code). An array search: 2v29's String indexOf also "finds" a needle whose start ends the string.
+    const modules = process.env.MODULES;
+    if (modules !== undefined && modules.split(',').indexOf('Wifi') < 0) return; // no Wi-Fi (Espruino's Linux build): the link is always up
+    const wifi = require('Wifi');
+    const ip = wifi.getIP();
+    this.link = !!(ip && ip.ip && ip.ip !== '0.0.0.0');
+    wifi.on('connected', function () {
+      self.wifi(WifiEvent.UP);
+    });
+    wifi.on('disconnected', function () {
+      self.wifi(WifiEvent.DOWN);
+    });
+    const file = options.wifiFile;
+    if (file) {
+      let saved: any = null;
+      try {
+        saved = require('Storage').readJSON(file, true);
+      } catch (e) {
+        // no Storage: keep whatever network the board has saved
+      }
+      if (saved && saved.ssid) this.credentials = { ssid: saved.ssid, password: saved.password || '' };
+    }
+    if (!this.link) this.wifi(WifiEvent.JOIN);
   }
 
   /** Wraps a callback handed to the interpreter: an exception is counted, never propagated. */
@@ -457,29 +469,6 @@ export class EspruinoDriver implements Driver {
     stream.sink = sink;
     socket.on('connect', onSocketConnect);
     return stream;
-  }
-
-  private watchWifi(file: string | undefined): void {
-    const self = this;
-    const wifi = require('Wifi');
-    const ip = wifi.getIP();
-    this.link = !!(ip && ip.ip && ip.ip !== '0.0.0.0');
-    wifi.on('connected', function () {
-      self.wifi(WifiEvent.UP);
-    });
-    wifi.on('disconnected', function () {
-      self.wifi(WifiEvent.DOWN);
-    });
-    if (file) {
-      let saved: any = null;
-      try {
-        saved = require('Storage').readJSON(file, true);
-      } catch (e) {
-        // no Storage: keep whatever network the board has saved
-      }
-      if (saved && saved.ssid) this.credentials = { ssid: saved.ssid, password: saved.password || '' };
-    }
-    if (!this.link) this.wifi(WifiEvent.JOIN);
   }
 
   /**
