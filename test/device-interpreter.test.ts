@@ -1,0 +1,249 @@
+/**
+ * Device bundles on the real Espruino interpreter (2v29 built for Linux with
+ * a board's memory layout: test/support/espruino.ts), saved to flash and
+ * booted from it as a board does. Node is the network peer: TCP clients for
+ * the echo app, mosquitto and MQTT.js for the telemetry app. Every test prints
+ * what it measured (t.diagnostic) and asserts the variable counts against
+ * today's figures, so that they can only go down.
+ *
+ * The interpreters come from the environment (.ci/run sets both when the
+ * builds are there): ESPRUINO_ESP8266 (1,600 variables of 12 bytes) and
+ * ESPRUINO_ESP32 (14-byte variables, as many as ESPR_VARS says). Without
+ * them these tests are skipped.
+ */
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { after, test } from 'node:test';
+import type { TestContext } from 'node:test';
+import mqtt from 'mqtt';
+import { freePort, startMosquitto } from '../src/cli/mosquitto.js';
+import type { Mosquitto } from '../src/cli/mosquitto.js';
+import { boards } from '../boards/index.js';
+import { peerVars } from '../src/drivers/espruino.js';
+import { appBundle, pattern } from './support/device-build.js';
+import { bootFromFlash } from './support/espruino.js';
+import type { Espruino } from './support/espruino.js';
+
+const ESP8266 = process.env.ESPRUINO_ESP8266 || '';
+const ESP32 = process.env.ESPRUINO_ESP32 || '';
+const WHY = ' is not set: it names an Espruino interpreter built for Linux with that board\'s memory layout (.ci/run sets it when the build is beside the checkout)';
+const SKIP_ESP8266 = ESP8266 ? false : 'ESPRUINO_ESP8266' + WHY;
+const SKIP_ESP32 = ESP32 ? false : 'ESPRUINO_ESP32' + WHY;
+
+/**
+ * Variables dist/esp8266/echo.js holds once booted, after a garbage collection,
+ * of the 1,600 an ESP8266 has: measured 1,397 (`process.memory()` typed at the
+ * console gives 1,385: the harness's longer console line holds 12 more). It
+ * may only go down; the project's goal is 500.
+ */
+const ECHO_ESP8266_IDLE_MAX = 1405;
+
+/** The same for dist/esp32/echo.js on 3,400 variables (a plain ESP32): measured 2,249. It may only go down. */
+const ECHO_ESP32_IDLE_MAX = 2260;
+
+/** A plain ESP32: the pool Espruino sizes from the heap left after Wi-Fi. */
+const ESP32_VARS = 3400;
+
+/** An ESP32 with a little more (PSRAM gives far more): room for two echo peers at the driver's door. */
+const ESP32_ROOMY_VARS = 4000;
+
+/**
+ * dist/esp32/telemetry.js with the dashboard left out (http=0) runs out of
+ * memory while booting on a plain ESP32's 3,400 variables. Measured: on 6,900
+ * it boots and then runs out of memory on its first MQTT exchange, on 6,950 it
+ * publishes with the LOW_MEMORY flag set, on 7,000 it runs clean; the test
+ * gives it 8,000 ...
+ */
+const TELEMETRY_ESP32_VARS = 8000;
+
+/**
+ * ... where it holds 6,722-6,728 variables (after GC) once booted, connected
+ * and publishing. It may only go down.
+ */
+const TELEMETRY_ESP32_IDLE_MAX = 6750;
+
+/** What the interpreter prints when something went wrong. */
+const TROUBLE = /Uncaught|OUT OF MEMORY|Out of Memory|LOW_MEMORY|MEMORY_BUSY|ERROR/;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let broker: Mosquitto | null = null;
+after(async () => {
+  if (broker) await broker.dispose();
+});
+
+/**
+ * Boots `code` from flash and closes it after the test. The console is the
+ * telnet one: over stdin an app that keeps the interpreter's main loop busy
+ * garbles about one console line in a hundred (see test/support/espruino.ts).
+ */
+async function boot(t: TestContext, bin: string, code: string, env: { [name: string]: string }): Promise<Espruino> {
+  const started = Date.now();
+  const esp = await bootFromFlash({ bin, code, env, telnet: true });
+  t.after(() => esp.close());
+  t.diagnostic('saved ' + code.length + ' B to flash and booted in ' + (Date.now() - started) + ' ms');
+  return esp;
+}
+
+/** No error printed (but lines matching `allowed`), no error flag set. */
+async function assertHealthy(esp: Espruino, allowed?: RegExp): Promise<void> {
+  assert.ok(esp.alive, 'the interpreter is running');
+  assert.equal(await esp.command('E.getErrorFlags()'), '[]', 'E.getErrorFlags()');
+  const output = allowed ? esp.output.split('\n').filter((l) => !allowed.test(l)).join('\n') : esp.output;
+  const bad = TROUBLE.exec(output);
+  assert.equal(bad, null, 'the interpreter printed: ' + (bad ? JSON.stringify(output.slice(Math.max(0, bad.index - 300), bad.index + 300)) : ''));
+}
+
+function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** Sends `data` through the echo on `sock`, at most `ahead` bytes ahead of what came back; resolves with what came back. */
+function echoThrough(sock: net.Socket, data: Uint8Array, ahead: number, ms: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const got: Buffer[] = [];
+    let sent = 0;
+    let back = 0;
+    const timer = setTimeout(() => fail('timed out after ' + ms + ' ms'), ms);
+    function fail(why: string) {
+      clearTimeout(timer);
+      sock.destroy();
+      reject(new Error(why + ': sent ' + sent + ' B, got back ' + back + ' B'));
+    }
+    function pump() {
+      while (sent < data.length && sent - back < ahead) {
+        const n = Math.min(256, data.length - sent, ahead - (sent - back));
+        sock.write(data.subarray(sent, sent + n));
+        sent += n;
+      }
+    }
+    sock.on('data', (d: Buffer) => {
+      got.push(d);
+      back += d.length;
+      if (back >= data.length) {
+        clearTimeout(timer);
+        sock.end();
+        resolve(Buffer.concat(got));
+      } else pump();
+    });
+    sock.on('error', (e) => fail(String(e)));
+    sock.on('close', () => {
+      if (back < data.length) fail('closed');
+    });
+    pump();
+  });
+}
+
+/** The echo bundle for `board`, listening on a free port, booted from flash on `bin`; its idle figures. */
+async function bootEcho(t: TestContext, board: string, bin: string, env: { [name: string]: string }) {
+  const port = await freePort();
+  const bundle = await appBundle(board, 'echo', { port: port });
+  const esp = await boot(t, bin, bundle.code, env);
+  await sleep(300);
+  const idle = await esp.memory();
+  t.diagnostic(board + ' echo idle: ' + idle.usage + ' of ' + idle.total + ' variables in use after GC (' + idle.free + ' free); bundle ' + bundle.bytes + ' B');
+  await assertHealthy(esp);
+  // What the driver's door asks of each peer before it accepts it (src/drivers/espruino.ts, peerVars).
+  const need = peerVars(boards[board].net, board === 'esp8266' ? 12 : 14);
+  const room = Math.floor(idle.free / need);
+  t.diagnostic(board + ' echo: the driver admits a peer when ' + need + ' variables are free for it (peerVars), beyond what admitted peers may grow to: room for ' + room);
+  return { esp, port, idle, need, room };
+}
+
+/** Two clients connected at once each echo 20 KB (at most 1 KB ahead); byte-exact; the peak usage sampled meanwhile. */
+async function twoClients(t: TestContext, board: string, esp: Espruino, port: number, idleUsage: number): Promise<void> {
+  const a = pattern(20 * 1024);
+  const b = a.map((x) => x ^ 0x5a); // different bytes, so that crossed streams show
+  const clients = [await connect(port), await connect(port)];
+  let peak = idleUsage;
+  let samples = 0;
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      const m = await esp.memory();
+      if (m.usage > peak) peak = m.usage;
+      samples++;
+      await sleep(20);
+    }
+  })();
+  const started = Date.now();
+  const results = await Promise.allSettled([echoThrough(clients[0], a, 1024, 60000), echoThrough(clients[1], b, 1024, 60000)]);
+  running = false;
+  await sampler;
+  const ms = Date.now() - started;
+  const after = await esp.memory();
+  const what = results.map((r, i) => 'client ' + (i + 1) + ': ' + (r.status === 'fulfilled' ? r.value.length + ' B back' : r.reason.message));
+  t.diagnostic(board + ' echo, 2 clients × 20 KB at once: ' + what.join('; ') + ' in ' + ms + ' ms; peak ' + peak + ' variables in use (' + samples + ' samples after GC), ' + after.usage + ' after');
+  for (let i = 0; i < 2; i++) {
+    const r = results[i];
+    if (r.status === 'rejected') throw r.reason;
+    assert.ok(Buffer.from(i ? b : a).equals(r.value), 'client ' + (i + 1) + ' got its 20 KB back byte-exact');
+  }
+  assert.ok(peak < after.total, 'peak ' + peak);
+  await assertHealthy(esp);
+}
+
+/** The two-client run is a TODO (with the reason) while the door has no room for two peers. */
+function twoClientsTodo(board: string, e: { idle: { free: number }; need: number; room: number }): string | false {
+  if (e.room >= 2) return false;
+  return 'the ' + board + ' echo has room for ' + e.room + ' peer' + (e.room === 1 ? '' : 's') + ': ' + e.idle.free + ' variables free after boot, ' + e.need + ' asked per peer (peerVars); ' + (e.room ? 'the second client is' : 'every client is') + ' refused at the door';
+}
+
+test('interpreter: dist/esp8266/echo.js from flash on 1,600 variables', { skip: SKIP_ESP8266, timeout: 120000 }, async (t) => {
+  const e = await bootEcho(t, 'esp8266', ESP8266, {});
+  assert.equal(e.idle.total, 1600);
+  assert.ok(e.idle.usage <= ECHO_ESP8266_IDLE_MAX, 'idle ' + e.idle.usage + ' variables, at most ' + ECHO_ESP8266_IDLE_MAX);
+  await t.test('two clients at once each echo 20 KB byte-exact', { todo: twoClientsTodo('esp8266', e) }, (t2) => twoClients(t2, 'esp8266', e.esp, e.port, e.idle.usage));
+});
+
+test('interpreter: dist/esp32/echo.js from flash on 3,400 variables (a plain ESP32)', { skip: SKIP_ESP32, timeout: 120000 }, async (t) => {
+  const e = await bootEcho(t, 'esp32', ESP32, { ESPR_VARS: String(ESP32_VARS) });
+  assert.equal(e.idle.total, ESP32_VARS);
+  assert.ok(e.idle.usage <= ECHO_ESP32_IDLE_MAX, 'idle ' + e.idle.usage + ' variables, at most ' + ECHO_ESP32_IDLE_MAX);
+  await t.test('two clients at once each echo 20 KB byte-exact', { todo: twoClientsTodo('esp32', e) }, (t2) => twoClients(t2, 'esp32', e.esp, e.port, e.idle.usage));
+});
+
+test('interpreter: dist/esp32/echo.js with room for two peers (' + ESP32_ROOMY_VARS + ' variables) echoes 2 × 20 KB at once', { skip: SKIP_ESP32, timeout: 120000 }, async (t) => {
+  const e = await bootEcho(t, 'esp32', ESP32, { ESPR_VARS: String(ESP32_ROOMY_VARS) });
+  assert.ok(e.room >= 2, 'room for ' + e.room + ' peers');
+  await twoClients(t, 'esp32', e.esp, e.port, e.idle.usage);
+});
+
+test('interpreter: dist/esp32/telemetry.js (http=0) boots from flash and publishes readings to mosquitto', { skip: SKIP_ESP32, timeout: 150000 }, async (t) => {
+  broker = await startMosquitto();
+  const id = 'interp' + process.pid;
+  const bundle = await appBundle('esp32', 'telemetry', { http: 0, broker: broker.url, id: id, period: 1000, ntp: '127.0.0.1' });
+  const readings: { topic: string; json: any }[] = [];
+  const sub = mqtt.connect(broker.url, { reconnectPeriod: 200 });
+  t.after(() => sub.end(true));
+  sub.on('message', (topic, payload) => readings.push({ topic, json: JSON.parse(payload.toString()) }));
+  await new Promise<void>((resolve, reject) => {
+    sub.once('connect', () => sub.subscribe('ringnet/+/telemetry', { qos: 1 }, (e) => (e ? reject(e) : resolve())));
+    sub.once('error', reject);
+  });
+
+  const esp = await boot(t, ESP32, bundle.code, { ESPR_VARS: String(TELEMETRY_ESP32_VARS) });
+  const booted = await esp.memory();
+  const until = Date.now() + 30000;
+  while (readings.length < 3 && Date.now() < until) await sleep(100);
+  const idle = await esp.memory();
+  t.diagnostic('esp32 telemetry (http=0) on ' + idle.total + ' variables: ' + booted.usage + ' in use after boot, ' + idle.usage + ' after ' + readings.length + ' readings (after GC; ' + idle.free + ' free); bundle ' + bundle.bytes + ' B');
+  assert.ok(readings.length >= 3, 'readings arrived: ' + readings.length + '\n' + JSON.stringify(esp.output.slice(-1500)));
+  t.diagnostic('a reading: ' + JSON.stringify(readings[readings.length - 1].json));
+  for (const r of readings) {
+    assert.equal(r.topic, 'ringnet/' + id + '/telemetry');
+    assert.equal(r.json.id, id);
+    assert.equal(typeof r.json.seq, 'number');
+    assert.ok('temp' in r.json, 'a temperature field'); // null here: the Linux build has no temperature sensor
+    assert.equal(typeof r.json.freeMem, 'number');
+  }
+  const seqs = readings.map((r) => r.json.seq);
+  assert.deepEqual(seqs, seqs.slice().sort((x, y) => x - y), 'in order');
+  assert.ok(idle.usage <= TELEMETRY_ESP32_IDLE_MAX, 'idle ' + idle.usage + ' variables, at most ' + TELEMETRY_ESP32_IDLE_MAX);
+  // The Linux build has no analog input: each reading of the board's analog pin prints this (a board reads it).
+  await assertHealthy(esp, /^(\r|\x1b\[J|>)*ERROR: Analog is not supported on this device\.\r?$/);
+});
