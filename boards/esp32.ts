@@ -13,12 +13,15 @@ const esp32: BoardProfile = {
   baud: 115200,
   maxSockets: 10,
   pools: {
-    default: { conns: 4, recvBytes: 2048, sendBytes: 1024 },
+    // 1 KB each way: an HTTP head or a WebSocket message of the limits below fits, and on a plain ESP32's 3,400
+    // variables the echo leaves room for two peers at their worst (8 KB of rings are about 590 variables).
+    default: { conns: 4, recvBytes: 1024, sendBytes: 1024 },
     mqtt: { conns: 1, recvBytes: 2048, sendBytes: 2048 },
     udp: { conns: 1, recvBytes: 512, sendBytes: 514 },
   },
   pollMs: 100,
-  net: { chunkBytes: 536, inFlightBytes: 2048, holdBytes: 4096 },
+  // Four chunks held and two in flight per peer: the driver asks for about 450 variables free before it takes one.
+  net: { chunkBytes: 536, inFlightBytes: 1072, holdBytes: 2144 },
   udp: { datagramMax: 512, queue: 4 },
   http: { headerBytes: 1024, headerCount: 24, bodyBytes: 1024 },
   ws: { messageBytes: 1024, fragments: 32 },

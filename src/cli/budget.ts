@@ -13,7 +13,7 @@ export interface Budget {
   protocols: { name: string; what: string; bytes: number }[];
   total: number;
   /**
-   * Not static: interpreter memory (16-byte variables) one peer may take at
+   * Not static: interpreter memory (in bytes of the board's variables) one peer may take at
    * once under the Espruino driver (`peerVars`: held, arriving, in flight and
    * being written, as strings, plus its overhead). The driver asks for this
    * much free memory before it accepts a peer.
@@ -74,7 +74,8 @@ export function staticBudget(board: BoardProfile, modules: string[]): Budget {
     protocols.push({ name: name, what: PROTOCOL_STATE[name].what, bytes: bytes });
     total += bytes;
   }
-  return { pools: pools, protocols: protocols, total: total, perPeer: peerVars(board.net, 16) * 16 };
+  const size = board.variableBytes || 16;
+  return { pools: pools, protocols: protocols, total: total, perPeer: peerVars(board.net, size) * size };
 }
 
 /**
