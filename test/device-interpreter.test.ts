@@ -94,6 +94,15 @@ async function assertHealthy(esp: Espruino, allowed?: RegExp): Promise<void> {
   assert.equal(bad, null, 'the interpreter printed: ' + (bad ? JSON.stringify(output.slice(Math.max(0, bad.index - 300), bad.index + 300)) : ''));
 }
 
+/**
+ * The build's RAM estimate (src/cli/budget.ts), which decides what the build
+ * refuses, is calibrated on these runs: within 5% of what the interpreter
+ * used idle, and never more than 2% under it.
+ */
+function assertEstimated(estimate: number, measured: number): void {
+  assert.ok(estimate <= measured * 1.05 && estimate >= measured * 0.98, 'estimated ' + estimate + ' variables, used ' + measured);
+}
+
 function connect(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const s = net.connect(port, '127.0.0.1');
@@ -145,7 +154,8 @@ async function bootEcho(t: TestContext, board: string, bin: string, env: { [name
   const esp = await boot(t, bin, bundle.code, env);
   await sleep(300);
   const idle = await esp.memory();
-  t.diagnostic(board + ' echo idle: ' + idle.usage + ' of ' + idle.total + ' variables in use after GC (' + idle.free + ' free); bundle ' + bundle.bytes + ' B');
+  t.diagnostic(board + ' echo idle: ' + idle.usage + ' of ' + idle.total + ' variables in use after GC (' + idle.free + ' free); bundle ' + bundle.bytes + ' B; the build estimated ' + bundle.ram.idle);
+  assertEstimated(bundle.ram.idle, idle.usage);
   await assertHealthy(esp);
   // What the driver's door asks of each peer before it accepts it (src/drivers/espruino.ts, peerVars).
   const need = peerVars(boards[board].net, board === 'esp8266' ? 12 : 14);
@@ -253,6 +263,8 @@ test('interpreter: dist/esp32/telemetry.js (http=0) boots with the broker down, 
   // Nothing lost: from the first reading on (taken while the broker was down), in order, each once.
   assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'every reading from seq 1, in order: ' + seqs.join(','));
   assert.ok(idle.usage <= TELEMETRY_ESP32_IDLE_MAX, 'idle ' + idle.usage + ' variables, at most ' + TELEMETRY_ESP32_IDLE_MAX);
+  t.diagnostic('esp32 telemetry: the build estimated ' + bundle.ram.idle);
+  assertEstimated(bundle.ram.idle, idle.usage);
   // The Linux build has no analog input: each reading of the board's analog pin prints the first (a board reads it);
   // the interpreter's network prints the second for each connect the stopped broker refused.
   await assertHealthy(esp, /^(\r|\x1b\[J|>)*ERROR: (Analog is not supported on this device\.|Connect failed \(err 111\))\r?$/);
