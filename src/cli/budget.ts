@@ -89,7 +89,7 @@ export function staticBudget(board: BoardProfile, modules: string[]): Budget {
  * estimate: esp8266 echo 1,162 (1,184), esp32 echo on 3,400 variables 1,722
  * (1,759), esp32 telemetry with http=0 4,573 (4,576).
  */
-const VARS_PER_FUNCTION = 11;
+export const VARS_PER_FUNCTION = 11;
 const VARS_PER_CONNECTION = 80;
 const SOCKET_VARS = 40;
 const BASE_VARS = 160;

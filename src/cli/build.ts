@@ -2,7 +2,9 @@
  * `ringnet build [--board b] [--app a] [--out dir] [--set key=value] [--quiet]`:
  * bundles every app that has a device entry for every board (or those named)
  * into <out>/<board>/<app>.js, prints each bundle's budget table, and fails on
- * the first bundle the compatibility gate rejects.
+ * the first bundle the compatibility gate rejects. A bundle that does not fit
+ * its board's memory is refused without stopping the others: every target
+ * that fits is written, and then the build fails naming each refusal.
  */
 import { resolve } from 'node:path';
 import { buildBundle, deviceTargets } from './bundle.js';
@@ -20,7 +22,18 @@ export interface BuildOptions {
 /** Builds the bundles one after another (rollup and terser are CPU-bound; parallel builds gain nothing on 2 cores). */
 export async function buildAll(options: BuildOptions): Promise<BundleResult[]> {
   const results: BundleResult[] = [];
-  for (const target of deviceTargets(options)) results.push(await buildBundle(target, !!options.quiet));
+  const refused: string[] = [];
+  for (const target of deviceTargets(options)) {
+    try {
+      results.push(await buildBundle(target, !!options.quiet));
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      if (message.indexOf('does not fit its board') < 0) throw e;
+      refused.push(message.replace(/^\[plugin [^\]]*\] /, ''));
+    }
+  }
+  if (refused.length)
+    throw new Error(results.length + ' bundle(s) built; ' + refused.length + ' refused because they do not fit:\n  ' + refused.join('\n  '));
   return results;
 }
 

@@ -17,7 +17,7 @@ import type { OutputOptions, Plugin, RollupOptions } from 'rollup';
 import { rollup } from 'rollup';
 import type { BoardProfile } from '../../boards/profile.js';
 import { boards } from '../../boards/index.js';
-import { ramEstimate, staticBudget } from './budget.js';
+import { ramEstimate, staticBudget, VARS_PER_FUNCTION } from './budget.js';
 import type { Budget, RamEstimate } from './budget.js';
 import { checkBundle, countFunctions, formatViolations, LINE_TARGET } from './gate.js';
 import { internalNames } from './mangle.js';
@@ -223,7 +223,7 @@ function gatePlugin(target: BundleTarget, results: BundleResult[] | null, quiet:
 export function doesNotFit(r: BundleResult): string {
   return (
     r.board + '/' + r.app + '.js does not fit its board: it needs about ' + num(r.ram.idle) + ' variables idle and ' + num(r.ram.peer) +
-    ' more for a peer at its worst, and the target has ' + num(r.ram.board || 0) + ' (' + r.ram.functions + ' function objects at about 10 each, ' +
+    ' more for a peer at its worst, and the target has ' + num(r.ram.board || 0) + ' (' + r.ram.functions + ' function objects at about ' + VARS_PER_FUNCTION + ' each, ' +
     num(r.budget.total) + ' B of rings and buffers). Build a smaller app (e.g. --set http=0), or name a larger target with --set variables=N ' +
     '(an ESP32 with PSRAM has tens of thousands).'
   );
