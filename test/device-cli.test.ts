@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { boards } from '../boards/index.js';
 import { ROOT } from '../src/cli/bundle.js';
+import { buildAll } from '../src/cli/build.js';
 import { flashCommand, shellLine, WIFI_LOCAL_FILE } from '../src/cli/flash.js';
 import { main } from '../src/cli/main.js';
 import { list, settings } from '../src/cli/options.js';
@@ -94,4 +97,18 @@ test('flash uploads an app\'s storage/ files gzipped next to the bundle', async 
   const cmd = flashCommand({ board: boards.esp32, port: '/dev/ttyUSB0', app: 'telemetry', bundle: 'dist/esp32/telemetry.js', files });
   assert.equal(shellLine(cmd), 'npx espruino -p /dev/ttyUSB0 -b 115200 --board ESP32 --config SAVE_ON_SEND=1 --storage dashboard.html.gz:dist/esp32/telemetry-storage/dashboard.html.gz dist/esp32/telemetry.js');
   assert.equal(storageFiles('esp32', 'echo').length, 0, 'an app without storage/ uploads nothing');
+});
+
+test('build: a bundle that does not fit its board is refused without stopping the rest, and the build fails naming it', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'ringnet-build-'));
+  try {
+    await assert.rejects(buildAll({ boards: ['esp8266'], apps: ['telemetry', 'echo'], outDir: out, quiet: true }), (e: Error) => {
+      assert.match(e.message, /^1 bundle\(s\) built; 1 refused because they do not fit:\n  esp8266\/telemetry\.js does not fit its board/);
+      return true;
+    });
+    assert.ok(existsSync(join(out, 'esp8266', 'echo.js')), 'the echo, which fits, was written');
+    assert.ok(!existsSync(join(out, 'esp8266', 'telemetry.js')), 'the refused bundle was not');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });
