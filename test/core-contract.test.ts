@@ -1,5 +1,5 @@
 /**
- * The event contract from DESIGN.md, run unchanged on the Node driver (real
+ * The event contract (docs/design.md), run unchanged on the Node driver (real
  * loopback sockets) and on the simulator.
  */
 import { describe, test } from 'node:test';
