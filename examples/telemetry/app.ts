@@ -79,8 +79,8 @@ export class Telemetry {
   private readonly configTopic: string;
   /**
    * The one closure of the app: the client's event handler and, called by
-   * the sample timer with no client, the sampler. Each function object costs
-   * RAM on a device, so a period change reuses it.
+   * the sample timer with no client, the sampler (sample() calls it too).
+   * Each function object costs RAM on a device, so a period change reuses it.
    */
   private readonly on: (m?: MqttClient | false, ev?: number, data?: any) => void;
 
@@ -102,8 +102,17 @@ export class Telemetry {
     opts.clean = false; // the broker keeps our QoS 1 exchanges across reconnects
     const self = this;
     this.on = function (m, ev, data) {
-      if (!m) self.sample(); // the timer (it passes false)
-      else if (ev === MqttEv.PUBACK) self.acked++;
+      if (!m) {
+        // The timer (it passes false): take one reading and publish it.
+        const r = o.sensors.read();
+        self.seq++;
+        self.lastFreeMem = r.freeMem;
+        const w = o.wallClock;
+        const json = JSON.stringify({ id: id, seq: self.seq, t: typeof w === 'function' ? w() : w.now(), temp: r.temp, analog: r.analog, freeMem: r.freeMem });
+        self.client.publish(self.topic, json, 1);
+        self.lastReading = json;
+        if (o.onReading) o.onReading(json);
+      } else if (ev === MqttEv.PUBACK) self.acked++;
       else if (ev === MqttEv.MESSAGE && data.topic === self.configTopic) self.configure(utf8Decode(data.payload) || '');
     };
     this.client = mqttConnect(mgr, o.broker, opts, this.on);
@@ -111,17 +120,10 @@ export class Telemetry {
     this.timer = mgr.timer(this.periodMs, this.on, true);
   }
 
-  /** Takes one reading and publishes it; returns its JSON. */
+  /** Takes one reading and publishes it; returns its JSON. (The timer runs the same code; a device bundle leaves this wrapper out.) */
   sample(): string {
-    const r = this.o.sensors.read();
-    this.seq++;
-    this.lastFreeMem = r.freeMem;
-    const w = this.o.wallClock;
-    const json = JSON.stringify({ id: this.o.deviceId, seq: this.seq, t: typeof w === 'function' ? w() : w.now(), temp: r.temp, analog: r.analog, freeMem: r.freeMem });
-    this.client.publish(this.topic, json, 1);
-    this.lastReading = json;
-    if (this.o.onReading) this.o.onReading(json);
-    return json;
+    this.on(false);
+    return this.lastReading;
   }
 
   /**
