@@ -18,8 +18,11 @@ export interface TelemetryOptions {
   /** mqtt://host:port or mqtts://… */
   broker: string;
   sensors: Sensors;
-  /** Unix ms now, or -1 while unknown (before SNTP answers). */
-  wallClock: () => number;
+  /**
+   * Unix ms now, or -1 while unknown (before SNTP answers): a function, or an
+   * object whose now() says it (an SntpClock as it is: no closure around it).
+   */
+  wallClock: (() => number) | { now(): number };
   /** Sample period, ms (default 1000); the config topic can change it. */
   periodMs?: number;
   /** Client options: outbox sizes, keepalive, pool, store … (clientId and clean are set here). */
@@ -73,6 +76,13 @@ export class Telemetry {
   private readonly startedAt: number;
   private timer: Timer | null = null;
   private readonly topic: string;
+  private readonly configTopic: string;
+  /**
+   * The one closure of the app: the client's event handler and, called by
+   * the sample timer with no client, the sampler (sample() calls it too).
+   * Each function object costs RAM on a device, so a period change reuses it.
+   */
+  private readonly on: (m?: MqttClient | false, ev?: number, data?: any) => void;
 
   constructor(
     private readonly mgr: Manager,
@@ -85,29 +95,35 @@ export class Telemetry {
     }
     this.periodMs = o.periodMs || 1000;
     this.startedAt = mgr.driver.now();
-    this.topic = telemetryTopic(o.deviceId);
+    this.topic = telemetryTopic(id);
+    this.configTopic = configTopic(id);
     const opts: MqttOptions = o.mqtt || {};
-    opts.clientId = 'ringnet-' + o.deviceId;
+    opts.clientId = 'ringnet-' + id;
     opts.clean = false; // the broker keeps our QoS 1 exchanges across reconnects
     const self = this;
-    this.client = mqttConnect(mgr, o.broker, opts, function (m, ev, data) {
-      if (ev === MqttEv.PUBACK) self.acked++;
-      else if (ev === MqttEv.MESSAGE && data.topic === configTopic(o.deviceId)) self.configure(utf8Decode(data.payload) || '');
-    });
-    this.client.subscribe(configTopic(o.deviceId), 1);
-    this.schedule();
+    this.on = function (m, ev, data) {
+      if (!m) {
+        // The timer (it passes false): take one reading and publish it.
+        const r = o.sensors.read();
+        self.seq++;
+        self.lastFreeMem = r.freeMem;
+        const w = o.wallClock;
+        const json = JSON.stringify({ id: id, seq: self.seq, t: typeof w === 'function' ? w() : w.now(), temp: r.temp, analog: r.analog, freeMem: r.freeMem });
+        self.client.publish(self.topic, json, 1);
+        self.lastReading = json;
+        if (o.onReading) o.onReading(json);
+      } else if (ev === MqttEv.PUBACK) self.acked++;
+      else if (ev === MqttEv.MESSAGE && data.topic === self.configTopic) self.configure(utf8Decode(data.payload) || '');
+    };
+    this.client = mqttConnect(mgr, o.broker, opts, this.on);
+    this.client.subscribe(this.configTopic, 1);
+    this.timer = mgr.timer(this.periodMs, this.on, true);
   }
 
-  /** Takes one reading and publishes it; returns its JSON. */
+  /** Takes one reading and publishes it; returns its JSON. (The timer runs the same code; a device bundle leaves this wrapper out.) */
   sample(): string {
-    const r = this.o.sensors.read();
-    this.seq++;
-    this.lastFreeMem = r.freeMem;
-    const json = JSON.stringify({ id: this.o.deviceId, seq: this.seq, t: this.o.wallClock(), temp: r.temp, analog: r.analog, freeMem: r.freeMem });
-    this.client.publish(this.topic, json, 1);
-    this.lastReading = json;
-    if (this.o.onReading) this.o.onReading(json);
-    return json;
+    this.on(false);
+    return this.lastReading;
   }
 
   /**
@@ -127,12 +143,14 @@ export class Telemetry {
     if (!error && (period < MIN_PERIOD_MS || period > MAX_PERIOD_MS)) error = 'periodMs ' + period + ' is outside ' + MIN_PERIOD_MS + ' .. ' + MAX_PERIOD_MS + ' ms';
     this.lastConfigError = error;
     if (error) {
-      if (this.o.log) this.o.log('config on ' + configTopic(this.o.deviceId) + ' refused: ' + error);
+      if (this.o.log) this.o.log('config on ' + this.configTopic + ' refused: ' + error);
       return;
     }
     if (period === this.periodMs) return;
     this.periodMs = period;
-    this.schedule();
+    // Sample at the new period (also after pause(), as before), with the same function.
+    if (this.timer) this.timer.cancel();
+    this.timer = this.mgr.timer(this.periodMs, this.on, true);
   }
 
   status(): TelemetryStatus {
@@ -162,16 +180,10 @@ export class Telemetry {
     this.timer = null;
   }
 
+  /** Stops sampling and closes the client (pause() is not called: the device bundle then leaves it out). */
   stop(): void {
-    this.pause();
-    this.client.close();
-  }
-
-  private schedule(): void {
     if (this.timer) this.timer.cancel();
-    const self = this;
-    this.timer = this.mgr.timer(this.periodMs, function () {
-      self.sample();
-    }, true);
+    this.timer = null;
+    this.client.close();
   }
 }

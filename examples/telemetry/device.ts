@@ -34,14 +34,16 @@ function start(): void {
     deviceId: String(settings.id || board.name),
     broker: String(settings.broker || 'mqtt://192.168.1.2:1883'),
     sensors: deviceSensors(board.pins.analog),
-    wallClock: function () {
-      return clock.now();
-    },
+    wallClock: clock, // the app asks it for now(): no closure around it
     periodMs: Number(settings.period || 5000),
     mqtt: { pool: 'mqtt', outboxBytes: board.mqtt.outboxBytes, outboxCount: board.mqtt.outboxCount, maxInflight: board.mqtt.inflight },
-    onReading: function (json) {
-      if (dashboard) dashboard.broadcast(json);
-    },
+    // Only with the dashboard: with `--set http=0` the bundle carries no function for it.
+    onReading:
+      httpPort > 0
+        ? function (json) {
+            if (dashboard) dashboard.broadcast(json);
+          }
+        : undefined,
   });
   if (httpPort > 0) {
     dashboard = new Dashboard(mgr, {

@@ -34,27 +34,36 @@ export function takeDatagram(queue: Datagram[], into: Ring, socket: { remote: Ad
 }
 
 /**
- * Hands the datagrams queued in `from` to `send`, oldest first, each as one
- * contiguous view (a wrapped one is copied out first), and discards each one
- * `send` took. Stops at the first `send` that returns false (the datagram
- * stays queued). Returns the payload bytes sent.
+ * The oldest datagram queued in `from` as one contiguous view (a wrapped one
+ * is copied out first), or null when none is queued. It stays queued: the
+ * caller discards `DATAGRAM_HEADER + view.length` once it is sent. A plain
+ * loop over this needs no callback (on Espruino each function object costs RAM).
+ */
+export function nextDatagram(from: Ring): Uint8Array | null {
+  if (from.length < DATAGRAM_HEADER) return null;
+  const size = (from.peek(0) << 8) | from.peek(1);
+  let at = from.start + DATAGRAM_HEADER;
+  if (at >= from.capacity) at -= from.capacity;
+  if (at + size <= from.capacity) return from.bytes.subarray(at, at + size);
+  const view = new Uint8Array(size); // rare: only a datagram that wraps around the ring's end
+  from.copyTo(view, 0, DATAGRAM_HEADER, size);
+  return view;
+}
+
+/**
+ * Hands the datagrams queued in `from` to `send`, oldest first (each as
+ * nextDatagram gives it), and discards each one `send` took. Stops at the
+ * first `send` that returns false (the datagram stays queued). Returns the
+ * payload bytes sent. (The Node and simulator drivers; the Espruino one loops
+ * over nextDatagram itself.)
  */
 export function sendDatagrams(from: Ring, send: (datagram: Uint8Array) => boolean): number {
   let total = 0;
-  while (from.length >= DATAGRAM_HEADER) {
-    const size = (from.peek(0) << 8) | from.peek(1);
-    let at = from.start + DATAGRAM_HEADER;
-    if (at >= from.capacity) at -= from.capacity;
-    let view: Uint8Array;
-    if (at + size <= from.capacity) {
-      view = from.bytes.subarray(at, at + size);
-    } else {
-      view = new Uint8Array(size); // rare: only a datagram that wraps around the ring's end
-      from.copyTo(view, 0, DATAGRAM_HEADER, size);
-    }
+  let view: Uint8Array | null;
+  while ((view = nextDatagram(from)) !== null) {
     if (!send(view)) break;
-    from.discard(DATAGRAM_HEADER + size);
-    total += size;
+    from.discard(DATAGRAM_HEADER + view.length);
+    total += view.length;
   }
   return total;
 }

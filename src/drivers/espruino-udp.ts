@@ -4,7 +4,7 @@
  * needs no UDP does not carry this code to the device.
  */
 import type { Address } from '../core/address.js';
-import { sendDatagrams, takeDatagram } from '../core/datagram.js';
+import { DATAGRAM_HEADER, nextDatagram, takeDatagram } from '../core/datagram.js';
 import type { Datagram } from '../core/datagram.js';
 import type { DriverSocket, Sink } from '../core/driver.js';
 import { SinkEvent } from '../core/driver.js';
@@ -16,63 +16,89 @@ import type { DatagramOpener, EspruinoDriver } from './espruino.js';
 declare function require(module: string): any;
 declare const E: { toUint8Array(s: string): Uint8Array };
 
+/** The interpreter's datagram socket, as far as this driver uses it. */
+interface EsDgram {
+  on(event: string, fn: (this: EsDgram, a: any, b?: any) => void): void;
+  send(data: string, port: number, host: string): void;
+  bind(port: number): void;
+  close(): void;
+  /** The socket object that owns this socket: the shared event handler finds it here. */
+  ringnet?: EspruinoDatagrams;
+}
+
+/**
+ * One event handler for every datagram socket, called by the interpreter on
+ * the socket (which names its owner as `ringnet`): `message` (data, rinfo) and
+ * `close` (had_error, no second argument), told apart by the rinfo. A closure
+ * per socket and event, guarded, would be four function objects per socket
+ * (each costs RAM on the device). An exception is counted by the driver, never
+ * propagated (the interpreter could drop a throwing listener).
+ */
+function onDatagramEvent(this: EsDgram, msg: any, info?: { address: string; port: number }): void {
+  const d = this.ringnet;
+  if (!d || d.dead) return;
+  try {
+    if (info) {
+      if (d.queue.length >= d.maxQueue) return; // like a full socket buffer: the newest is lost
+      d.queue.push({ bytes: E.toUint8Array(msg), from: { host: info.address, port: info.port } });
+      d.sink.notify(SinkEvent.READABLE);
+    } else {
+      d.dead = true;
+      delete this.ringnet;
+      d.sink.notify(SinkEvent.CLOSED, ErrorCode.SOCKET, 'datagram socket closed');
+    }
+  } catch (e) {
+    d.driver.errors++;
+    d.driver.lastError = String(e);
+  }
+}
+
 class EspruinoDatagrams implements DriverSocket {
   remote: Address;
-  /** Received datagrams, oldest first, at most the board's `udp.queue` of them. */
-  private readonly queue: Datagram[] = [];
-  private dead = false;
+  /** @internal Received datagrams, oldest first, at most `maxQueue` (the board's `udp.queue`) of them. */
+  readonly queue: Datagram[] = [];
+  /** @internal No more events or writes: closed by the interpreter or by us. */
+  dead = false;
 
   constructor(
-    private readonly socket: any,
+    private readonly socket: EsDgram,
     remote: Address | null,
-    sink: Sink,
-    driver: EspruinoDriver,
-    maxQueue: number,
+    /** @internal */ readonly sink: Sink,
+    /** @internal */ readonly driver: EspruinoDriver,
+    /** @internal */ readonly maxQueue: number,
   ) {
     this.remote = remote || { host: '', port: 0 };
-    const self = this;
-    const queue = this.queue;
-    socket.on(
-      'message',
-      driver.guard(function (msg: string, info: { address: string; port: number }) {
-        if (self.dead || queue.length >= maxQueue) return; // like a full socket buffer: the newest is lost
-        queue.push({ bytes: E.toUint8Array(msg), from: { host: info.address, port: info.port } });
-        sink.notify(SinkEvent.READABLE);
-      }),
-    );
-    socket.on(
-      'close',
-      driver.guard(function () {
-        if (self.dead) return;
-        self.dead = true;
-        sink.notify(SinkEvent.CLOSED, ErrorCode.SOCKET, 'datagram socket closed');
-      }),
-    );
+    socket.ringnet = this;
+    socket.on('message', onDatagramEvent);
+    socket.on('close', onDatagramEvent);
   }
 
   readInto(into: Ring): number {
     return takeDatagram(this.queue, into, this);
   }
 
+  /** Sends the queued datagrams (a plain loop: no callback per call). */
   write(from: Ring): number {
-    if (this.dead || !this.remote.port) return 0;
-    const socket = this.socket;
-    const to = this.remote;
-    return sendDatagrams(from, function (datagram: Uint8Array) {
+    let total = 0;
+    let datagram: Uint8Array | null;
+    while (!this.dead && this.remote.port && (datagram = nextDatagram(from)) !== null) {
       const s = toBinary(datagram, 0, datagram.length);
-      if (s === undefined) return false; // no flat block free now: it stays queued
+      if (s === undefined) break; // no flat block free now: it stays queued
       try {
-        socket.send(s, to.port, to.host);
+        this.socket.send(s, this.remote.port, this.remote.host);
       } catch (e) {
         // too large for the stack's buffers: lost, as a network may lose any datagram
       }
-      return true;
-    });
+      from.discard(DATAGRAM_HEADER + datagram.length);
+      total += datagram.length;
+    }
+    return total;
   }
 
   close(): void {
     if (this.dead) return;
     this.dead = true;
+    delete this.socket.ringnet; // socket and owner point at each other: only a collection would free the pair
     try {
       this.socket.close();
     } catch (e) {
@@ -84,7 +110,7 @@ class EspruinoDatagrams implements DriverSocket {
 /** Datagram sockets for EspruinoDriver (its `datagrams` option), each holding at most `limits.queue` unread datagrams. */
 export function espruinoDatagrams(limits: { queue: number }): DatagramOpener {
   return function (driver, host, port, remote, sink) {
-    const socket = require('dgram').createSocket('udp4');
+    const socket: EsDgram = require('dgram').createSocket('udp4');
     const d = new EspruinoDatagrams(socket, remote, sink, driver, limits.queue);
     if (!remote || port) socket.bind(port); // a client socket gets its port with its first datagram
     return d;

@@ -7,51 +7,48 @@
  */
 import { Ring } from '../core/ring.js';
 
-/** Bytes `s` takes as UTF-8, or -1 when it holds a lone surrogate or U+0000. */
-export function utf8Length(s: string): number {
+/**
+ * Bytes `s` takes as UTF-8, or -1 when it holds a lone surrogate or U+0000;
+ * with `out`, also appends them there (the caller checked first: valid, and
+ * room). One function for both, exported under both names: on Espruino each
+ * function object costs RAM.
+ */
+export function utf8Length(s: string, out?: Ring): number {
   let n = 0;
   for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
+    let c = s.charCodeAt(i);
     if (c < 0x80) {
       if (c === 0) return -1;
       n += 1;
-    } else if (c < 0x800) {
+      if (out) out.writeByte(c);
+      continue;
+    }
+    if (c < 0x800) {
       n += 2;
+      if (out) out.writeByte(0xc0 | (c >> 6));
     } else if (c >= 0xd800 && c <= 0xdfff) {
       const lo = s.charCodeAt(i + 1); // NaN past the end
       if (c > 0xdbff || !(lo >= 0xdc00 && lo <= 0xdfff)) return -1;
       i++;
       n += 4;
+      if (!out) continue;
+      c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+      out.writeByte(0xf0 | (c >> 18));
+      out.writeByte(0x80 | ((c >> 12) & 63));
+      out.writeByte(0x80 | ((c >> 6) & 63));
     } else {
       n += 3;
+      if (!out) continue;
+      out.writeByte(0xe0 | (c >> 12));
+      out.writeByte(0x80 | ((c >> 6) & 63));
     }
+    if (out) out.writeByte(0x80 | (c & 63));
   }
   return n;
 }
 
-/** Appends `s` as UTF-8 to `out`. The caller checked `utf8Length(s)` (valid, and room). */
-export function utf8Write(s: string, out: Ring): void {
-  for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
-    if (c < 0x80) {
-      out.writeByte(c);
-      continue;
-    }
-    if (c < 0x800) {
-      out.writeByte(0xc0 | (c >> 6));
-    } else {
-      if (c >= 0xd800 && c <= 0xdbff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
-        out.writeByte(0xf0 | (c >> 18));
-        out.writeByte(0x80 | ((c >> 12) & 63));
-      } else {
-        out.writeByte(0xe0 | (c >> 12));
-      }
-      out.writeByte(0x80 | ((c >> 6) & 63));
-    }
-    out.writeByte(0x80 | (c & 63));
-  }
-}
+/** Appends `s` as UTF-8 to `out`. The caller checked `utf8Length(s)` (valid, and room). The same function as utf8Length. */
+export const utf8Write: (s: string, out: Ring) => void = utf8Length;
 
 /**
  * Decodes `n` bytes of `buf` from index `at`, wrapping to 0 at index `wrap`

@@ -4,7 +4,7 @@
  */
 import type { Endpoint } from '../../core/address.js';
 import { parseAddress } from '../../core/address.js';
-import type { Connection } from '../../core/connection.js';
+import type { AnyHandler, Connection } from '../../core/connection.js';
 import { Ev } from '../../core/events.js';
 import type { Manager } from '../../core/manager.js';
 import { SNTP_PACKET_BYTES, decodeReply, encodeRequest } from './codec.js';
@@ -46,19 +46,15 @@ export interface SntpOptions {
 
 /** Wall time derived from one SNTP exchange, advancing on the manager's clock. */
 export class SntpClock {
-  private baseUnixMs = 0;
-  private baseMono = -1;
+  /** @internal Set by the client (no setter method: each function object costs RAM on the device). */
+  baseUnixMs = 0;
+  /** @internal The manager's clock when `baseUnixMs` was true; -1 before the first sync. */
+  baseMono = -1;
 
   constructor(private readonly mgr: Manager) {}
 
   get synced(): boolean {
     return this.baseMono >= 0;
-  }
-
-  /** @internal */
-  set(unixMs: number, atMono: number): void {
-    this.baseUnixMs = unixMs;
-    this.baseMono = atMono;
   }
 
   /** Unix ms now, or -1 before the first sync. */
@@ -77,27 +73,21 @@ interface Exchange {
   done: boolean;
 }
 
-function sendRequest(c: Connection, x: Exchange): void {
-  x.nonce.fraction = (x.nonce.fraction + 1) >>> 0; // a fresh nonce per try, so a late reply to an old try is ignored
-  x.sentAt = c.now();
-  c.send(encodeRequest(x.scratch, x.nonce));
-  c.setTimer(x.timeoutMs);
-  x.triesLeft--;
-}
-
+/**
+ * The exchange, as one protocol handler shared by every sync (no closure per
+ * request; sending a try is folded in at the end).
+ */
 function sntpProtocol(c: Connection, ev: number, data: any): void {
   const x = c.protocolState as Exchange;
   if (x.done) return;
+  let failed: string | null = null;
+  let send = false;
   if (ev === Ev.CONNECT) {
-    if (data === 0) sendRequest(c, x);
-    else {
-      x.done = true;
-      c.emit(SntpEv.FAILED, 'UDP socket failed (' + data + ')');
-    }
+    if (data === 0) send = true;
+    else failed = 'UDP socket failed (' + data + ')';
   } else if (ev === Ev.ERROR || ev === Ev.CLOSE) {
     // The socket failed (on Node a name that does not resolve ends here) or was closed before an answer.
-    x.done = true;
-    c.emit(SntpEv.FAILED, ev === Ev.ERROR ? data.message : 'closed');
+    failed = ev === Ev.ERROR ? data.message : 'closed';
   } else if (ev === Ev.RECV) {
     // Extension fields and MACs after the first 48 bytes are not used by SNTP.
     const reply = decodeReply(x.scratch, c.recv.copyTo(x.scratch, 0, 0, SNTP_PACKET_BYTES));
@@ -111,17 +101,30 @@ function sntpProtocol(c: Connection, ev: number, data: any): void {
       const now = c.now();
       const delay = now - x.sentAt - (reply.transmitMs - reply.receiveMs);
       const unixMs = reply.transmitMs + (delay > 0 ? delay / 2 : 0);
-      x.clock.set(unixMs, now);
+      x.clock.baseUnixMs = unixMs;
+      x.clock.baseMono = now;
       c.emit(SntpEv.TIME, { unixMs: unixMs, delayMs: delay > 0 ? delay : 0, stratum: reply.stratum });
     }
     c.close();
+    return;
   } else if (ev === Ev.TIMER) {
-    if (x.triesLeft > 0) sendRequest(c, x);
+    if (x.triesLeft > 0) send = true;
     else {
       x.done = true;
       c.emit(SntpEv.FAILED, 'no reply');
       c.close();
+      return;
     }
+  }
+  if (failed !== null) {
+    x.done = true;
+    c.emit(SntpEv.FAILED, failed);
+  } else if (send) {
+    x.nonce.fraction = (x.nonce.fraction + 1) >>> 0; // a fresh nonce per try, so a late reply to an old try is ignored
+    x.sentAt = c.now();
+    c.send(encodeRequest(x.scratch, x.nonce));
+    c.setTimer(x.timeoutMs);
+    x.triesLeft--;
   }
 }
 
@@ -135,7 +138,7 @@ export function sntpSync(mgr: Manager, url: string, clock: SntpClock, handler: (
   const o = opts || {};
   const ep: Endpoint = parseAddress(indexOfText(url, '://') < 0 ? 'sntp://' + url : url, '127.0.0.1', { sntp: 123, udp: 123, ntp: 123 });
   ep.scheme = 'udp';
-  const c = mgr.connect(ep, handler || function () {}, { pool: o.pool });
+  const c = mgr.connect(ep, handler as AnyHandler, { pool: o.pool }); // null is fine: the manager skips a missing handler
   if (!c) return null;
   const mono = mgr.driver.now();
   c.protocolState = {

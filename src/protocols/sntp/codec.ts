@@ -29,10 +29,7 @@ export interface SntpReply {
   kissCode: string;
 }
 
-function readU32(b: Uint8Array, at: number): number {
-  return ((b[at] << 24) >>> 0) + ((b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]);
-}
-
+/** For encodeReply only (test servers; not on the device). */
 function writeU32(b: Uint8Array, at: number, v: number): void {
   b[at] = (v / 16777216) & 255;
   b[at + 1] = (v >>> 16) & 255;
@@ -40,7 +37,7 @@ function writeU32(b: Uint8Array, at: number, v: number): void {
   b[at + 3] = v & 255;
 }
 
-/** Seconds with the top bit clear belong to the era that starts in 2036 (RFC 4330 §3). */
+/** Seconds with the top bit clear belong to the era that starts in 2036 (RFC 4330 §3). decodeReply has this folded in. */
 export function ntpToUnixMs(t: NtpTimestamp): number {
   const seconds = t.seconds < 0x80000000 ? t.seconds + TWO_32 : t.seconds;
   return (seconds - NTP_TO_UNIX_SECONDS) * 1000 + (t.fraction / TWO_32) * 1000;
@@ -54,12 +51,16 @@ export function unixMsToNtp(ms: number): NtpTimestamp {
 /**
  * A client request (version 4, mode 3). `nonce` goes in the transmit
  * timestamp; the server echoes it as `originate`, which ties reply to request.
+ * (The big-endian writes are inline, not a helper: on Espruino each function
+ * object costs RAM, and this is the only part of the encoder on the device.)
  */
 export function encodeRequest(out: Uint8Array, nonce: NtpTimestamp): Uint8Array {
   for (let i = 0; i < SNTP_PACKET_BYTES; i++) out[i] = 0;
   out[0] = (4 << 3) | 3;
-  writeU32(out, 40, nonce.seconds);
-  writeU32(out, 44, nonce.fraction);
+  for (let k = 0; k < 4; k++) {
+    out[43 - k] = (nonce.seconds >>> (8 * k)) & 255;
+    out[47 - k] = (nonce.fraction >>> (8 * k)) & 255;
+  }
   return out;
 }
 
@@ -80,7 +81,11 @@ export function encodeReply(out: Uint8Array, r: SntpReply): Uint8Array {
   return out;
 }
 
-/** Decodes a reply; returns a string saying what is wrong when it is not a usable server reply. */
+/**
+ * Decodes a reply; returns a string saying what is wrong when it is not a
+ * usable server reply. One function on purpose (the device carries it): the
+ * 32-bit reads and ntpToUnixMs's conversion are folded in.
+ */
 export function decodeReply(b: Uint8Array, length: number): SntpReply | string {
   if (length < SNTP_PACKET_BYTES) return 'short SNTP packet: ' + length + ' bytes';
   const mode = b[0] & 7;
@@ -91,20 +96,28 @@ export function decodeReply(b: Uint8Array, length: number): SntpReply | string {
   const stratum = b[1];
   let kiss = '';
   if (stratum === 0) for (let i = 12; i < 16; i++) kiss += String.fromCharCode(b[i]);
-  const transmit = { seconds: readU32(b, 40), fraction: readU32(b, 44) };
+  // The 32-bit words from byte 24: originate seconds and fraction, receive, transmit.
+  const w: number[] = [];
+  for (let at = 24; at < SNTP_PACKET_BYTES; at += 4) w.push(((b[at] << 24) >>> 0) + ((b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]));
   if (stratum !== 0) {
     if (leap === 3) return 'server clock not synchronized';
     if (stratum > 15) return 'bad stratum ' + stratum;
-    if (transmit.seconds === 0 && transmit.fraction === 0) return 'empty transmit time';
+    if (w[4] === 0 && w[5] === 0) return 'empty transmit time';
+  }
+  // Receive and transmit as Unix ms, converted as ntpToUnixMs does (era 1 for seconds with the top bit clear).
+  const ms = [0, 0];
+  for (let k = 0; k < 2; k++) {
+    const seconds = w[2 + 2 * k] < 0x80000000 ? w[2 + 2 * k] + TWO_32 : w[2 + 2 * k];
+    ms[k] = (seconds - NTP_TO_UNIX_SECONDS) * 1000 + (w[3 + 2 * k] / TWO_32) * 1000;
   }
   return {
     leap: leap,
     version: version,
     mode: mode,
     stratum: stratum,
-    originate: { seconds: readU32(b, 24), fraction: readU32(b, 28) },
-    receiveMs: ntpToUnixMs({ seconds: readU32(b, 32), fraction: readU32(b, 36) }),
-    transmitMs: ntpToUnixMs(transmit),
+    originate: { seconds: w[0], fraction: w[1] },
+    receiveMs: ms[0],
+    transmitMs: ms[1],
     kissCode: kiss,
   };
 }
