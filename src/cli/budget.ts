@@ -82,17 +82,17 @@ export function staticBudget(board: BoardProfile, modules: string[]): Budget {
  * Costs in variables, fitted to bundles booted from flash on Espruino 2v29's
  * Linux builds with a device's memory layout (docs/device-cost.md has the
  * cost model and test/device-interpreter.test.ts the runs): a function object
- * about 11 on average (5, plus 1 per parameter, plus its share of classes,
+ * about 12 on average (5, plus 1 per parameter, plus its share of classes,
  * prototypes and the objects it keeps), a pooled connection with its two ring
  * objects about 80, an accepted socket about 40, and a base for the
  * interpreter, the listener and the manager. Measured idle against this
- * estimate: esp8266 echo 1,162 (1,184), esp32 echo on 3,400 variables 1,722
- * (1,759), esp32 telemetry with http=0 4,573 (4,576).
+ * estimate: esp8266 echo 1,162 (1,162), esp32 echo on 3,400 variables 1,722
+ * (1,737), esp32 telemetry with http=0 4,486 (4,492).
  */
-export const VARS_PER_FUNCTION = 11;
+export const VARS_PER_FUNCTION = 12;
 const VARS_PER_CONNECTION = 80;
 const SOCKET_VARS = 40;
-const BASE_VARS = 160;
+const BASE_VARS = 75;
 
 export interface RamEstimate {
   /** Variables the bundle takes once started and idle: function objects, connections, static buffers, the rest. */
