@@ -21,7 +21,7 @@ import type { TlsOptions } from '../../core/driver.js';
 import { ErrorCode, Ev } from '../../core/events.js';
 import type { Manager } from '../../core/manager.js';
 import type { Timer } from '../../core/timer.js';
-import { decodeFromServer, encode, PacketType } from './codec.js';
+import { decode, encode, PacketType } from './codec.js';
 import type { Data, QoS, Will } from './codec.js';
 import { MqttEv } from './events.js';
 import type { MqttEvents } from './events.js';
@@ -281,7 +281,7 @@ export class MqttClient {
         this.skip -= c.recv.discard(this.skip);
         if (this.skip > 0) return;
       }
-      const p = decodeFromServer(c.recv, limit);
+      const p = decode(c.recv, limit, true);
       if (p === null) return;
       if (p.type === 0) return this.fail(c, p.code, p.message);
       if (!this.open) {
