@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { Ring } from '../src/core/ring.js';
 import type { Connection } from '../src/core/connection.js';
 import { decode, encode, PacketType } from '../src/protocols/mqtt/codec.js';
-import type { Decoded, Message, QoS } from '../src/protocols/mqtt/codec.js';
+import type { Decoded, Message, Packet, QoS } from '../src/protocols/mqtt/codec.js';
 import { MqttEv } from '../src/protocols/mqtt/events.js';
 import { DropReason, Outbox } from '../src/protocols/mqtt/outbox.js';
 import { Session } from '../src/protocols/mqtt/session.js';
@@ -41,6 +41,8 @@ function session(maxInflight: number, qos2Ranges: number) {
   });
   return { s, delivered };
 }
+
+const connack = (sessionPresent: boolean): Packet => ({ type: PacketType.CONNACK, sessionPresent, returnCode: 0 });
 
 const publish2 = (id: number): Message => ({ type: PacketType.PUBLISH, topic: 't', payload: new Uint8Array(0), qos: 2, retain: false, dup: false, id });
 
@@ -118,7 +120,7 @@ test('QoS 2 receive: when ranges overflow, an identifier is forgotten, never inv
 test('publishing: the in-flight window bounds what is sent, acks let the rest through in order', () => {
   const { s } = session(3, 8);
   const c = attach(s, fakeConnection(1 << 16));
-  s.resume(false);
+  s.handle(connack(false));
   const ids: number[] = [];
   for (let i = 0; i < 10; i++) ids.push(s.publish('w', 'x' + i, 1, false));
   assert.deepEqual(ids, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
@@ -138,14 +140,14 @@ test('publishing: the in-flight window bounds what is sent, acks let the rest th
 test('publishing QoS 2: PUBREC turns the record into PUBREL, which is what a reconnect resends', () => {
   const { s } = session(4, 8);
   const c = attach(s, fakeConnection(1 << 16));
-  s.resume(false);
+  s.handle(connack(false));
   s.publish('q2', 'a', 2, false);
   s.publish('q2', 'b', 2, false);
   sent(c);
   s.handle({ type: PacketType.PUBREC, id: 1 });
   assert.deepEqual(sent(c), [{ type: PacketType.PUBREL, id: 1 }]);
   const c2 = attach(s, fakeConnection(1 << 16));
-  s.resume(true); // reconnected, session kept
+  s.handle(connack(true)); // reconnected, session kept
   const again = sent(c2);
   assert.equal(again.length, 2);
   assert.deepEqual(again[0], { type: PacketType.PUBREL, id: 1 });
@@ -161,7 +163,7 @@ test('publishing QoS 2: PUBREC turns the record into PUBREL, which is what a rec
 test('subscription identifiers never collide with a publish in flight', () => {
   const { s } = session(8, 8);
   const c = attach(s, fakeConnection(1 << 16));
-  s.resume(false);
+  s.handle(connack(false));
   for (let i = 0; i < 5; i++) s.publish('t', 'x', 1, false);
   s.subscribe('a/#', 1);
   const out = sent(c);
@@ -179,7 +181,7 @@ test('one send-ring limit for every QoS: the QoS 0 fast path stops where QoS 1/2
       if (ev === MqttEv.DROPPED) dropped = 'dropped ' + (data as { reason: number }).reason;
     });
     const c = attach(s, fakeConnection(CAP));
-    s.resume(false);
+    s.handle(connack(false));
     const head = encode({ type: PacketType.PUBLISH, topic: 't', payload: '', qos, retain: false, dup: false, id: 1 }, null);
     const payload = 'x'.repeat(size - head - 1); // one more byte of remaining length (over 127) for these sizes
     assert.equal(encode({ type: PacketType.PUBLISH, topic: 't', payload, qos, retain: false, dup: false, id: 1 }, null), size);

@@ -19,6 +19,7 @@ import type { Endpoint } from '../../core/address.js';
 import type { AnyHandler, Connection } from '../../core/connection.js';
 import type { TlsOptions } from '../../core/driver.js';
 import { ErrorCode, Ev } from '../../core/events.js';
+import type { ErrorInfo } from '../../core/events.js';
 import type { Manager } from '../../core/manager.js';
 import type { Timer } from '../../core/timer.js';
 import { decode, encode, PacketType } from './codec.js';
@@ -180,6 +181,7 @@ export class MqttClient extends Session {
       }
       if (c !== self.conn) return;
       let arm = false; // (re)set the keepalive timer at the end: after CONNACK, and on TIMER
+      let err: ErrorInfo | null = null; // a failure: reported, then the connection is closed
       switch (ev) {
         case Ev.CONNECT: {
           if (data !== ErrorCode.OK) return self.emit(MqttEv.ERROR, { code: data, message: 'connect to the broker failed' });
@@ -195,7 +197,10 @@ export class MqttClient extends Session {
             },
             c.unsent,
           );
-          if (n <= 0) return self.fail(c, n < 0 ? ErrorCode.PROTOCOL : ErrorCode.TOO_BIG, n < 0 ? 'invalid CONNECT options' : 'CONNECT larger than the send ring');
+          if (n <= 0) {
+            err = { code: n < 0 ? ErrorCode.PROTOCOL : ErrorCode.TOO_BIG, message: n < 0 ? 'invalid CONNECT options' : 'CONNECT larger than the send ring' };
+            break;
+          }
           self.ctl(SENT, 0);
           c.setTimer(o.connackTimeoutMs || 10000);
           return;
@@ -212,20 +217,27 @@ export class MqttClient extends Session {
             }
             const p = decode(c.recv, limit, true);
             if (p === null) break;
-            if (p.type === 0) return self.fail(c, p.code, p.message);
+            if (p.type === 0) {
+              err = { code: p.code, message: p.message };
+              break;
+            }
             if (!self.open) {
-              if (p.type !== PacketType.CONNACK) return self.fail(c, ErrorCode.PROTOCOL, 'expected CONNACK, got packet type ' + p.type);
+              if (p.type !== PacketType.CONNACK) {
+                err = { code: ErrorCode.PROTOCOL, message: 'expected CONNACK, got packet type ' + p.type };
+                break;
+              }
               c.clearTimer();
               if (p.returnCode !== 0) {
                 self.emit(MqttEv.CONNACK, { returnCode: p.returnCode, sessionPresent: p.sessionPresent });
-                return self.fail(c, ErrorCode.REFUSED, 'broker refused the connection: return code ' + p.returnCode);
+                err = { code: ErrorCode.REFUSED, message: 'broker refused the connection: return code ' + p.returnCode };
+                break;
               }
               self.open = true;
               if (self.everOpen) self.reconnects++;
               self.everOpen = true;
               self.attempt = 0;
               self.pingAt = -1;
-              self.resume(p.sessionPresent);
+              self.handle(p);
               arm = true;
               self.emit(MqttEv.CONNACK, { returnCode: 0, sessionPresent: p.sessionPresent });
             } else if (p.type === PacketType.PINGRESP) {
@@ -234,22 +246,30 @@ export class MqttClient extends Session {
               if (p.type === PacketType.PUBLISH && p.size) self.skip = p.size; // too big to hold: acknowledged below, then discarded
               self.handle(p);
             } else {
-              return self.fail(c, ErrorCode.PROTOCOL, 'unexpected packet type ' + p.type + ' from the broker');
+              err = { code: ErrorCode.PROTOCOL, message: 'unexpected packet type ' + p.type + ' from the broker' };
+              break;
             }
           }
-          if (ev === Ev.SEND && self.open) self.pump(); // acknowledgements may have been waiting for room
+          if (!err && ev === Ev.SEND && self.open) self.pump(); // acknowledgements may have been waiting for room
           break;
         }
         case Ev.POLL:
-          if (!self.mgr.driver.linkUp()) self.fail(c, ErrorCode.UNREACHABLE, 'link down');
-          return;
+          if (self.mgr.driver.linkUp()) return;
+          err = { code: ErrorCode.UNREACHABLE, message: 'link down' };
+          break;
         case Ev.TIMER: {
-          if (!self.open) return self.fail(c, ErrorCode.TIMEOUT, 'no CONNACK in time');
+          if (!self.open) {
+            err = { code: ErrorCode.TIMEOUT, message: 'no CONNACK in time' };
+            break;
+          }
           const now = c.now();
           const ka = self.keepaliveMs;
           if (self.pingAt >= 0 && self.lastRecv > self.pingAt) self.pingAt = -1;
           if (self.pingAt >= 0) {
-            if (now - self.pingAt >= self.pingTimeoutMs) return self.fail(c, ErrorCode.TIMEOUT, 'no PINGRESP in time');
+            if (now - self.pingAt >= self.pingTimeoutMs) {
+              err = { code: ErrorCode.TIMEOUT, message: 'no PINGRESP in time' };
+              break;
+            }
           } else if (now - self.lastSend >= ka || now - self.lastRecv >= ka) {
             self.ctl(PacketType.PINGREQ, 0); // when the ring is full this is not sent, and the deadline below ends the stuck connection
             self.pingAt = now;
@@ -264,13 +284,17 @@ export class MqttClient extends Session {
           self.open = false;
           self.pingAt = -1;
           self.skip = 0;
-          self.resume(false, true); // unacknowledged publishes count as queued again until resent
+          self.handle(null); // unacknowledged publishes count as queued again until resent
           if (self.stopped) return self.emit(MqttEv.CLOSE, { reconnectMs: -1 });
           const wait = self.mgr.driver.linkUp() ? self.backoff() : o.linkCheckMs || 1000;
           self.emit(MqttEv.CLOSE, { reconnectMs: wait });
           if (!self.stopped && !self.retry) self.retry = self.mgr.timer(wait, self.proto as () => void, false);
           return;
         }
+      }
+      if (err) {
+        self.emit(MqttEv.ERROR, err);
+        return c.close();
       }
       if (arm && self.keepaliveMs) {
         const last = self.lastSend < self.lastRecv ? self.lastSend : self.lastRecv;
@@ -326,11 +350,6 @@ export class MqttClient extends Session {
     if (!c) return;
     if (this.open) this.ctl(PacketType.DISCONNECT, 0);
     c.end();
-  }
-
-  private fail(c: Connection, code: ErrorCode, message: string): void {
-    this.emit(MqttEv.ERROR, { code: code, message: message });
-    c.close();
   }
 
   /** Exponential backoff with "equal jitter": half the step fixed, half random, so clients that fell together spread out. */

@@ -250,7 +250,7 @@ export class Outbox {
     this.pending--;
   }
 
-  /** A new connection: everything not done is to be sent again. (Session.resume does this itself.) */
+  /** A new connection: everything not done is to be sent again. (Session.handle does this itself on CONNACK.) */
   rewind(): void {
     this.cursor = this.head;
     this.pending = this.count;

@@ -168,35 +168,6 @@ export class Session {
     return true;
   }
 
-  // ------------------------------------------------------------ connection life
-
-  /**
-   * CONNACK accepted on `conn`: resend what is unacknowledged (PUBLISH with
-   * DUP, or PUBREL once PUBREC came), renew subscriptions the broker does not
-   * have. With `lost` (sessionPresent ignored), what a lost connection leaves: nothing is in
-   * flight any more; what was goes again after the next CONNACK.
-   */
-  resume(sessionPresent: boolean, lost?: boolean): void {
-    this.inFlight = this.flightSpan = this.flightHead = 0;
-    this.flightOrdered = true;
-    if (lost) return;
-    const ob = this.outbox;
-    ob.cursor = ob.head; // everything not done is to be sent again, in order
-    ob.pending = ob.count;
-    if (!sessionPresent) this.rxRanges = 0; // a new session: old QoS 2 identifiers mean nothing now
-    const subs = this.subs;
-    for (let i = subs.length - 1; i >= 0; i--) {
-      const s = subs[i];
-      if (!sessionPresent) {
-        if (s.state >= Sub.TO_UNSUBSCRIBE) subs.splice(i, 1);
-        else s.state = Sub.TO_SUBSCRIBE;
-      } else if (s.state === Sub.SUBSCRIBE_SENT || s.state === Sub.UNSUBSCRIBE_SENT) {
-        s.state--; // the answer may have been lost with the connection: ask again
-      }
-    }
-    this.pump();
-  }
-
   /**
    * Sends what waits on `conn`: subscription changes first, then outbox
    * records within the in-flight window. Every publish (or PUBREL) leaves
@@ -268,15 +239,40 @@ export class Session {
     if (wrote) this.ctl(SENT, 0);
   }
 
-  // ------------------------------------------------------------ packets from the broker
+  // ------------------------------------------------------------ the connection and packets from the broker
 
   /**
-   * Handles PUBLISH, the acknowledgements and SUBACK/UNSUBACK from `conn`.
-   * The caller made sure 4 bytes fit in the send ring. A PUBLISH over the
-   * receive limit (with `size`) is acknowledged like any other and reported
-   * as SKIPPED.
+   * Handles an accepted CONNACK, PUBLISH, the acknowledgements and
+   * SUBACK/UNSUBACK from `conn`, or with null the connection's loss. The
+   * caller made sure 4 bytes fit in the send ring. A PUBLISH over the receive
+   * limit (with `size`) is acknowledged like any other and reported as
+   * SKIPPED.
    */
-  handle(p: Packet): void {
+  handle(p: Packet | null): void {
+    if (!p || p.type === PacketType.CONNACK) {
+      // Null: the connection is gone. Nothing is in flight any more; what was goes again after the next CONNACK.
+      this.inFlight = this.flightSpan = this.flightHead = 0;
+      this.flightOrdered = true;
+      if (!p) return;
+      // CONNACK accepted on `conn`: resend what is unacknowledged (PUBLISH with
+      // DUP, or PUBREL once PUBREC came), renew subscriptions the broker does not have.
+      const sessionPresent = p.sessionPresent;
+      const ob = this.outbox;
+      ob.cursor = ob.head; // everything not done is to be sent again, in order
+      ob.pending = ob.count;
+      if (!sessionPresent) this.rxRanges = 0; // a new session: old QoS 2 identifiers mean nothing now
+      const subs = this.subs;
+      for (let i = subs.length - 1; i >= 0; i--) {
+        const s = subs[i];
+        if (!sessionPresent) {
+          if (s.state >= Sub.TO_UNSUBSCRIBE) subs.splice(i, 1);
+          else s.state = Sub.TO_SUBSCRIBE;
+        } else if (s.state === Sub.SUBSCRIBE_SENT || s.state === Sub.UNSUBSCRIBE_SENT) {
+          s.state--; // the answer may have been lost with the connection: ask again
+        }
+      }
+      return this.pump();
+    }
     switch (p.type) {
       case PacketType.PUBLISH: {
         const m = p as Message;
