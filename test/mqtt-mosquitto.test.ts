@@ -381,7 +381,7 @@ test('QoS 2 exactly once across connection resets mid-flow, both directions', as
     let resets = 0;
     let maxRanges = 0;
     const chaos = setInterval(() => {
-      if (rn.m.session.rxRanges > maxRanges) maxRanges = rn.m.session.rxRanges;
+      if (rn.m.rxRanges > maxRanges) maxRanges = rn.m.rxRanges;
       if (resets < 15 && proxy.resetAll() > 0) resets++;
     }, 25);
     try {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PacketType } from '../src/protocols/mqtt/codec.js';
 import type { PublishPacket, QoS } from '../src/protocols/mqtt/codec.js';
-import { DropReason, Outbox } from '../src/protocols/mqtt/outbox.js';
+import { DropReason, Field, Outbox } from '../src/protocols/mqtt/outbox.js';
 import type { OutboxOptions } from '../src/protocols/mqtt/outbox.js';
 import { journal, MemoryStore } from '../src/protocols/mqtt/store.js';
 import type { OutboxStore } from '../src/protocols/mqtt/store.js';
@@ -22,14 +22,14 @@ function outbox(o: OutboxOptions & { store?: OutboxStore; compactFactor?: number
   const ob = new Outbox(o);
   if (o.store) ob.journal = journal(ob, o.store, o.compactFactor);
   const drops: Drop[] = [];
-  ob.onDrop = (_at, reason, topic, _qos, id) => drops.push({ reason, topic, id });
+  ob.sink = { emit: (_ev, d) => drops.push({ reason: d.reason, topic: d.topic, id: d.id }) };
   return { ob, drops };
 }
 
 /** Topics of the live records, oldest first. */
 function live(ob: Outbox): string[] {
   const out: string[] = [];
-  ob.find((at) => {
+  ob.scan((at) => {
     if (!(ob.buf[at] & 1)) out.push(ob.topic(at));
     return false;
   });
@@ -125,7 +125,7 @@ test('latest-per-topic replaces unsent values, never ones in flight', () => {
   ob.finish(first);
   const ids: number[] = [];
   for (let at = ob.next(); at >= 0; at = ob.next()) {
-    ids.push(ob.id(at));
+    ids.push(ob.info(at, Field.ID));
     ob.advance();
   }
   assert.deepEqual(ids, [4, 5]);
@@ -154,11 +154,11 @@ test('rewind: after a reconnect everything unfinished is sent again, in order, D
     ob.advance();
     ob.setDup(at);
   }
-  ob.finish(ob.find((x) => ob.id(x) === 2));
+  ob.finish(ob.scan((x) => ob.info(x, Field.ID) === 2));
   ob.rewind();
   const again: [number, boolean][] = [];
   for (let at = ob.next(); at >= 0; at = ob.next()) {
-    again.push([ob.id(at), (ob.buf[at + 1] & 8) !== 0]);
+    again.push([ob.info(at, Field.ID), (ob.buf[at + 1] & 8) !== 0]);
     ob.advance();
   }
   assert.deepEqual(again, [
@@ -249,8 +249,8 @@ test('store: a new outbox on the same store gets back every unfinished QoS 1/2 m
   const b = outbox({ bytes: 400, count: 20, store }).ob;
   assert.deepEqual(live(b), ['m1', 'm2', 'm4', 'm5']);
   const restored: [number, boolean, boolean][] = [];
-  b.find((x) => {
-    if (!(b.buf[x] & 1)) restored.push([b.id(x), (b.buf[x + 1] & 8) !== 0, b.isReleased(x)]);
+  b.scan((x) => {
+    if (!(b.buf[x] & 1)) restored.push([b.info(x, Field.ID), (b.buf[x + 1] & 8) !== 0, b.info(x, Field.RELEASED) === 1]);
     return false;
   });
   assert.deepEqual(restored, [

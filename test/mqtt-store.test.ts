@@ -9,7 +9,7 @@ import { EspruinoStore } from '../src/drivers/espruino-store.js';
 import type { StorageFileLike, StorageLike } from '../src/drivers/espruino-store.js';
 import { PacketType } from '../src/protocols/mqtt/codec.js';
 import type { QoS } from '../src/protocols/mqtt/codec.js';
-import { Outbox } from '../src/protocols/mqtt/outbox.js';
+import { Field, Outbox } from '../src/protocols/mqtt/outbox.js';
 import { journal } from '../src/protocols/mqtt/store.js';
 import type { OutboxStore } from '../src/protocols/mqtt/store.js';
 import type { OutboxOptions } from '../src/protocols/mqtt/outbox.js';
@@ -32,8 +32,8 @@ function stored(o: OutboxOptions & { store: OutboxStore; compactFactor?: number 
 
 function liveIds(ob: Outbox): number[] {
   const ids: number[] = [];
-  ob.find((at) => {
-    if (!(ob.buf[at] & 1)) ids.push(ob.id(at));
+  ob.scan((at) => {
+    if (!(ob.buf[at] & 1)) ids.push(ob.info(at, Field.ID));
     return false;
   });
   return ids;
@@ -126,8 +126,8 @@ test('Espruino store: an outbox restarts from flash with every unfinished messag
   const again = stored({ bytes: 1000, count: 100, store: new EspruinoStore(flash, 'mqob') });
   assert.deepEqual(liveIds(again), liveIds(ob));
   const released: number[] = [];
-  again.find((at) => {
-    if (!(again.buf[at] & 1) && again.isReleased(at)) released.push(again.id(at));
+  again.scan((at) => {
+    if (!(again.buf[at] & 1) && again.info(at, Field.RELEASED) === 1) released.push(again.info(at, Field.ID));
     return false;
   });
   assert.deepEqual(released, liveIds(ob).filter((id) => (id - 500) % 2 === 1));
@@ -153,7 +153,7 @@ test('Espruino store: a reset in the middle of a compaction leaves the previous 
   traffic(ob, 20, 1);
   const before = liveIds(ob);
   flash.failAfter = 3; // the compaction's new file gets its header and two entries, then the power goes
-  assert.throws(() => store.rewrite((append) => ob.find((at) => (append(ob.buf.subarray(at, at + ob.size(at))), false))));
+  assert.throws(() => store.rewrite((append) => ob.scan((at) => (append(ob.buf.subarray(at, at + ob.info(at, Field.SIZE))), false))));
   flash.failAfter = -1;
   const again = stored({ bytes: 400, count: 50, store: new EspruinoStore(flash, 'mqob') });
   assert.deepEqual(liveIds(again), before);

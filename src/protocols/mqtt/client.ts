@@ -19,15 +19,17 @@ import type { Endpoint } from '../../core/address.js';
 import type { AnyHandler, Connection } from '../../core/connection.js';
 import type { TlsOptions } from '../../core/driver.js';
 import { ErrorCode, Ev } from '../../core/events.js';
+import type { ErrorInfo } from '../../core/events.js';
 import type { Manager } from '../../core/manager.js';
 import type { Timer } from '../../core/timer.js';
-import { decodeFromServer, encode, PacketType } from './codec.js';
-import type { Data, QoS, Will } from './codec.js';
+import { decode, encode, PacketType } from './codec.js';
+import type { Data, Will } from './codec.js';
 import { MqttEv } from './events.js';
 import type { MqttEvents } from './events.js';
 import { Outbox } from './outbox.js';
 import type { OutboxStore } from './store.js';
-import { Session } from './session.js';
+import { Session, SENT } from './session.js';
+import type { SessionHandler } from './session.js';
 
 export interface MqttOptions {
   /** Default: "ringnet-" and 8 random hex digits. Give a fixed one with `clean: false`. */
@@ -117,14 +119,16 @@ export function mqttEndpoint(url: string): Endpoint {
   return ep;
 }
 
-export class MqttClient {
+/**
+ * The client is its session (publish, subscribe, unsubscribe, the QoS state
+ * machines: see Session) plus the connection's life. On Espruino every
+ * function object costs RAM, so the connection's events and the reconnect
+ * timer go to one handler made once per client, and steps taken from one
+ * place are written there.
+ */
+export class MqttClient extends Session {
   readonly mgr: Manager;
-  readonly session: Session;
-  /** The broker connection, or null between connections. */
-  conn: Connection | null = null;
-  /** CONNACK accepted on `conn`: publishes go straight out. */
-  open = false;
-  handler: MqttHandler | null;
+  declare handler: MqttHandler | null;
   readonly clientId: string;
   private reconnects = 0;
   private readonly ep: Endpoint;
@@ -142,68 +146,198 @@ export class MqttClient {
   private lastRecv = 0;
   /** Bytes of a PUBLISH over the receive limit still to discard as they arrive. */
   private skip = 0;
+  /**
+   * The one handler: the reconnect timer's function (called with `false`),
+   * and the broker connection's protocol handler, `(c, ev, data)`. RECV and
+   * SEND decode what `c.recv` holds, while an acknowledgement would still fit
+   * in the send ring.
+   *
+   * The one connection timer is the CONNACK deadline before open, keepalive
+   * after. PINGREQ goes when we sent nothing for the keepalive period (the
+   * broker needs to hear from us) or heard nothing (we need to hear from it:
+   * a client that keeps publishing QoS 0 into a dead link would otherwise
+   * never ask). Anything from the broker after the PINGREQ answers it.
+   */
   private readonly proto: AnyHandler;
 
   constructor(mgr: Manager, url: string, opts: MqttOptions | null, handler: MqttHandler | null) {
     const o = opts || {};
+    const outbox = new Outbox({ bytes: o.outboxBytes || 4096, count: o.outboxCount || 64, refuseNew: o.refuseNew, latestPerTopic: o.latestPerTopic });
+    if (o.store) outbox.journal = o.store.attach(outbox); // restores what the store kept
+    super(outbox, o.maxInflight || 16, o.qos2Ranges || 8, handler as SessionHandler | null);
     this.mgr = mgr;
     this.ep = mqttEndpoint(url);
     this.o = o;
-    this.handler = handler;
     this.random = o.random || Math.random;
     this.clientId = o.clientId !== undefined ? o.clientId : 'ringnet-' + Math.floor(this.random() * 4294967296).toString(16);
     const ka = o.keepalive === undefined ? 60 : o.keepalive;
     this.keepaliveMs = ka * 1000;
     this.pingTimeoutMs = o.pingTimeoutMs || (this.keepaliveMs < 10000 ? this.keepaliveMs : 10000);
-    const outbox = new Outbox({ bytes: o.outboxBytes || 4096, count: o.outboxCount || 64, refuseNew: o.refuseNew, latestPerTopic: o.latestPerTopic });
-    if (o.store) outbox.journal = o.store.attach(outbox); // restores what the store kept
     const self = this;
-    this.session = new Session(outbox, o.maxInflight || 16, o.qos2Ranges || 8, function (ev, data) {
-      self.emit(ev, data);
-    });
-    this.proto = function (c: Connection, ev: number, data: any) {
-      if (c === self.conn) self.onEvent(c, ev, data);
+    this.proto = function (c: Connection | false, ev: number, data: any): void {
+      if (c === false) {
+        self.retry = null; // the reconnect timer
+        return self.start();
+      }
+      if (c !== self.conn) return;
+      let arm = false; // (re)set the keepalive timer at the end: after CONNACK, and on TIMER
+      let err: ErrorInfo | null = null; // a failure: reported, then the connection is closed
+      switch (ev) {
+        case Ev.CONNECT: {
+          if (data !== ErrorCode.OK) return self.emit(MqttEv.ERROR, { code: data, message: 'connect to the broker failed' });
+          const n = encode(
+            {
+              type: PacketType.CONNECT,
+              clientId: self.clientId,
+              clean: o.clean !== false,
+              keepalive: self.keepaliveMs / 1000,
+              will: o.will || null,
+              username: o.username === undefined ? null : o.username,
+              password: o.password === undefined ? null : o.password,
+            },
+            c.unsent,
+          );
+          if (n <= 0) {
+            err = { code: n < 0 ? ErrorCode.PROTOCOL : ErrorCode.TOO_BIG, message: n < 0 ? 'invalid CONNECT options' : 'CONNECT larger than the send ring' };
+            break;
+          }
+          self.ctl(SENT, 0);
+          c.setTimer(o.connackTimeoutMs || 10000);
+          return;
+        }
+        case Ev.RECV:
+        case Ev.SEND: {
+          if (ev === Ev.RECV) self.lastRecv = c.now();
+          const max = o.maxPacket;
+          const limit = max && max < c.recv.capacity ? max : c.recv.capacity;
+          while (c.canSend(4)) {
+            if (self.skip > 0) {
+              self.skip -= c.recv.discard(self.skip);
+              if (self.skip > 0) break;
+            }
+            const p = decode(c.recv, limit, true);
+            if (p === null) break;
+            if (p.type === 0) {
+              err = { code: p.code, message: p.message };
+              break;
+            }
+            if (!self.open) {
+              if (p.type !== PacketType.CONNACK) {
+                err = { code: ErrorCode.PROTOCOL, message: 'expected CONNACK, got packet type ' + p.type };
+                break;
+              }
+              c.clearTimer();
+              if (p.returnCode !== 0) {
+                self.emit(MqttEv.CONNACK, { returnCode: p.returnCode, sessionPresent: p.sessionPresent });
+                err = { code: ErrorCode.REFUSED, message: 'broker refused the connection: return code ' + p.returnCode };
+                break;
+              }
+              self.open = true;
+              if (self.everOpen) self.reconnects++;
+              self.everOpen = true;
+              self.attempt = 0;
+              self.pingAt = -1;
+              self.handle(p);
+              arm = true;
+              self.emit(MqttEv.CONNACK, { returnCode: 0, sessionPresent: p.sessionPresent });
+            } else if (p.type === PacketType.PINGRESP) {
+              self.pingAt = -1;
+            } else if (p.type === PacketType.PUBLISH || (p.type >= PacketType.PUBACK && p.type <= PacketType.PUBCOMP) || p.type === PacketType.SUBACK || p.type === PacketType.UNSUBACK) {
+              if (p.type === PacketType.PUBLISH && p.size) self.skip = p.size; // too big to hold: acknowledged below, then discarded
+              self.handle(p);
+            } else {
+              err = { code: ErrorCode.PROTOCOL, message: 'unexpected packet type ' + p.type + ' from the broker' };
+              break;
+            }
+          }
+          if (!err && ev === Ev.SEND && self.open) self.pump(); // acknowledgements may have been waiting for room
+          break;
+        }
+        case Ev.POLL:
+          if (self.mgr.driver.linkUp()) return;
+          err = { code: ErrorCode.UNREACHABLE, message: 'link down' };
+          break;
+        case Ev.TIMER: {
+          if (!self.open) {
+            err = { code: ErrorCode.TIMEOUT, message: 'no CONNACK in time' };
+            break;
+          }
+          const now = c.now();
+          const ka = self.keepaliveMs;
+          if (self.pingAt >= 0 && self.lastRecv > self.pingAt) self.pingAt = -1;
+          if (self.pingAt >= 0) {
+            if (now - self.pingAt >= self.pingTimeoutMs) {
+              err = { code: ErrorCode.TIMEOUT, message: 'no PINGRESP in time' };
+              break;
+            }
+          } else if (now - self.lastSend >= ka || now - self.lastRecv >= ka) {
+            self.ctl(PacketType.PINGREQ, 0); // when the ring is full this is not sent, and the deadline below ends the stuck connection
+            self.pingAt = now;
+          }
+          arm = true;
+          break;
+        }
+        case Ev.ERROR:
+          return self.emit(MqttEv.ERROR, data);
+        case Ev.CLOSE: {
+          self.conn = null;
+          self.open = false;
+          self.pingAt = -1;
+          self.skip = 0;
+          self.handle(null); // unacknowledged publishes count as queued again until resent
+          if (self.stopped) return self.emit(MqttEv.CLOSE, { reconnectMs: -1 });
+          const wait = self.mgr.driver.linkUp() ? self.backoff() : o.linkCheckMs || 1000;
+          self.emit(MqttEv.CLOSE, { reconnectMs: wait });
+          if (!self.stopped && !self.retry) self.retry = self.mgr.timer(wait, self.proto as () => void, false);
+          return;
+        }
+      }
+      if (err) {
+        self.emit(MqttEv.ERROR, err);
+        return c.close();
+      }
+      if (arm && self.keepaliveMs) {
+        const last = self.lastSend < self.lastRecv ? self.lastSend : self.lastRecv;
+        const due = self.pingAt >= 0 ? self.pingAt + self.pingTimeoutMs : last + self.keepaliveMs;
+        const wait = due - c.now();
+        c.setTimer(wait > 1 ? wait : 1);
+      }
     };
   }
 
-  /** Starts connecting (and reconnecting until `close()`). */
+  /** Starts connecting (and reconnecting until `close()`); also what the reconnect timer runs. */
   start(): void {
-    if (!this.stopped) return;
     this.stopped = false;
-    this.tryConnect();
-  }
-
-  /**
-   * Publishes `payload` (bytes, or a string sent as UTF-8) to `topic`. Returns
-   * the packet identifier (0 for QoS 0), or -1 when refused: an invalid topic
-   * or packet, or dropped by a full outbox (then also reported as DROPPED).
-   */
-  publish(topic: string, payload: Data, qos?: QoS, retain?: boolean): number {
-    return this.session.publish(this.open ? this.conn : null, topic, payload, qos || 0, !!retain);
-  }
-
-  /** Subscribes now or at the next connect; kept and renewed across connections. False for an invalid filter or QoS. */
-  subscribe(topic: string, qos?: QoS): boolean {
-    return this.session.subscribe(this.open ? this.conn : null, topic, qos || 0);
-  }
-
-  unsubscribe(topic: string): boolean {
-    return this.session.unsubscribe(this.open ? this.conn : null, topic);
+    if (this.conn || this.retry) return;
+    const o = this.o;
+    if (!this.mgr.driver.linkUp()) {
+      this.attempt = 0; // the broker is not at fault: connect as soon as the link is back
+      this.retry = this.mgr.timer(o.linkCheckMs || 1000, this.proto as () => void, false);
+      return;
+    }
+    const c = this.mgr.connect(this.ep, this.proto, { pool: o.pool, tls: o.tls, timeoutMs: o.connectTimeoutMs || 10000 });
+    if (!c) {
+      this.emit(MqttEv.ERROR, { code: ErrorCode.SOCKET, message: 'no free connection in the pool' });
+      if (!this.stopped && !this.retry) this.retry = this.mgr.timer(this.backoff(), this.proto as () => void, false);
+      return;
+    }
+    c.protocol = this.proto; // the client works on the protocol slot; its events go to `handler`
+    c.handler = null;
+    this.conn = c;
   }
 
   stats(): MqttStats {
-    const s = this.session;
-    const ob = s.outbox;
+    const ob = this.outbox;
     return {
-      queued: ob.live - s.inFlight,
-      inFlight: s.inFlight,
+      queued: ob.live - this.inFlight,
+      inFlight: this.inFlight,
       dropped: ob.dropped,
       reconnects: this.reconnects,
       highWater: ob.highWater,
       bytes: ob.used,
       storeErrors: ob.storeErrors,
-      downgraded: s.downgraded,
-      skipped: s.skipped,
+      downgraded: this.downgraded,
+      skipped: this.skipped,
     };
   }
 
@@ -214,149 +348,8 @@ export class MqttClient {
     this.retry = null;
     const c = this.conn;
     if (!c) return;
-    if (this.open) this.session.sendEmpty(c, PacketType.DISCONNECT);
+    if (this.open) this.ctl(PacketType.DISCONNECT, 0);
     c.end();
-  }
-
-  private emit<K extends keyof MqttEvents>(ev: K, data: MqttEvents[K]): void {
-    if (this.handler) (this.handler as (m: MqttClient, ev: number, data: unknown) => void)(this, ev, data);
-  }
-
-  private onEvent(c: Connection, ev: number, data: any): void {
-    switch (ev) {
-      case Ev.CONNECT:
-        if (data === ErrorCode.OK) this.sendConnect(c);
-        else this.emit(MqttEv.ERROR, { code: data, message: 'connect to the broker failed' });
-        return;
-      case Ev.RECV:
-        this.lastRecv = c.now();
-        this.readPackets(c);
-        return;
-      case Ev.SEND:
-        this.readPackets(c); // acknowledgements may have been waiting for room
-        if (this.open) this.session.pump(c);
-        return;
-      case Ev.POLL:
-        if (!this.mgr.driver.linkUp()) this.fail(c, ErrorCode.UNREACHABLE, 'link down');
-        return;
-      case Ev.TIMER:
-        this.onTimer(c);
-        return;
-      case Ev.ERROR:
-        this.emit(MqttEv.ERROR, data);
-        return;
-      case Ev.CLOSE:
-        this.onClose();
-    }
-  }
-
-  private sendConnect(c: Connection): void {
-    const o = this.o;
-    const n = encode(
-      {
-        type: PacketType.CONNECT,
-        clientId: this.clientId,
-        clean: o.clean !== false,
-        keepalive: this.keepaliveMs / 1000,
-        will: o.will || null,
-        username: o.username === undefined ? null : o.username,
-        password: o.password === undefined ? null : o.password,
-      },
-      c.unsent,
-    );
-    if (n <= 0) {
-      this.fail(c, n < 0 ? ErrorCode.PROTOCOL : ErrorCode.TOO_BIG, n < 0 ? 'invalid CONNECT options' : 'CONNECT larger than the send ring');
-      return;
-    }
-    this.session.sent(c);
-    c.setTimer(o.connackTimeoutMs || 10000);
-  }
-
-  /** Decodes what `c.recv` holds, while an acknowledgement would still fit in the send ring. */
-  private readPackets(c: Connection): void {
-    const max = this.o.maxPacket;
-    const limit = max && max < c.recv.capacity ? max : c.recv.capacity;
-    while (c.canSend(4)) {
-      if (this.skip > 0) {
-        this.skip -= c.recv.discard(this.skip);
-        if (this.skip > 0) return;
-      }
-      const p = decodeFromServer(c.recv, limit);
-      if (p === null) return;
-      if (p.type === 0) return this.fail(c, p.code, p.message);
-      if (!this.open) {
-        if (p.type !== PacketType.CONNACK) return this.fail(c, ErrorCode.PROTOCOL, 'expected CONNACK, got packet type ' + p.type);
-        c.clearTimer();
-        if (p.returnCode !== 0) {
-          this.emit(MqttEv.CONNACK, { returnCode: p.returnCode, sessionPresent: p.sessionPresent });
-          return this.fail(c, ErrorCode.REFUSED, 'broker refused the connection: return code ' + p.returnCode);
-        }
-        this.open = true;
-        if (this.everOpen) this.reconnects++;
-        this.everOpen = true;
-        this.attempt = 0;
-        this.pingAt = -1;
-        this.session.start(c, p.sessionPresent);
-        this.armTimer(c);
-        this.emit(MqttEv.CONNACK, { returnCode: 0, sessionPresent: p.sessionPresent });
-      } else if (p.type === PacketType.PINGRESP) {
-        this.pingAt = -1;
-      } else if (p.type === PacketType.PUBLISH || (p.type >= PacketType.PUBACK && p.type <= PacketType.PUBCOMP) || p.type === PacketType.SUBACK || p.type === PacketType.UNSUBACK) {
-        if (p.type === PacketType.PUBLISH && p.size) this.skip = p.size; // too big to hold: acknowledged below, then discarded
-        this.session.handle(c, p);
-      } else {
-        return this.fail(c, ErrorCode.PROTOCOL, 'unexpected packet type ' + p.type + ' from the broker');
-      }
-    }
-  }
-
-  /**
-   * The one connection timer: CONNACK deadline before open, keepalive after.
-   * PINGREQ goes when we sent nothing for the keepalive period (the broker
-   * needs to hear from us) or heard nothing (we need to hear from it: a
-   * client that keeps publishing QoS 0 into a dead link would otherwise never
-   * ask). Anything from the broker after the PINGREQ answers it.
-   */
-  private onTimer(c: Connection): void {
-    if (!this.open) return this.fail(c, ErrorCode.TIMEOUT, 'no CONNACK in time');
-    const now = c.now();
-    const ka = this.keepaliveMs;
-    if (this.pingAt >= 0 && this.lastRecv > this.pingAt) this.pingAt = -1;
-    if (this.pingAt >= 0) {
-      if (now - this.pingAt >= this.pingTimeoutMs) return this.fail(c, ErrorCode.TIMEOUT, 'no PINGRESP in time');
-    } else if (now - this.session.lastSend >= ka || now - this.lastRecv >= ka) {
-      this.session.sendEmpty(c, PacketType.PINGREQ); // when the ring is full this is not sent, and the deadline below ends the stuck connection
-      this.pingAt = now;
-    }
-    this.armTimer(c);
-  }
-
-  private armTimer(c: Connection): void {
-    if (!this.keepaliveMs) return;
-    const last = this.session.lastSend < this.lastRecv ? this.session.lastSend : this.lastRecv;
-    const due = this.pingAt >= 0 ? this.pingAt + this.pingTimeoutMs : last + this.keepaliveMs;
-    const wait = due - c.now();
-    c.setTimer(wait > 1 ? wait : 1);
-  }
-
-  private fail(c: Connection, code: ErrorCode, message: string): void {
-    this.emit(MqttEv.ERROR, { code: code, message: message });
-    c.close();
-  }
-
-  private onClose(): void {
-    this.conn = null;
-    this.open = false;
-    this.pingAt = -1;
-    this.skip = 0;
-    this.session.stop(); // unacknowledged publishes count as queued again until resent
-    if (this.stopped) {
-      this.emit(MqttEv.CLOSE, { reconnectMs: -1 });
-      return;
-    }
-    const wait = this.mgr.driver.linkUp() ? this.backoff() : this.o.linkCheckMs || 1000;
-    this.emit(MqttEv.CLOSE, { reconnectMs: wait });
-    if (!this.stopped && !this.retry) this.schedule(wait);
   }
 
   /** Exponential backoff with "equal jitter": half the step fixed, half random, so clients that fell together spread out. */
@@ -367,34 +360,6 @@ export class MqttClient {
     if (step > max) step = max;
     this.attempt++;
     return Math.floor(step / 2 + (this.random() * step) / 2);
-  }
-
-  private schedule(ms: number): void {
-    const self = this;
-    this.retry = this.mgr.timer(
-      ms,
-      function () {
-        self.retry = null;
-        self.tryConnect();
-      },
-      false,
-    );
-  }
-
-  private tryConnect(): void {
-    if (this.stopped || this.conn || this.retry) return;
-    if (!this.mgr.driver.linkUp()) {
-      this.attempt = 0; // the broker is not at fault: connect as soon as the link is back
-      return this.schedule(this.o.linkCheckMs || 1000);
-    }
-    const c = this.mgr.connect(this.ep, this.proto, { pool: this.o.pool, tls: this.o.tls, timeoutMs: this.o.connectTimeoutMs || 10000 });
-    if (!c) {
-      this.emit(MqttEv.ERROR, { code: ErrorCode.SOCKET, message: 'no free connection in the pool' });
-      return this.schedule(this.backoff());
-    }
-    c.protocol = this.proto; // the client works on the protocol slot; its events go to `handler`
-    c.handler = null;
-    this.conn = c;
   }
 }
 

@@ -2,8 +2,8 @@
  * MQTT 3.1.1 packets: a pure codec, no I/O and no timers.
  *
  * `decode` reads one packet in place from a Ring (a connection's `c.recv`, or
- * a ring the caller fills with chunks); `decodeFromServer` is the same for a
- * client, without the packets only servers receive. It is incremental by construction:
+ * a ring the caller fills with chunks); with `fromServer` (a client's
+ * decoder) it refuses the packets only servers receive. It is incremental by construction:
  * until a whole packet is held it returns null and consumes nothing, so any
  * split of the input gives the same packets. A packet whose declared size is
  * over the limit is refused from its fixed header, before its body is held;
@@ -77,7 +77,7 @@ export interface PublishPacket {
 /** A received PUBLISH: the payload is bytes. */
 export interface Message extends PublishPacket {
   payload: Uint8Array;
-  /** Only on a PUBLISH over the limit, from `decodeFromServer`: its packet's size. Its payload was not read (empty here) and nothing was consumed. */
+  /** Only on a PUBLISH over the limit, from a client's decoder (`fromServer`): its packet's size. Its payload was not read (empty here) and nothing was consumed. */
   size?: number;
 }
 
@@ -152,7 +152,8 @@ export function validTopic(t: string, filter: boolean): boolean {
 
 // ---------------------------------------------------------------- decoding
 // One packet is read at a time, so the reader's state lives in module
-// variables: no reader object per packet.
+// variables: no reader object per packet. On Espruino every function object
+// costs RAM, so the reader is one function (`rd`) and the decoder another.
 
 let rBuf: Uint8Array = new Uint8Array(0);
 let rWrap = 0;
@@ -160,82 +161,76 @@ let rPos = 0;
 let rLeft = 0;
 let rBad = '';
 
-function u8(): number {
-  if (rLeft <= 0) {
-    rBad = rBad || 'packet shorter than its fields';
-    return 0;
+/** What `rd` reads. */
+const enum R {
+  U8 = 0,
+  U16 = 1,
+  /** A packet identifier (not 0). */
+  ID = 2,
+  /** A length-prefixed UTF-8 string. */
+  STR = 3,
+  /** A topic name (no wildcards), or with FILTER a topic filter. */
+  TOPIC = 4,
+  FILTER = 5,
+  /** `n` bytes: a view when they are contiguous in the ring, else a copy. */
+  BYTES = 6,
+  /** A 2-byte length, then that many bytes. */
+  PBYTES = 7,
+}
+
+/** Reads the next field; on short or bad input sets `rBad` (first reason kept) and returns 0, '' or no bytes. */
+function rd(what: R, n?: number): any {
+  if (what <= R.ID) {
+    let v = 0;
+    for (let k = what === R.U8 ? 1 : 2; k > 0; k--) {
+      if (rLeft <= 0) {
+        rBad = rBad || 'packet shorter than its fields';
+        return 0;
+      }
+      rLeft--;
+      v = (v << 8) | rBuf[rPos];
+      if (++rPos === rWrap) rPos = 0;
+    }
+    if (what === R.ID && v === 0) rBad = rBad || 'packet identifier 0';
+    return v;
   }
-  rLeft--;
-  const b = rBuf[rPos];
-  if (++rPos === rWrap) rPos = 0;
-  return b;
-}
-
-function u16(): number {
-  return (u8() << 8) | u8();
-}
-
-function skip(n: number): void {
-  rLeft -= n;
-  rPos += n;
-  if (rPos >= rWrap) rPos -= rWrap;
-}
-
-/** The next `n` bytes: a view when they are contiguous in the ring, else a copy. */
-function take(n: number): Uint8Array {
-  if (n > rLeft) {
-    rBad = rBad || 'packet shorter than its fields';
-    return new Uint8Array(0);
-  }
-  let v: Uint8Array;
-  if (rPos + n <= rWrap) {
-    v = rBuf.subarray(rPos, rPos + n);
+  if (what !== R.BYTES) n = rd(R.U16);
+  let v: any;
+  if (what >= R.BYTES) {
+    if ((n as number) > rLeft) {
+      rBad = rBad || 'packet shorter than its fields';
+      return new Uint8Array(0);
+    }
+    if (rPos + (n as number) <= rWrap) {
+      v = rBuf.subarray(rPos, rPos + (n as number));
+    } else {
+      v = new Uint8Array(n as number);
+      const first = rWrap - rPos;
+      v.set(rBuf.subarray(rPos, rWrap), 0);
+      v.set(rBuf.subarray(0, (n as number) - first), first);
+    }
   } else {
-    v = new Uint8Array(n);
-    const first = rWrap - rPos;
-    v.set(rBuf.subarray(rPos, rWrap), 0);
-    v.set(rBuf.subarray(0, n - first), first);
+    if ((n as number) > rLeft) {
+      rBad = rBad || 'string longer than its packet';
+      return '';
+    }
+    v = utf8Read(rBuf, rPos, n as number, rWrap);
   }
-  skip(n);
-  return v;
-}
-
-function str(): string {
-  const n = u16();
-  if (n > rLeft) {
-    rBad = rBad || 'string longer than its packet';
-    return '';
-  }
-  const s = utf8Read(rBuf, rPos, n, rWrap);
-  skip(n);
-  if (s === null) {
+  rLeft -= n as number;
+  rPos += n as number;
+  if (rPos >= rWrap) rPos -= rWrap;
+  if (v === null) {
     rBad = rBad || 'invalid UTF-8';
     return '';
   }
-  return s;
-}
-
-function topic(filter: boolean): string {
-  const t = str();
-  if (!rBad && !validTopic(t, filter)) rBad = filter ? 'invalid topic filter' : 'invalid topic name';
-  return t;
-}
-
-function packetId(): number {
-  const id = u16();
-  if (id === 0) rBad = rBad || 'packet identifier 0';
-  return id;
-}
-
-function refuse(code: ErrorCode, message: string): DecodeError {
-  return { type: 0, code: code, message: message };
+  if (what === R.TOPIC || what === R.FILTER) {
+    if (!rBad && !validTopic(v, what === R.FILTER)) rBad = what === R.FILTER ? 'invalid topic filter' : 'invalid topic name';
+  }
+  return v;
 }
 
 /** Fixed header flags each type must carry (PUBLISH's vary and are checked apart). */
 const FLAGS = [-1, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, -1];
-
-/** Reads the body of a packet only a server receives (CONNECT, SUBSCRIBE, UNSUBSCRIBE). */
-export type ServerBodies = (type: number) => Decoded;
 
 /**
  * Decodes the packet at the front of `r`, of any of the 14 types: returns it
@@ -244,64 +239,66 @@ export type ServerBodies = (type: number) => Decoded;
  * bytes (nothing consumed: the caller disconnects). A received payload is a
  * view into `r` when it lies contiguously there: valid until `r` is written
  * again; copy it to keep it.
+ *
+ * With `fromServer` (a client's decoder) the packets only a server receives
+ * are protocol errors, and a PUBLISH over the limit is not refused, since a
+ * client cannot refuse one message without its session suffering (a broker
+ * resends it on every reconnect): once its topic and packet identifier are
+ * held it is returned with an empty payload and `size` set, and nothing
+ * consumed; the caller acknowledges it and discards `size` bytes as they
+ * arrive. Only one whose head alone could never be held in `r` is refused as
+ * TOO_BIG.
  */
-export function decode(r: Ring, limit: number): Decoded | null {
-  return decodeWith(r, limit, serverBodies);
-}
-
-/**
- * As `decode`, for a client: packets only a server receives are protocol
- * errors. (It keeps their parsing out of a client's bundle.) A PUBLISH over
- * the limit is not refused, since a client cannot refuse one message without
- * its session suffering (a broker resends it on every reconnect): once its
- * topic and packet identifier are held it is returned with an empty payload
- * and `size` set, and nothing consumed; the caller acknowledges it and
- * discards `size` bytes as they arrive. Only one whose head alone could never
- * be held in `r` is refused as TOO_BIG.
- */
-export function decodeFromServer(r: Ring, limit: number): Decoded | null {
-  return decodeWith(r, limit, null);
-}
-
-function decodeWith(r: Ring, limit: number, server: ServerBodies | null): Decoded | null {
+export function decode(r: Ring, limit: number, fromServer?: boolean): Decoded | null {
   const held = r.length;
   if (held < 1) return null;
   const b0 = r.peek(0);
   const type = b0 >> 4;
   const flags = b0 & 15;
-  if (FLAGS[type] < 0 && type !== PacketType.PUBLISH) return refuse(ErrorCode.PROTOCOL, 'reserved packet type ' + type);
-  if (type === PacketType.PUBLISH) {
-    if ((flags & 6) === 6) return refuse(ErrorCode.PROTOCOL, 'PUBLISH with QoS 3');
-    if ((flags & 14) === 8) return refuse(ErrorCode.PROTOCOL, 'DUP set on QoS 0');
+  let bad = '';
+  if (FLAGS[type] < 0 && type !== PacketType.PUBLISH) bad = 'reserved packet type ' + type;
+  else if (type === PacketType.PUBLISH) {
+    if ((flags & 6) === 6) bad = 'PUBLISH with QoS 3';
+    else if ((flags & 14) === 8) bad = 'DUP set on QoS 0';
   } else if (flags !== FLAGS[type]) {
-    return refuse(ErrorCode.PROTOCOL, 'reserved flags set');
+    bad = 'reserved flags set';
   }
-  if (!server && (type === PacketType.CONNECT || type === PacketType.SUBSCRIBE || type === PacketType.UNSUBSCRIBE || type === PacketType.PINGREQ || type === PacketType.DISCONNECT)) {
-    return refuse(ErrorCode.PROTOCOL, 'packet type ' + type + ' from a server');
+  if (!bad && fromServer && (type === PacketType.CONNECT || type === PacketType.SUBSCRIBE || type === PacketType.UNSUBSCRIBE || type === PacketType.PINGREQ || type === PacketType.DISCONNECT)) {
+    bad = 'packet type ' + type + ' from a server';
   }
   let rl = 0;
   let mul = 1;
   let at = 1;
-  let b: number;
-  do {
-    if (at > 4) return refuse(ErrorCode.PROTOCOL, 'remaining length over 4 bytes');
-    b = r.peek(at++);
-    if (b < 0) return null;
-    rl += (b & 127) * mul;
-    mul *= 128;
-  } while (b & 128);
+  let b = 128;
+  while (!bad && b & 128) {
+    if (at > 4) bad = 'remaining length over 4 bytes';
+    else {
+      b = r.peek(at++);
+      if (b < 0) return null;
+      rl += (b & 127) * mul;
+      mul *= 128;
+    }
+  }
   const fixed = type === PacketType.CONNACK || (type >= PacketType.PUBACK && type <= PacketType.PUBCOMP) || type === PacketType.UNSUBACK ? 2 : type >= PacketType.PINGREQ ? 0 : -1;
-  if (fixed >= 0 && rl !== fixed) return refuse(ErrorCode.PROTOCOL, 'wrong remaining length for type ' + type);
+  if (!bad && fixed >= 0 && rl !== fixed) bad = 'wrong remaining length for type ' + type;
   const size = at + rl;
   const big = size > limit;
   let need = size;
-  if (big) {
-    if (server || type !== PacketType.PUBLISH) return refuse(ErrorCode.TOO_BIG, 'packet of ' + size + ' bytes over the limit of ' + limit);
-    if (held < at + 2) return null;
-    need = at + 2 + ((r.peek(at) << 8) | r.peek(at + 1)) + (flags & 6 ? 2 : 0); // fixed header, topic, packet identifier
-    if (need > size) return refuse(ErrorCode.PROTOCOL, 'string longer than its packet');
-    if (need > r.capacity) return refuse(ErrorCode.TOO_BIG, 'packet of ' + size + ' bytes over the limit of ' + limit + ', its topic over the ring');
+  let code = ErrorCode.PROTOCOL;
+  if (!bad && big) {
+    code = ErrorCode.TOO_BIG;
+    const over = 'packet of ' + size + ' bytes over the limit of ' + limit;
+    if (!fromServer || type !== PacketType.PUBLISH) bad = over;
+    else if (held < at + 2) return null;
+    else {
+      need = at + 2 + ((r.peek(at) << 8) | r.peek(at + 1)) + (flags & 6 ? 2 : 0); // fixed header, topic, packet identifier
+      if (need > size) {
+        code = ErrorCode.PROTOCOL;
+        bad = 'string longer than its packet';
+      } else if (need > r.capacity) bad = over + ', its topic over the ring';
+    }
   }
+  if (bad) return { type: 0, code: code, message: bad };
   if (held < need) return null;
 
   rBuf = r.bytes;
@@ -313,18 +310,18 @@ function decodeWith(r: Ring, limit: number, server: ServerBodies | null): Decode
   let p: Decoded;
   switch (type) {
     case PacketType.CONNACK: {
-      const ack = u8();
-      const code = u8();
+      const ack = rd(R.U8);
+      const rc = rd(R.U8);
       if (ack & 0xfe) rBad = 'reserved CONNACK flags set';
-      else if (code > 5) rBad = 'unknown CONNACK return code';
-      p = { type: type, sessionPresent: (ack & 1) === 1, returnCode: code };
+      else if (rc > 5) rBad = 'unknown CONNACK return code';
+      p = { type: type, sessionPresent: (ack & 1) === 1, returnCode: rc };
       break;
     }
     case PacketType.PUBLISH: {
       const qos = ((flags >> 1) & 3) as QoS;
-      const t = topic(false);
-      const id = qos ? packetId() : 0;
-      p = { type: type, topic: t, payload: take(big || rLeft < 0 ? 0 : rLeft), qos: qos, retain: (flags & 1) === 1, dup: (flags & 8) === 8, id: id };
+      const t: string = rd(R.TOPIC);
+      const id: number = qos ? rd(R.ID) : 0;
+      p = { type: type, topic: t, payload: rd(R.BYTES, big || rLeft < 0 ? 0 : rLeft), qos: qos, retain: (flags & 1) === 1, dup: (flags & 8) === 8, id: id };
       if (big) {
         p.size = size;
         rLeft = 0; // the payload is the caller's to discard
@@ -332,10 +329,10 @@ function decodeWith(r: Ring, limit: number, server: ServerBodies | null): Decode
       break;
     }
     case PacketType.SUBACK: {
-      const id = packetId();
+      const id: number = rd(R.ID);
       const codes: number[] = [];
       while (rLeft > 0) {
-        const c = u8();
+        const c: number = rd(R.U8);
         if (c > 2 && c !== 0x80) rBad = rBad || 'bad SUBACK return code';
         codes.push(c);
       }
@@ -348,57 +345,58 @@ function decodeWith(r: Ring, limit: number, server: ServerBodies | null): Decode
     case PacketType.DISCONNECT:
       p = { type: type };
       break;
-    case PacketType.CONNECT:
-    case PacketType.SUBSCRIBE:
-    case PacketType.UNSUBSCRIBE:
-      p = (server as ServerBodies)(type);
+    case PacketType.CONNECT: {
+      const name: string = rd(R.STR);
+      const level: number = rd(R.U8);
+      const cf: number = rd(R.U8);
+      const keepalive: number = rd(R.U16);
+      if (!rBad && (name !== 'MQTT' || level !== 4)) rBad = 'not MQTT 3.1.1';
+      if (cf & 1) rBad = rBad || 'reserved CONNECT flag set';
+      const willQos = (cf >> 3) & 3;
+      if (!(cf & 4) && cf & 0x38) rBad = rBad || 'will flags without a will';
+      if (willQos === 3) rBad = rBad || 'will QoS 3';
+      if (cf & 0x40 && !(cf & 0x80)) rBad = rBad || 'password without user name';
+      const clientId: string = rd(R.STR);
+      let will: Will | null = null;
+      if (cf & 4) {
+        const wt: string = rd(R.TOPIC);
+        will = { topic: wt, payload: rd(R.PBYTES), qos: willQos as QoS, retain: (cf & 0x20) !== 0 };
+      }
+      const username: string | null = cf & 0x80 ? rd(R.STR) : null;
+      const password: Uint8Array | null = cf & 0x40 ? rd(R.PBYTES) : null;
+      p = { type: type, clientId: clientId, clean: (cf & 2) !== 0, keepalive: keepalive, will: will, username: username, password: password };
       break;
+    }
+    case PacketType.SUBSCRIBE:
+    case PacketType.UNSUBSCRIBE: {
+      const id: number = rd(R.ID);
+      const topics: string[] = [];
+      const qos: QoS[] = [];
+      while (rLeft > 0 && !rBad) {
+        topics.push(rd(R.FILTER));
+        if (type === PacketType.SUBSCRIBE) {
+          const q: number = rd(R.U8);
+          if (q > 2) rBad = 'bad requested QoS';
+          qos.push(q as QoS);
+        }
+      }
+      if (topics.length === 0) rBad = rBad || 'no topic filters';
+      p = type === PacketType.SUBSCRIBE ? { type: type, id: id, topics: topics, qos: qos } : { type: PacketType.UNSUBSCRIBE, id: id, topics: topics };
+      break;
+    }
     default:
       // PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK: just the packet identifier.
-      p = { type: type as AckPacket['type'], id: packetId() };
+      p = { type: type as AckPacket['type'], id: rd(R.ID) };
   }
   if (!rBad && rLeft !== 0) rBad = 'bytes left over in packet';
-  if (rBad) return refuse(ErrorCode.PROTOCOL, rBad);
+  if (rBad) return { type: 0, code: ErrorCode.PROTOCOL, message: rBad };
   if (!big) r.discard(size);
   return p;
 }
 
-/** The bodies of CONNECT, SUBSCRIBE and UNSUBSCRIBE, read with the reader `decodeWith` set up. */
-function serverBodies(type: number): Decoded {
-  if (type === PacketType.CONNECT) {
-    const name = str();
-    const level = u8();
-    const cf = u8();
-    const keepalive = u16();
-    if (!rBad && (name !== 'MQTT' || level !== 4)) rBad = 'not MQTT 3.1.1';
-    if (cf & 1) rBad = rBad || 'reserved CONNECT flag set';
-    const willQos = (cf >> 3) & 3;
-    if (!(cf & 4) && cf & 0x38) rBad = rBad || 'will flags without a will';
-    if (willQos === 3) rBad = rBad || 'will QoS 3';
-    if (cf & 0x40 && !(cf & 0x80)) rBad = rBad || 'password without user name';
-    const clientId = str();
-    let will: Will | null = null;
-    if (cf & 4) {
-      const wt = topic(false);
-      will = { topic: wt, payload: take(u16()), qos: willQos as QoS, retain: (cf & 0x20) !== 0 };
-    }
-    const username = cf & 0x80 ? str() : null;
-    const password = cf & 0x40 ? take(u16()) : null;
-    return { type: type, clientId: clientId, clean: (cf & 2) !== 0, keepalive: keepalive, will: will, username: username, password: password };
-  }
-  const id = packetId();
-  const topics: string[] = [];
-  const qos: QoS[] = [];
-  while (rLeft > 0 && !rBad) {
-    topics.push(topic(true));
-    if (type === PacketType.SUBSCRIBE) {
-      const q = u8();
-      if (q > 2) rBad = 'bad requested QoS';
-      qos.push(q as QoS);
-    }
-  }
-  if (topics.length === 0) rBad = rBad || 'no topic filters';
-  return type === PacketType.SUBSCRIBE ? { type: type, id: id, topics: topics, qos: qos } : { type: PacketType.UNSUBSCRIBE, id: id, topics: topics };
+/** `decode` for a client: `decode(r, limit, true)`. */
+export function decodeFromServer(r: Ring, limit: number): Decoded | null {
+  return decode(r, limit, true);
 }
 
 // ---------------------------------------------------------------- encoding
@@ -409,113 +407,54 @@ let wOut: Ring | null = null;
 let wCount = 0;
 let wBad = false;
 
-function wb(b: number): void {
-  wCount++;
-  if (wOut) wOut.writeByte(b);
+/** What `wr` writes. */
+const enum W {
+  BYTE = 0,
+  U16 = 1,
+  /** A packet identifier (1–65535). */
+  ID = 2,
+  /** Bytes or UTF-8 text, as they are. */
+  DATA = 3,
+  /** Bytes or UTF-8 text behind a 2-byte length. */
+  PDATA = 4,
+  /** A topic name, or with FILTER a topic filter, behind its length. */
+  TOPIC = 5,
+  FILTER = 6,
+  /** Only checks a QoS (writes nothing). */
+  QOS = 7,
 }
 
-function w16(n: number): void {
-  if (n < 0 || n > 65535) wBad = true;
-  wb(n >> 8);
-  wb(n & 255);
-}
-
-/** Bytes or UTF-8 text, behind a 2-byte length when `prefixed`. */
-function wdata(d: Data, prefixed: boolean): void {
-  const n = typeof d === 'string' ? utf8Length(d) : d.length;
-  if (n < 0 || (prefixed && n > 65535)) {
+/** Counts (and, with `wOut` set, writes) one field; a value MQTT cannot carry sets `wBad`. */
+function wr(what: W, v: any): void {
+  switch (what) {
+    case W.QOS:
+      if (v !== 0 && v !== 1 && v !== 2) wBad = true;
+      return;
+    case W.BYTE:
+      wCount++;
+      if (wOut) wOut.writeByte(v);
+      return;
+    case W.ID:
+    case W.U16:
+      if (v < (what === W.ID ? 1 : 0) || v > 65535) wBad = true;
+      wCount += 2;
+      if (wOut) {
+        wOut.writeByte(v >> 8);
+        wOut.writeByte(v & 255);
+      }
+      return;
+  }
+  if (what >= W.TOPIC && !validTopic(v, what === W.FILTER)) wBad = true;
+  const n = typeof v === 'string' ? utf8Length(v) : v.length;
+  if (n < 0 || (what !== W.DATA && n > 65535)) {
     wBad = true;
     return;
   }
-  if (prefixed) w16(n);
+  if (what !== W.DATA) wr(W.U16, n);
   wCount += n;
   if (wOut) {
-    if (typeof d === 'string') utf8Write(d, wOut);
-    else wOut.write(d);
-  }
-}
-
-function wtopic(t: string, filter: boolean): void {
-  if (!validTopic(t, filter)) wBad = true;
-  wdata(t, true);
-}
-
-function wid(id: number): void {
-  if (id < 1 || id > 65535) wBad = true;
-  w16(id);
-}
-
-function wqos(q: number): void {
-  if (q !== 0 && q !== 1 && q !== 2) wBad = true;
-}
-
-function body(p: Packet): void {
-  switch (p.type) {
-    case PacketType.CONNECT: {
-      const w = p.will;
-      let cf = p.clean ? 2 : 0;
-      if (w) {
-        wqos(w.qos);
-        cf |= 4 | (w.qos << 3) | (w.retain ? 0x20 : 0);
-      }
-      if (p.username !== null && p.username !== undefined) cf |= 0x80;
-      if (p.password !== null && p.password !== undefined) {
-        if (!(cf & 0x80)) wBad = true;
-        cf |= 0x40;
-      }
-      wdata('MQTT', true);
-      wb(4);
-      wb(cf);
-      w16(p.keepalive);
-      wdata(p.clientId, true);
-      if (w) {
-        wtopic(w.topic, false);
-        wdata(w.payload, true);
-      }
-      if (cf & 0x80) wdata(p.username as string, true);
-      if (cf & 0x40) wdata(p.password as Data, true);
-      break;
-    }
-    case PacketType.CONNACK:
-      if (p.returnCode < 0 || p.returnCode > 255) wBad = true;
-      wb(p.sessionPresent ? 1 : 0);
-      wb(p.returnCode);
-      break;
-    case PacketType.PUBLISH:
-      wqos(p.qos);
-      if (p.dup && !p.qos) wBad = true;
-      wtopic(p.topic, false);
-      if (p.qos) wid(p.id);
-      wdata(p.payload, false);
-      break;
-    case PacketType.SUBSCRIBE:
-    case PacketType.UNSUBSCRIBE: {
-      wid(p.id);
-      if (p.topics.length === 0) wBad = true;
-      for (let i = 0; i < p.topics.length; i++) {
-        wtopic(p.topics[i], true);
-        if (p.type === PacketType.SUBSCRIBE) {
-          wqos(p.qos[i]);
-          wb(p.qos[i]);
-        }
-      }
-      break;
-    }
-    case PacketType.SUBACK:
-      wid(p.id);
-      if (p.codes.length === 0) wBad = true;
-      for (let i = 0; i < p.codes.length; i++) {
-        const c = p.codes[i];
-        if (c !== 0x80) wqos(c);
-        wb(c);
-      }
-      break;
-    case PacketType.PINGREQ:
-    case PacketType.PINGRESP:
-    case PacketType.DISCONNECT:
-      break;
-    default:
-      wid(p.id);
+    if (typeof v === 'string') utf8Write(v, wOut);
+    else wOut.write(v);
   }
 }
 
@@ -530,23 +469,94 @@ export function encode(p: Packet, out: Ring | null, room?: number): number {
   wOut = null;
   wCount = 0;
   wBad = false;
-  body(p);
-  const rl = wCount;
-  if (wBad || rl > MAX_REMAINING) return -1;
-  const size = 1 + (rl < 128 ? 1 : rl < 16384 ? 2 : rl < 2097152 ? 3 : 4) + rl;
-  if (!out) return size;
-  if (out.free < size || (room !== undefined && room < size)) return 0;
-  let b0 = p.type << 4;
-  if (p.type === PacketType.PUBLISH) b0 |= (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0);
-  else if (p.type === PacketType.PUBREL || p.type === PacketType.SUBSCRIBE || p.type === PacketType.UNSUBSCRIBE) b0 |= 2;
-  out.writeByte(b0);
-  let n = rl;
-  do {
-    out.writeByte(n > 127 ? (n & 127) | 128 : n);
-    n = n >> 7;
-  } while (n > 0);
-  wOut = out;
-  body(p);
+  let size = 0;
+  // Pass 0 counts the body; pass 1 writes the fixed header, then the body.
+  for (let pass = 0; pass < 2; pass++) {
+    if (pass === 1) {
+      const rl = wCount;
+      if (wBad || rl > MAX_REMAINING) return -1;
+      size = 1 + (rl < 128 ? 1 : rl < 16384 ? 2 : rl < 2097152 ? 3 : 4) + rl;
+      if (!out) return size;
+      if (out.free < size || (room !== undefined && room < size)) return 0;
+      let b0 = p.type << 4;
+      if (p.type === PacketType.PUBLISH) b0 |= (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0);
+      else if (p.type === PacketType.PUBREL || p.type === PacketType.SUBSCRIBE || p.type === PacketType.UNSUBSCRIBE) b0 |= 2;
+      out.writeByte(b0);
+      let n = rl;
+      do {
+        out.writeByte(n > 127 ? (n & 127) | 128 : n);
+        n = n >> 7;
+      } while (n > 0);
+      wOut = out;
+    }
+    switch (p.type) {
+      case PacketType.CONNECT: {
+        const w = p.will;
+        let cf = p.clean ? 2 : 0;
+        if (w) {
+          wr(W.QOS, w.qos);
+          cf |= 4 | (w.qos << 3) | (w.retain ? 0x20 : 0);
+        }
+        if (p.username !== null && p.username !== undefined) cf |= 0x80;
+        if (p.password !== null && p.password !== undefined) {
+          if (!(cf & 0x80)) wBad = true;
+          cf |= 0x40;
+        }
+        wr(W.PDATA, 'MQTT');
+        wr(W.BYTE, 4);
+        wr(W.BYTE, cf);
+        wr(W.U16, p.keepalive);
+        wr(W.PDATA, p.clientId);
+        if (w) {
+          wr(W.TOPIC, w.topic);
+          wr(W.PDATA, w.payload);
+        }
+        if (cf & 0x80) wr(W.PDATA, p.username);
+        if (cf & 0x40) wr(W.PDATA, p.password);
+        break;
+      }
+      case PacketType.CONNACK:
+        if (p.returnCode < 0 || p.returnCode > 255) wBad = true;
+        wr(W.BYTE, p.sessionPresent ? 1 : 0);
+        wr(W.BYTE, p.returnCode);
+        break;
+      case PacketType.PUBLISH:
+        wr(W.QOS, p.qos);
+        if (p.dup && !p.qos) wBad = true;
+        wr(W.TOPIC, p.topic);
+        if (p.qos) wr(W.ID, p.id);
+        wr(W.DATA, p.payload);
+        break;
+      case PacketType.SUBSCRIBE:
+      case PacketType.UNSUBSCRIBE: {
+        wr(W.ID, p.id);
+        if (p.topics.length === 0) wBad = true;
+        for (let i = 0; i < p.topics.length; i++) {
+          wr(W.FILTER, p.topics[i]);
+          if (p.type === PacketType.SUBSCRIBE) {
+            wr(W.QOS, p.qos[i]);
+            wr(W.BYTE, p.qos[i]);
+          }
+        }
+        break;
+      }
+      case PacketType.SUBACK:
+        wr(W.ID, p.id);
+        if (p.codes.length === 0) wBad = true;
+        for (let i = 0; i < p.codes.length; i++) {
+          const c = p.codes[i];
+          if (c !== 0x80) wr(W.QOS, c);
+          wr(W.BYTE, c);
+        }
+        break;
+      case PacketType.PINGREQ:
+      case PacketType.PINGRESP:
+      case PacketType.DISCONNECT:
+        break;
+      default:
+        wr(W.ID, p.id);
+    }
+  }
   wOut = null;
   return size;
 }

@@ -5,7 +5,7 @@ export { MqttEv } from './events.js';
 export type { MqttEvents, MqttConnack, MqttPuback, MqttSuback, MqttUnsuback, MqttDropped, MqttClose } from './events.js';
 export { decode, decodeFromServer, encode, validTopic, PacketType, MAX_REMAINING } from './codec.js';
 export type { Packet, Decoded, DecodeError, Message, PublishPacket, ConnectPacket, ConnackPacket, AckPacket, SubscribePacket, SubackPacket, UnsubscribePacket, EmptyPacket, Will, QoS, Data } from './codec.js';
-export { Outbox, DropReason } from './outbox.js';
+export { Outbox, DropReason, Field } from './outbox.js';
 export { MemoryStore, Entry, journal } from './store.js';
 export type { OutboxStore, Journal } from './store.js';
 export { utf8Decode, utf8Encode } from '../utf8.js';

@@ -12,7 +12,7 @@
  * When full, the default policy drops the oldest record (even one in flight:
  * the newest reading is worth more); `refuseNew` refuses the new one instead;
  * `latestPerTopic` drops a not-yet-sent record when a newer one for the same
- * topic arrives. Every drop is counted and reported through `onDrop`.
+ * topic arrives. Every drop is counted and reported to `sink` (DROPPED).
  *
  * With a journal (from a store's `attach`), QoS 1/2 records are reported as
  * they are added, released and done, so the store can keep them over a restart.
@@ -21,6 +21,8 @@ import { Ring } from '../../core/ring.js';
 import { encode } from './codec.js';
 import type { PublishPacket } from './codec.js';
 import type { Journal } from './store.js';
+import { MqttEv } from './events.js';
+import type { MqttDropped } from './events.js';
 import { utf8Read } from '../utf8.js';
 
 export const enum DropReason {
@@ -39,6 +41,23 @@ const enum St {
   DONE = 1,
   /** QoS 2: PUBREC came, PUBREL is what to (re)send. */
   RELEASED = 2,
+}
+
+/** What `Outbox.info` reads from a record. */
+export const enum Field {
+  /** The record's bytes: state byte + packet. */
+  SIZE = 0,
+  QOS = 1,
+  /** Packet identifier (0 for QoS 0). */
+  ID = 2,
+  /** 1 once done (sent at QoS 0, acknowledged, or dropped; a tombstone until the head passes it). */
+  DONE = 3,
+  /** 1 once a QoS 2 record got PUBREC: PUBREL is what to (re)send. */
+  RELEASED = 4,
+  /** Where the next record starts (the end of the area counts as 0). */
+  AFTER = 5,
+  /** Where the topic's length prefix is. */
+  TOPIC = 6,
 }
 
 /** Marks the unused end of the area after the last record. */
@@ -78,8 +97,10 @@ export class Outbox {
   storeErrors = 0;
   /** The newest packet identifier restored from a store (0: none). */
   restoredId = 0;
-  /** Told about each drop before the record goes; `at` is -1 for a refused new message. */
-  onDrop: ((at: number, reason: DropReason, topic: string, qos: number, id: number) => void) | null = null;
+  /** Told about each drop (DROPPED) before the record goes; null: nobody. */
+  sink: { emit(ev: MqttEv.DROPPED, data: MqttDropped): void } | null = null;
+  /** During a DROPPED event: the dropped record's offset, -1 for a refused new message. */
+  dropAt = -1;
   /** Writes records in place: its start is moved to each record before encoding. */
   private readonly writer: Ring;
 
@@ -93,10 +114,19 @@ export class Outbox {
   }
 
   // ----------------------------------------------------- reading records
+  // One method reads every numeric field (on Espruino each function object costs RAM).
 
-  /** Size of the record at `at`: state byte + packet. */
-  size(at: number): number {
+  /** A field of the record at `at` (see Field). */
+  info(at: number, f: Field): number {
     const buf = this.buf;
+    switch (f) {
+      case Field.QOS:
+        return (buf[at + 1] >> 1) & 3;
+      case Field.DONE:
+        return buf[at] & St.DONE;
+      case Field.RELEASED:
+        return (buf[at] & St.RELEASED) >> 1;
+    }
     let i = at + 2;
     let rl = 0;
     let mul = 1;
@@ -106,75 +136,37 @@ export class Outbox {
       rl += (b & 127) * mul;
       mul *= 128;
     } while (b & 128);
-    return i - at + rl;
-  }
-
-  qos(at: number): number {
-    return (this.buf[at + 1] >> 1) & 3;
-  }
-
-  isDone(at: number): boolean {
-    return (this.buf[at] & St.DONE) !== 0;
-  }
-
-  isReleased(at: number): boolean {
-    return (this.buf[at] & St.RELEASED) !== 0;
-  }
-
-  /** Where the topic's length prefix is. */
-  private topicAt(at: number): number {
-    let i = at + 2;
-    while (this.buf[i] & 128) i++;
-    return i + 1;
-  }
-
-  /** Packet identifier of a QoS 1/2 record (0 for QoS 0). */
-  id(at: number): number {
-    if (!this.qos(at)) return 0;
-    const buf = this.buf;
-    const t = this.topicAt(at);
-    const i = t + 2 + ((buf[t] << 8) | buf[t + 1]);
-    return (buf[i] << 8) | buf[i + 1];
+    // `i` is where the topic's length prefix is, and the record ends at `i + rl`.
+    switch (f) {
+      case Field.SIZE:
+        return i - at + rl;
+      case Field.AFTER:
+        return i + rl === this.capacity ? 0 : i + rl;
+      case Field.TOPIC:
+        return i;
+    }
+    if (!((buf[at + 1] >> 1) & 3)) return 0; // Field.ID: none at QoS 0
+    const t = i + 2 + ((buf[i] << 8) | buf[i + 1]);
+    return (buf[t] << 8) | buf[t + 1];
   }
 
   topic(at: number): string {
-    const t = this.topicAt(at);
+    const t = this.info(at, Field.TOPIC);
     return utf8Read(this.buf, t + 2, (this.buf[t] << 8) | this.buf[t + 1], this.capacity) || '';
   }
 
-  /** Position after the record at `at` (the end of the area counts as 0). */
-  private after(at: number): number {
-    const n = at + this.size(at);
-    return n === this.capacity ? 0 : n;
-  }
-
   /** Calls `fn` for each held record, oldest first, until it returns true; returns that record or -1. */
-  find(fn: (at: number) => boolean): number {
+  scan(fn: (at: number) => boolean): number {
     let at = this.head;
     for (let k = 0; k < this.count; k++) {
       if (this.buf[at] === PAD) at = 0;
       if (fn(at)) return at;
-      at = this.after(at);
+      at = this.info(at, Field.AFTER);
     }
     return -1;
   }
 
   // ----------------------------------------------------- adding
-
-  /** Where a record of `n` bytes can go (-1: nowhere now). A result of 0 with `tail` > 0 means "wrap". */
-  private room(n: number): number {
-    if (this.count === 0) {
-      this.head = this.tail = this.cursor = 0;
-      return n <= this.capacity ? 0 : -1;
-    }
-    const head = this.head;
-    const tail = this.tail;
-    if (tail > head) {
-      if (this.capacity - tail >= n) return tail;
-      return head >= n ? 0 : -1;
-    }
-    return tail < head && head - tail >= n ? tail : -1;
-  }
 
   /**
    * Queues `p` (its packet identifier already set for QoS 1/2). Returns the
@@ -185,17 +177,41 @@ export class Outbox {
     const n = encode(p, null);
     if (n < 0) return -1;
     const size = n + 1;
-    if (this.latestPerTopic) this.replaceQueued(p.topic);
+    const buf = this.buf;
+    if (this.latestPerTopic) {
+      // Drops unsent records with this topic: a newer value supersedes them.
+      let r = this.cursor;
+      const pending = this.pending; // drops below may move the cursor; records themselves never move
+      for (let k = 0; k < pending; k++) {
+        if (buf[r] === PAD) r = 0;
+        const next = this.info(r, Field.AFTER);
+        if (!(buf[r] & St.DONE) && this.topic(r) === p.topic) this.finish(r, DropReason.REPLACED);
+        r = next;
+      }
+    }
     let at: number;
-    while ((at = this.room(size)) < 0 || this.live >= this.maxCount) {
+    for (;;) {
+      // Where a record of `size` bytes can go (-1: nowhere now). 0 with `tail` > 0 means "wrap".
+      const head = this.head;
+      const tail = this.tail;
+      at = -1;
+      if (this.count === 0) {
+        this.head = this.tail = this.cursor = 0;
+        if (size <= this.capacity) at = 0;
+      } else if (tail > head) {
+        at = this.capacity - tail >= size ? tail : head >= size ? 0 : -1;
+      } else if (tail < head && head - tail >= size) {
+        at = tail;
+      }
+      if (at >= 0 && this.live < this.maxCount) break;
       if (this.refuseNew || size > this.capacity) {
         this.dropped++;
-        if (this.onDrop) this.onDrop(-1, size > this.capacity ? DropReason.TOO_BIG : DropReason.REFUSED, p.topic, p.qos, p.id);
+        this.dropAt = -1;
+        if (this.sink) this.sink.emit(MqttEv.DROPPED, { reason: size > this.capacity ? DropReason.TOO_BIG : DropReason.REFUSED, topic: p.topic, qos: p.qos, id: p.id, total: this.dropped });
         return -2;
       }
-      this.drop(this.head, DropReason.OLDEST); // the head is live: done records at the head are gone already
+      this.finish(this.head, DropReason.OLDEST); // the head is live: done records at the head are gone already
     }
-    const buf = this.buf;
     if (at === 0 && this.tail > 0) {
       buf[this.tail] = PAD;
       this.used += this.capacity - this.tail;
@@ -216,18 +232,6 @@ export class Outbox {
     return at;
   }
 
-  /** Drops unsent records with this topic: a newer value supersedes them. */
-  private replaceQueued(topic: string): void {
-    let at = this.cursor;
-    const n = this.pending; // drops below may move the cursor; records themselves never move
-    for (let k = 0; k < n; k++) {
-      if (this.buf[at] === PAD) at = 0;
-      const next = this.after(at);
-      if (!(this.buf[at] & St.DONE) && this.topic(at) === topic) this.drop(at, DropReason.REPLACED);
-      at = next;
-    }
-  }
-
   // ----------------------------------------------------- sending
 
   /** The next record to send on this connection, or -1. Done ones are skipped. */
@@ -242,17 +246,17 @@ export class Outbox {
 
   /** Moves the cursor past the record `next()` returned. */
   advance(): void {
-    this.cursor = this.after(this.cursor);
+    this.cursor = this.info(this.cursor, Field.AFTER);
     this.pending--;
   }
 
-  /** A new connection: everything not done is to be sent again. */
+  /** A new connection: everything not done is to be sent again. (Session.handle does this itself on CONNACK.) */
   rewind(): void {
     this.cursor = this.head;
     this.pending = this.count;
   }
 
-  /** Marks a sent QoS 1/2 record so every later send of it says DUP. */
+  /** Marks a sent QoS 1/2 record so every later send of it says DUP. (Session.pump does this itself.) */
   setDup(at: number): void {
     this.buf[at + 1] |= 8;
   }
@@ -261,25 +265,26 @@ export class Outbox {
   release(at: number): void {
     if (this.buf[at] & St.RELEASED) return;
     this.buf[at] |= St.RELEASED;
-    if (this.journal) this.journal.released(this.id(at));
+    if (this.journal) this.journal.released(this.info(at, Field.ID));
   }
 
   // ----------------------------------------------------- removing
 
-  /** Drops a record (counted, reported) and frees it. */
-  drop(at: number, reason: DropReason): void {
-    this.dropped++;
-    if (this.onDrop) this.onDrop(at, reason, this.topic(at), this.qos(at), this.id(at));
-    this.finish(at);
-  }
-
-  /** The record is done with (sent at QoS 0, acknowledged, or dropped): frees what the head can pass. */
-  finish(at: number): void {
+  /**
+   * The record is done with (sent at QoS 0, acknowledged, or dropped, when a
+   * `reason` is given: counted and reported): frees what the head can pass.
+   */
+  finish(at: number, reason?: DropReason): void {
+    if (reason) {
+      this.dropped++;
+      this.dropAt = at;
+      if (this.sink) this.sink.emit(MqttEv.DROPPED, { reason: reason, topic: this.topic(at), qos: this.info(at, Field.QOS), id: this.info(at, Field.ID), total: this.dropped });
+    }
     const buf = this.buf;
     if (buf[at] & St.DONE) return;
     buf[at] |= St.DONE;
     this.live--;
-    if (this.qos(at) && this.journal) this.journal.done(this.id(at));
+    if (this.journal && this.info(at, Field.QOS)) this.journal.done(this.info(at, Field.ID));
     for (;;) {
       if (this.count > 0 && buf[this.head] === PAD) {
         this.used -= this.capacity - this.head;
@@ -287,8 +292,8 @@ export class Outbox {
       }
       if (this.count === 0 || !(buf[this.head] & St.DONE)) break;
       if (this.pending === this.count) this.pending--; // the cursor was on it
-      this.used -= this.size(this.head);
-      this.head = this.after(this.head);
+      this.used -= this.info(this.head, Field.SIZE);
+      this.head = this.info(this.head, Field.AFTER);
       this.count--;
     }
     if (this.pending === this.count) this.cursor = this.head; // set after the PAD check: a PAD's byte is reused once passed

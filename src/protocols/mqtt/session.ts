@@ -4,21 +4,29 @@
  * directions, resending with DUP after a reconnect, and the subscriptions to
  * renew when the broker kept no session.
  *
- * It writes packets straight into the connection's send ring and never waits:
- * what cannot be sent now stays in the outbox (or marked unsent) and `pump`
- * sends it on the next SEND event.
+ * It writes packets straight into the connection's send ring (`conn`, once
+ * `open`) and never waits: what cannot be sent now stays in the outbox (or
+ * marked unsent) and `pump` sends it on the next SEND event. MqttClient
+ * extends it with the connection's life; on its own it serves tests, on a
+ * connection set by hand.
+ *
+ * On Espruino every function object costs RAM (about 7 variables for a
+ * method), so related steps share one method with a switch (`ctl`, `rx`)
+ * and helpers called from one place are written there.
  */
 import type { Connection } from '../../core/connection.js';
-import type { Ring } from '../../core/ring.js';
 import { encode, PacketType, validTopic } from './codec.js';
 import type { Message, Packet, PublishPacket, QoS, Data } from './codec.js';
 import { MqttEv } from './events.js';
-import type { MqttEvents } from './events.js';
-import { DropReason, Outbox } from './outbox.js';
+import type { MqttDropped, MqttEvents } from './events.js';
+import { DropReason, Field, Outbox } from './outbox.js';
 import { utf8Length } from '../utf8.js';
 
 /** Send-ring bytes a publish leaves free, so an ack or PINGREQ always fits behind it. */
 const RESERVE = 8;
+
+/** `ctl`'s type for bytes already written: only note the time and flush. */
+export const SENT = 0;
 
 const enum Sub {
   TO_SUBSCRIBE = 0,
@@ -35,11 +43,29 @@ interface Subscription {
   id: number;
 }
 
-export type Emit = <K extends keyof MqttEvents>(ev: K, data: MqttEvents[K]) => void;
+/** What `rx` does with the QoS 2 identifiers received and awaiting PUBREL. */
+const enum Rx {
+  /** The range holding `id`, or -1. */
+  FIND = 0,
+  /** Adds `id`: returns 1 when it is new, 0 when it was held already (a resend). */
+  ADD = 1,
+  /** Forgets `id` (its PUBREL came). */
+  REMOVE = 2,
+  /** Forgets range number `id`. */
+  DROP = 3,
+}
+
+/** Receives every event, narrowed by `ev` (MqttClient passes itself as `s`). */
+export type SessionHandler = (s: any, ev: any, data: any) => void;
 
 export class Session {
   readonly outbox: Outbox;
   readonly maxInflight: number;
+  /** The broker connection, or null between connections. */
+  conn: Connection | null = null;
+  /** CONNACK accepted on `conn`: publishes go straight out. */
+  open = false;
+  handler: SessionHandler | null;
   /**
    * Publishes in flight (sent, not yet completed): their packet identifiers
    * and outbox records, in a ring in the order sent. A completed one leaves a
@@ -61,7 +87,7 @@ export class Session {
    * identifiers: brokers number messages in sequence, and mosquitto can leave
    * hundreds awaiting PUBREL during a burst, which is then a single range.
    */
-  private readonly rx: Uint16Array;
+  private readonly rxIds: Uint16Array;
   rxRanges = 0;
   private readonly maxRx: number;
   readonly subs: Subscription[] = [];
@@ -72,170 +98,189 @@ export class Session {
   skipped = 0;
   /** When the last packet was queued for the broker (keepalive counts from it, and from when the broker last sent). */
   lastSend = 0;
-  private readonly emit: Emit;
 
-  constructor(outbox: Outbox, maxInflight: number, maxRx: number, emit: Emit) {
+  constructor(outbox: Outbox, maxInflight: number, maxRx: number, handler: SessionHandler | null) {
     this.outbox = outbox;
     this.maxInflight = maxInflight > 0 ? maxInflight : 1;
     this.maxRx = maxRx > 0 ? maxRx : 1;
-    this.emit = emit;
+    this.handler = handler;
     this.flightId = new Uint16Array(this.maxInflight);
     this.flightAt = new Int32Array(this.maxInflight);
-    this.rx = new Uint16Array(2 * this.maxRx);
+    this.rxIds = new Uint16Array(2 * this.maxRx);
     if (outbox.restoredId) this.nextId = outbox.restoredId >= 65535 ? 1 : outbox.restoredId + 1;
-    const self = this;
-    outbox.onDrop = function (at, reason, topic, qos, id) {
-      if (at >= 0) {
-        const k = self.flightIndex(id);
-        if (k >= 0 && self.flightAt[k] === at) self.land(k);
-      }
-      self.emit(MqttEv.DROPPED, { reason: reason, topic: topic, qos: qos, id: id, total: outbox.dropped });
-    };
+    outbox.sink = this; // drops come back through emit()
   }
 
   // ------------------------------------------------------------ user calls
 
   /**
-   * Publishes, or queues in the outbox when `c` is null (not connected), the
-   * send ring is full, or the message needs an acknowledgement. Returns the
-   * packet identifier (0 for QoS 0), or -1 when refused: invalid, or dropped
-   * by the outbox (reported as DROPPED).
+   * Publishes `payload` (bytes, or a string sent as UTF-8) to `topic`, or
+   * queues it in the outbox when not open, the send ring is full, or the
+   * message needs an acknowledgement. Returns the packet identifier (0 for
+   * QoS 0), or -1 when refused: an invalid topic or packet, or dropped by a
+   * full outbox (then also reported as DROPPED).
    */
-  publish(c: Connection | null, topic: string, payload: Data, qos: QoS, retain: boolean): number {
-    const p: PublishPacket = { type: PacketType.PUBLISH, topic: topic, payload: payload, qos: qos, retain: retain, dup: false, id: 0 };
+  publish(topic: string, payload: Data, qos?: QoS, retain?: boolean): number {
+    const c = this.open ? this.conn : null;
+    const p: PublishPacket = { type: PacketType.PUBLISH, topic: topic, payload: payload, qos: qos || 0, retain: !!retain, dup: false, id: 0 };
     if (!qos && c && this.outbox.live === 0) {
       // Fast path: nothing waits ahead of it, so it can go straight into the send ring (within the limit every publish has).
-      const n = encode(p, c.unsent, this.room(c, false));
+      const n = encode(p, c.unsent, (c.canSend(RESERVE) ? c.unsent.free : 0) - RESERVE);
       if (n < 0) return -1;
       if (n > 0) {
-        this.sent(c);
+        this.ctl(SENT, 0);
         return 0;
       }
     }
-    if (qos) p.id = this.takeId();
+    if (qos) {
+      // The next identifier in sequence (checked against use when it is sent).
+      p.id = this.nextId;
+      this.nextId = p.id >= 65535 ? 1 : p.id + 1;
+    }
     const at = this.outbox.add(p);
     if (at < 0) return -1;
-    if (c) this.pump(c);
+    if (c) this.pump();
     return p.id;
   }
 
-  subscribe(c: Connection | null, topic: string, qos: QoS): boolean {
-    if (!validTopic(topic, true) || utf8Length(topic) < 0 || !(qos >= 0 && qos <= 2)) return false;
-    const s = this.subscription(topic);
-    s.qos = qos;
+  /** Subscribes now or at the next connect; kept and renewed across connections. False for an invalid filter or QoS. */
+  subscribe(topic: string, qos?: QoS): boolean {
+    const q = qos || 0;
+    if (!validTopic(topic, true) || utf8Length(topic) < 0 || !(q >= 0 && q <= 2)) return false;
+    const subs = this.subs;
+    let s: Subscription | null = null;
+    for (let i = 0; i < subs.length; i++) if (subs[i].topic === topic) s = subs[i];
+    if (!s) subs.push((s = { topic: topic, qos: 0, state: Sub.TO_SUBSCRIBE, id: 0 }));
+    s.qos = q;
     s.state = Sub.TO_SUBSCRIBE;
-    if (c) this.pump(c);
+    if (this.open) this.pump();
     return true;
   }
 
-  unsubscribe(c: Connection | null, topic: string): boolean {
+  unsubscribe(topic: string): boolean {
     if (!validTopic(topic, true) || utf8Length(topic) < 0) return false;
-    this.subscription(topic).state = Sub.TO_UNSUBSCRIBE;
-    if (c) this.pump(c);
+    const subs = this.subs;
+    let s: Subscription | null = null;
+    for (let i = 0; i < subs.length; i++) if (subs[i].topic === topic) s = subs[i];
+    if (!s) subs.push((s = { topic: topic, qos: 0, state: Sub.TO_UNSUBSCRIBE, id: 0 }));
+    s.state = Sub.TO_UNSUBSCRIBE;
+    if (this.open) this.pump();
     return true;
   }
-
-  private subscription(topic: string): Subscription {
-    for (let i = 0; i < this.subs.length; i++) if (this.subs[i].topic === topic) return this.subs[i];
-    const s: Subscription = { topic: topic, qos: 0, state: Sub.TO_SUBSCRIBE, id: 0 };
-    this.subs.push(s);
-    return s;
-  }
-
-  // ------------------------------------------------------------ connection life
 
   /**
-   * CONNACK accepted: resend what is unacknowledged (PUBLISH with DUP, or
-   * PUBREL once PUBREC came), renew subscriptions the broker does not have.
+   * Sends what waits on `conn`: subscription changes first, then outbox
+   * records within the in-flight window. Every publish (or PUBREL) leaves
+   * RESERVE bytes of the send ring free behind it, whatever its QoS, so an
+   * ack or PINGREQ always fits.
    */
-  start(c: Connection, sessionPresent: boolean): void {
-    this.stop();
-    this.outbox.rewind();
-    if (!sessionPresent) this.rxRanges = 0; // a new session: old QoS 2 identifiers mean nothing now
-    const subs = this.subs;
-    for (let i = subs.length - 1; i >= 0; i--) {
-      const s = subs[i];
-      if (!sessionPresent) {
-        if (s.state >= Sub.TO_UNSUBSCRIBE) subs.splice(i, 1);
-        else s.state = Sub.TO_SUBSCRIBE;
-      } else if (s.state === Sub.SUBSCRIBE_SENT || s.state === Sub.UNSUBSCRIBE_SENT) {
-        s.state--; // the answer may have been lost with the connection: ask again
-      }
-    }
-    this.pump(c);
-  }
-
-  /** The connection is gone: nothing is in flight any more; what was goes again after the next CONNACK. */
-  stop(): void {
-    this.inFlight = this.flightSpan = this.flightHead = 0;
-    this.flightOrdered = true;
-  }
-
-  /** Sends what waits: subscription changes first, then outbox records within the in-flight window. */
-  pump(c: Connection): void {
-    if (this.room(c, false) < 0) return;
+  pump(): void {
+    const c = this.conn as Connection;
+    const out = c.unsent;
+    if (!c.canSend(RESERVE)) return;
     let wrote = false;
     const subs = this.subs;
     for (let i = 0; i < subs.length; i++) {
       const s = subs[i];
       if (s.state !== Sub.TO_SUBSCRIBE && s.state !== Sub.TO_UNSUBSCRIBE) continue;
-      const id = this.freeId();
+      let id: number; // the next identifier nothing in flight uses
+      do {
+        id = this.nextId;
+        this.nextId = id >= 65535 ? 1 : id + 1;
+      } while (this.flightIndex(id, true) >= 0);
       const p: Packet =
         s.state === Sub.TO_SUBSCRIBE
           ? { type: PacketType.SUBSCRIBE, id: id, topics: [s.topic], qos: [s.qos] }
           : { type: PacketType.UNSUBSCRIBE, id: id, topics: [s.topic] };
-      if (encode(p, c.unsent) <= 0) break;
+      if (encode(p, out) <= 0) break;
       s.id = id;
       s.state++;
       wrote = true;
     }
     const ob = this.outbox;
-    const out = c.unsent;
+    const max = this.maxInflight;
     for (;;) {
       const at = ob.next();
       if (at < 0) break;
-      const qos = ob.qos(at);
-      const id = ob.id(at);
-      if (qos && (this.flightSpan >= this.maxInflight || this.inUse(id))) break;
-      const released = ob.isReleased(at);
-      const size = released ? 4 : ob.size(at) - 1;
-      if (size > this.room(c, true)) {
+      const qos = ob.info(at, Field.QOS);
+      const id = ob.info(at, Field.ID);
+      if (qos && (this.flightSpan >= max || this.flightIndex(id, true) >= 0)) break;
+      const released = ob.info(at, Field.RELEASED);
+      const size = released ? 4 : ob.info(at, Field.SIZE) - 1;
+      if (size > out.capacity - RESERVE) {
         ob.advance();
-        ob.drop(at, DropReason.TOO_BIG); // could never be sent on this connection
+        ob.finish(at, DropReason.TOO_BIG); // could never be sent on this connection
         continue;
       }
-      if (size > this.room(c, false)) break;
-      if (released) this.writeAck(out, PacketType.PUBREL, id);
+      if (size > (c.canSend(RESERVE) ? out.free : 0) - RESERVE) break;
+      if (released) this.ctl(PacketType.PUBREL, id);
       else out.write(ob.buf, at + 1, size);
       ob.advance();
       wrote = true;
       if (qos) {
-        this.fly(id, at);
-        ob.setDup(at);
+        // In flight: into the window's ring, after the newest.
+        if (this.inFlight === 0) this.flightOrdered = true;
+        else {
+          const step = (id - this.lastSentId) & 0xffff;
+          if (step === 0 || step >= 0x8000) this.flightOrdered = false;
+        }
+        let k = this.flightHead + this.flightSpan;
+        if (k >= max) k -= max;
+        this.flightId[k] = id;
+        this.flightAt[k] = at;
+        this.flightSpan++;
+        this.inFlight++;
+        this.lastSentId = id;
+        ob.buf[at + 1] |= 8; // every later send of it says DUP
       } else {
         ob.finish(at);
       }
     }
-    if (wrote) this.sent(c);
+    if (wrote) this.ctl(SENT, 0);
   }
 
-  // ------------------------------------------------------------ packets from the broker
+  // ------------------------------------------------------------ the connection and packets from the broker
 
   /**
-   * Handles PUBLISH, the acknowledgements and SUBACK/UNSUBACK. The caller made
-   * sure 4 bytes fit in the send ring. A PUBLISH over the receive limit (with
-   * `size`) is acknowledged like any other and reported as SKIPPED.
+   * Handles an accepted CONNACK, PUBLISH, the acknowledgements and
+   * SUBACK/UNSUBACK from `conn`, or with null the connection's loss. The
+   * caller made sure 4 bytes fit in the send ring. A PUBLISH over the receive
+   * limit (with `size`) is acknowledged like any other and reported as
+   * SKIPPED.
    */
-  handle(c: Connection, p: Packet): void {
+  handle(p: Packet | null): void {
+    if (!p || p.type === PacketType.CONNACK) {
+      // Null: the connection is gone. Nothing is in flight any more; what was goes again after the next CONNACK.
+      this.inFlight = this.flightSpan = this.flightHead = 0;
+      this.flightOrdered = true;
+      if (!p) return;
+      // CONNACK accepted on `conn`: resend what is unacknowledged (PUBLISH with
+      // DUP, or PUBREL once PUBREC came), renew subscriptions the broker does not have.
+      const sessionPresent = p.sessionPresent;
+      const ob = this.outbox;
+      ob.cursor = ob.head; // everything not done is to be sent again, in order
+      ob.pending = ob.count;
+      if (!sessionPresent) this.rxRanges = 0; // a new session: old QoS 2 identifiers mean nothing now
+      const subs = this.subs;
+      for (let i = subs.length - 1; i >= 0; i--) {
+        const s = subs[i];
+        if (!sessionPresent) {
+          if (s.state >= Sub.TO_UNSUBSCRIBE) subs.splice(i, 1);
+          else s.state = Sub.TO_SUBSCRIBE;
+        } else if (s.state === Sub.SUBSCRIBE_SENT || s.state === Sub.UNSUBSCRIBE_SENT) {
+          s.state--; // the answer may have been lost with the connection: ask again
+        }
+      }
+      return this.pump();
+    }
     switch (p.type) {
       case PacketType.PUBLISH: {
         const m = p as Message;
         if (m.qos === 1) {
-          this.ack(c, PacketType.PUBACK, m.id);
+          this.ctl(PacketType.PUBACK, m.id);
         } else if (m.qos === 2) {
-          this.ack(c, PacketType.PUBREC, m.id);
-          if (this.rxFind(m.id) >= 0) return; // already delivered; the broker resent it
-          this.rxAdd(m.id);
+          this.ctl(PacketType.PUBREC, m.id);
+          if (!this.rx(Rx.ADD, m.id)) return; // already delivered; the broker resent it
         }
         if (m.size) this.skipped++;
         this.emit(m.size ? MqttEv.SKIPPED : MqttEv.MESSAGE, m);
@@ -243,31 +288,31 @@ export class Session {
       }
       case PacketType.PUBACK:
       case PacketType.PUBCOMP: {
-        const k = this.flightIndex(p.id);
+        const k = this.flightIndex(p.id, false);
         if (k < 0) return; // not ours (any more): dropped, or from before a restart
         const at = this.flightAt[k];
-        let qos = this.outbox.qos(at);
+        let qos = this.outbox.info(at, Field.QOS);
         if (p.type === PacketType.PUBCOMP && qos !== 2) return;
         if (p.type === PacketType.PUBACK && qos === 2) {
           // The broker downgraded a QoS 2 publish to QoS 1 (RabbitMQ does): done at QoS 1, as other clients take it.
           this.downgraded++;
           qos = 1;
         }
-        this.land(k);
+        this.flightIndex(k, false, true);
         this.outbox.finish(at);
         this.emit(MqttEv.PUBACK, { id: p.id, qos: qos });
-        this.pump(c);
+        this.pump();
         return;
       }
       case PacketType.PUBREC: {
-        const k = this.flightIndex(p.id);
-        if (k >= 0 && this.outbox.qos(this.flightAt[k]) === 2) this.outbox.release(this.flightAt[k]);
-        this.ack(c, PacketType.PUBREL, p.id); // even when unknown, so the broker can let go of it
+        const k = this.flightIndex(p.id, false);
+        if (k >= 0 && this.outbox.info(this.flightAt[k], Field.QOS) === 2) this.outbox.release(this.flightAt[k]);
+        this.ctl(PacketType.PUBREL, p.id); // even when unknown, so the broker can let go of it
         return;
       }
       case PacketType.PUBREL: {
-        this.rxRemove(p.id);
-        this.ack(c, PacketType.PUBCOMP, p.id);
+        this.rx(Rx.REMOVE, p.id);
+        this.ctl(PacketType.PUBCOMP, p.id);
         return;
       }
       case PacketType.SUBACK:
@@ -288,176 +333,147 @@ export class Session {
           }
           break;
         }
-        this.pump(c);
+        this.pump();
         return;
       }
     }
+  }
+
+  /**
+   * Gives `data` to the handler. A DROPPED record that was in flight (the
+   * outbox says which in `dropAt`; only QoS 1/2 ones fly) leaves the window first.
+   */
+  emit<K extends keyof MqttEvents>(ev: K, data: MqttEvents[K]): void {
+    if (ev === MqttEv.DROPPED && this.outbox.dropAt >= 0 && (data as MqttDropped).id) {
+      const k = this.flightIndex((data as MqttDropped).id, false);
+      if (k >= 0 && this.flightAt[k] === this.outbox.dropAt) this.flightIndex(k, false, true);
+    }
+    if (this.handler) this.handler(this, ev, data);
   }
 
   // ------------------------------------------------------------ helpers
 
   /**
-   * The one limit on a publish (or PUBREL) going into the send ring, whatever
-   * its QoS: the bytes it may take now, or with `ever` on this connection at
-   * all, so that RESERVE bytes stay free behind it. Negative: nothing may go now.
+   * Queues a control packet on `conn`: a 4-byte acknowledgement (PUBACK,
+   * PUBREC, PUBREL, PUBCOMP) of `id`, or PINGREQ / DISCONNECT (no body); or,
+   * with `type` SENT, nothing: bytes went into `conn.unsent` directly. Then
+   * notes the time and sends nothing (''), which asks the manager to flush.
+   * Returns false when the packet did not fit (only a closing connection, or
+   * a full ring for PINGREQ).
    */
-  private room(c: Connection, ever: boolean): number {
-    return (ever ? c.unsent.capacity : c.canSend(RESERVE) ? c.unsent.free : 0) - RESERVE;
-  }
-
-  /** Writes a 4-byte acknowledgement. */
-  private writeAck(out: Ring, type: PacketType, id: number): void {
-    out.writeByte((type << 4) | (type === PacketType.PUBREL ? 2 : 0));
-    out.writeByte(2);
-    out.writeByte(id >> 8);
-    out.writeByte(id & 255);
-  }
-
-  private ack(c: Connection, type: PacketType, id: number): void {
-    if (!c.canSend(4)) return; // the caller checked; only a closing connection gets here
-    this.writeAck(c.unsent, type, id);
-    this.sent(c);
-  }
-
-  /** Queues a packet with no body (PINGREQ, DISCONNECT). */
-  sendEmpty(c: Connection, type: PacketType): boolean {
-    if (!c.canSend(2)) return false;
-    c.unsent.writeByte(type << 4);
-    c.unsent.writeByte(0);
-    this.sent(c);
+  ctl(type: PacketType | typeof SENT, id: number): boolean {
+    const c = this.conn as Connection;
+    if (type !== SENT) {
+      const n = type >= PacketType.PINGREQ ? 2 : 4;
+      if (!c.canSend(n)) return false;
+      const out = c.unsent;
+      out.writeByte((type << 4) | (type === PacketType.PUBREL ? 2 : 0));
+      out.writeByte(n - 2);
+      if (n === 4) {
+        out.writeByte(id >> 8);
+        out.writeByte(id & 255);
+      }
+    }
+    this.lastSend = c.now();
+    c.send('');
     return true;
   }
 
-  /** Bytes went into `c.unsent` directly: an empty send asks the manager to flush them. */
-  sent(c: Connection): void {
-    this.lastSend = c.now();
-    c.send('');
-  }
-
-  /** The next identifier in sequence, for a publish being queued (checked against use when it is sent). */
-  private takeId(): number {
-    const id = this.nextId;
-    this.nextId = id >= 65535 ? 1 : id + 1;
-    return id;
-  }
-
-  /** An identifier nothing in flight uses (for SUBSCRIBE / UNSUBSCRIBE). */
-  private freeId(): number {
-    for (;;) {
-      const id = this.takeId();
-      if (!this.inUse(id)) return id;
-    }
-  }
-
-  /** Whether `id` is awaiting an answer: a publish in flight or a (un)subscribe sent. */
-  private inUse(id: number): boolean {
-    if (this.inFlight > 0) {
-      const oldest = this.flightId[this.flightHead];
-      const outside = this.flightOrdered && ((id - oldest) & 0xffff) > ((this.lastSentId - oldest) & 0xffff);
-      if (!outside && this.flightIndex(id) >= 0) return true;
-    }
-    for (let i = 0; i < this.subs.length; i++) {
-      const s = this.subs[i];
-      if (s.id === id && (s.state === Sub.SUBSCRIBE_SENT || s.state === Sub.UNSUBSCRIBE_SENT)) return true;
-    }
-    return false;
-  }
-
-  /** The ring slot of `id` in flight, or -1. */
-  private flightIndex(id: number): number {
+  /**
+   * The window slot of `id` in flight, or -1. With `any`, whether `id` is
+   * awaiting an answer at all: a publish in flight (its slot) or a
+   * (un)subscribe sent (65536). With `land`, `id` is a slot that completed
+   * (or whose record was dropped): it leaves the window.
+   */
+  private flightIndex(id: number, any: boolean, land?: boolean): number {
     const max = this.maxInflight;
     let k = this.flightHead;
-    for (let n = 0; n < this.flightSpan; n++) {
-      if (this.flightId[k] === id) return k;
-      if (++k === max) k = 0;
+    if (land) {
+      this.flightId[id] = 0;
+      this.inFlight--;
+      while (this.flightSpan > 0 && this.flightId[k] === 0) {
+        if (++k === max) k = 0;
+        this.flightSpan--;
+      }
+      this.flightHead = k;
+      return id;
+    }
+    // Identifiers sent in increasing order: one outside [oldest, last] is not in flight.
+    const oldest = this.flightId[k];
+    if (this.inFlight > 0 && !(any && this.flightOrdered && ((id - oldest) & 0xffff) > ((this.lastSentId - oldest) & 0xffff))) {
+      for (let n = 0; n < this.flightSpan; n++) {
+        if (this.flightId[k] === id) return k;
+        if (++k === max) k = 0;
+      }
+    }
+    if (any) {
+      for (let i = 0; i < this.subs.length; i++) {
+        const s = this.subs[i];
+        if (s.id === id && (s.state === Sub.SUBSCRIBE_SENT || s.state === Sub.UNSUBSCRIBE_SENT)) return 65536;
+      }
     }
     return -1;
   }
 
-  private fly(id: number, at: number): void {
-    if (this.inFlight === 0) this.flightOrdered = true;
-    else {
-      const step = (id - this.lastSentId) & 0xffff;
-      if (step === 0 || step >= 0x8000) this.flightOrdered = false;
-    }
-    let k = this.flightHead + this.flightSpan;
-    if (k >= this.maxInflight) k -= this.maxInflight;
-    this.flightId[k] = id;
-    this.flightAt[k] = at;
-    this.flightSpan++;
-    this.inFlight++;
-    this.lastSentId = id;
-  }
-
-  /** Slot `k` completed (or its record was dropped). */
-  private land(k: number): void {
-    this.flightId[k] = 0;
-    this.inFlight--;
-    while (this.flightSpan > 0 && this.flightId[this.flightHead] === 0) {
-      if (++this.flightHead === this.maxInflight) this.flightHead = 0;
-      this.flightSpan--;
-    }
-  }
-
-  private rxFind(id: number): number {
-    const r = this.rx;
-    for (let k = 0; k < this.rxRanges; k++) if (r[2 * k] <= id && id <= r[2 * k + 1]) return k;
-    return -1;
-  }
-
-  private rxAdd(id: number): void {
-    const r = this.rx;
-    for (let k = 0; k < this.rxRanges; k++) {
-      if (r[2 * k + 1] + 1 === id) {
-        r[2 * k + 1] = id; // the usual case: the next in sequence
-        const j = this.rxFind(id + 1);
-        if (j >= 0) {
-          r[2 * k + 1] = r[2 * j + 1]; // it closed a gap: one range again
-          this.rxDrop(j);
+  /** The QoS 2 identifiers received and awaiting PUBREL, kept as ranges (see Rx). */
+  private rx(op: Rx, id: number): number {
+    const r = this.rxIds;
+    switch (op) {
+      case Rx.FIND:
+        for (let k = 0; k < this.rxRanges; k++) if (r[2 * k] <= id && id <= r[2 * k + 1]) return k;
+        return -1;
+      case Rx.DROP:
+        this.rxRanges--;
+        for (let i = 2 * id; i < 2 * this.rxRanges; i++) r[i] = r[i + 2];
+        return 0;
+      case Rx.ADD: {
+        if (this.rx(Rx.FIND, id) >= 0) return 0;
+        for (let k = 0; k < this.rxRanges; k++) {
+          if (r[2 * k + 1] + 1 === id) {
+            r[2 * k + 1] = id; // the usual case: the next in sequence
+            const j = this.rx(Rx.FIND, id + 1);
+            if (j >= 0) {
+              r[2 * k + 1] = r[2 * j + 1]; // it closed a gap: one range again
+              this.rx(Rx.DROP, j);
+            }
+            return 1;
+          }
+          if (r[2 * k] - 1 === id) {
+            r[2 * k] = id;
+            const j = this.rx(Rx.FIND, id - 1);
+            if (j >= 0) {
+              r[2 * k] = r[2 * j];
+              this.rx(Rx.DROP, j);
+            }
+            return 1;
+          }
         }
-        return;
-      }
-      if (r[2 * k] - 1 === id) {
-        r[2 * k] = id;
-        const j = this.rxFind(id - 1);
-        if (j >= 0) {
-          r[2 * k] = r[2 * j];
-          this.rxDrop(j);
-        }
-        return;
+        // Full: forget the oldest range (its PUBRELs are long overdue). A resend of one of its messages would be delivered again.
+        if (this.rxRanges === this.maxRx) this.rx(Rx.DROP, 0);
+        r[2 * this.rxRanges] = r[2 * this.rxRanges + 1] = id;
+        this.rxRanges++;
+        return 1;
       }
     }
-    // Full: forget the oldest range (its PUBRELs are long overdue). A resend of one of its messages would be delivered again.
-    if (this.rxRanges === this.maxRx) this.rxDrop(0);
-    r[2 * this.rxRanges] = r[2 * this.rxRanges + 1] = id;
-    this.rxRanges++;
-  }
-
-  private rxRemove(id: number): void {
-    const r = this.rx;
-    let k = this.rxFind(id);
-    if (k < 0) return;
+    // Rx.REMOVE
+    let k = this.rx(Rx.FIND, id);
+    if (k < 0) return 0;
     const lo = r[2 * k];
     const hi = r[2 * k + 1];
-    if (lo === hi) this.rxDrop(k);
+    if (lo === hi) this.rx(Rx.DROP, k);
     else if (id === lo) r[2 * k] = id + 1; // the usual case: released in order
     else if (id === hi) r[2 * k + 1] = id - 1;
     else {
       if (this.rxRanges === this.maxRx) {
-        this.rxDrop(0);
-        k = this.rxFind(id);
-        if (k < 0) return;
+        this.rx(Rx.DROP, 0);
+        k = this.rx(Rx.FIND, id);
+        if (k < 0) return 0;
       }
       r[2 * this.rxRanges] = id + 1;
       r[2 * this.rxRanges + 1] = hi;
       this.rxRanges++;
       r[2 * k + 1] = id - 1;
     }
-  }
-
-  private rxDrop(k: number): void {
-    const r = this.rx;
-    this.rxRanges--;
-    for (let i = 2 * k; i < 2 * this.rxRanges; i++) r[i] = r[i + 2];
+    return 0;
   }
 }

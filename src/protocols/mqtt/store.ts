@@ -18,6 +18,7 @@
 import { Ring } from '../../core/ring.js';
 import { decode, PacketType } from './codec.js';
 import type { Message } from './codec.js';
+import { Field } from './outbox.js';
 import type { Outbox } from './outbox.js';
 
 export const enum Entry {
@@ -58,18 +59,18 @@ export function journal(outbox: Outbox, store: OutboxStore, compactFactor?: numb
   let logBytes = 0;
 
   const find = function (id: number): number {
-    return outbox.find(function (at) {
-      return !outbox.isDone(at) && outbox.id(at) === id;
+    return outbox.scan(function (at) {
+      return !outbox.info(at, Field.DONE) && outbox.info(at, Field.ID) === id;
     });
   };
   const compact = function (): void {
     let bytes = 0;
     const buf = outbox.buf;
     store.rewrite(function (append) {
-      outbox.find(function (at) {
-        if (outbox.isDone(at) || !outbox.qos(at)) return false;
+      outbox.scan(function (at) {
+        if (outbox.info(at, Field.DONE) || !outbox.info(at, Field.QOS)) return false;
         const state = buf[at];
-        const size = outbox.size(at);
+        const size = outbox.info(at, Field.SIZE);
         buf[at] = Entry.ADD; // the record is its own ADD entry once its state byte reads 0
         try {
           append(buf.subarray(at, at + size));
@@ -77,7 +78,7 @@ export function journal(outbox: Outbox, store: OutboxStore, compactFactor?: numb
           buf[at] = state;
         }
         bytes += size;
-        if (outbox.isReleased(at)) bytes += put(Entry.RELEASED, outbox.id(at), append);
+        if (outbox.info(at, Field.RELEASED)) bytes += put(Entry.RELEASED, outbox.info(at, Field.ID), append);
         return false;
       });
     });
