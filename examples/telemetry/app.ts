@@ -82,7 +82,7 @@ export class Telemetry {
    * the sample timer with no client, the sampler (sample() calls it too).
    * Each function object costs RAM on a device, so a period change reuses it.
    */
-  private readonly on: (m?: MqttClient | false, ev?: number, data?: any) => void;
+  private readonly on: (m?: MqttClient, ev?: number, data?: any) => void;
 
   constructor(
     private readonly mgr: Manager,
@@ -103,7 +103,7 @@ export class Telemetry {
     const self = this;
     this.on = function (m, ev, data) {
       if (!m) {
-        // The timer (it passes false): take one reading and publish it.
+        // The timer (a timer function gets no argument): take one reading and publish it.
         const r = o.sensors.read();
         self.seq++;
         self.lastFreeMem = r.freeMem;

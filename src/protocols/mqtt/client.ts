@@ -147,7 +147,7 @@ export class MqttClient extends Session {
   /** Bytes of a PUBLISH over the receive limit still to discard as they arrive. */
   private skip = 0;
   /**
-   * The one handler: the reconnect timer's function (called with `false`),
+   * The one handler: the reconnect timer's function (a timer function gets no argument),
    * and the broker connection's protocol handler, `(c, ev, data)`. RECV and
    * SEND decode what `c.recv` holds, while an acknowledgement would still fit
    * in the send ring.
@@ -174,8 +174,8 @@ export class MqttClient extends Session {
     this.keepaliveMs = ka * 1000;
     this.pingTimeoutMs = o.pingTimeoutMs || (this.keepaliveMs < 10000 ? this.keepaliveMs : 10000);
     const self = this;
-    this.proto = function (c: Connection | false, ev: number, data: any): void {
-      if (c === false) {
+    this.proto = function (c: Connection | undefined, ev: number, data: any): void {
+      if (!c) {
         self.retry = null; // the reconnect timer
         return self.start();
       }
