@@ -122,7 +122,7 @@ export class Telemetry {
 
   /** Takes one reading and publishes it; returns its JSON. (The timer runs the same code; a device bundle leaves this wrapper out.) */
   sample(): string {
-    this.on(false);
+    this.on();
     return this.lastReading;
   }
 
