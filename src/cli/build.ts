@@ -7,7 +7,7 @@
  * that fits is written, and then the build fails naming each refusal.
  */
 import { resolve } from 'node:path';
-import { buildBundle, deviceTargets } from './bundle.js';
+import { buildBundle, deviceTargets, DOES_NOT_FIT } from './bundle.js';
 import type { BundleResult, Settings } from './bundle.js';
 import { list, parseOptions, settings } from './options.js';
 
@@ -27,9 +27,8 @@ export async function buildAll(options: BuildOptions): Promise<BundleResult[]> {
     try {
       results.push(await buildBundle(target, !!options.quiet));
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      if (message.indexOf('does not fit its board') < 0) throw e;
-      refused.push(message.replace(/^\[plugin [^\]]*\] /, ''));
+      if (!e || (e as { pluginCode?: string }).pluginCode !== DOES_NOT_FIT) throw e;
+      refused.push((e as Error).message.replace(/^\[plugin [^\]]*\] /, ''));
     }
   }
   if (refused.length)

@@ -212,12 +212,15 @@ function gatePlugin(target: BundleTarget, results: BundleResult[] | null, quiet:
           keptMethods: pruned.kept,
         };
         if (!quiet || !result.ram.fits) console.log(formatBudget(result));
-        if (!result.ram.fits) this.error(doesNotFit(result));
+        if (!result.ram.fits) this.error({ message: doesNotFit(result), code: DOES_NOT_FIT });
         if (results) results.push(result);
       }
     },
   };
 }
+
+/** The `pluginCode` of the build error for a bundle that does not fit its board (`ringnet build` goes on past it). */
+export const DOES_NOT_FIT = 'RINGNET_DOES_NOT_FIT';
 
 /** Why a bundle is refused: what it needs, what the target has, and how to name a larger target. */
 export function doesNotFit(r: BundleResult): string {
