@@ -20,10 +20,12 @@ import { Dashboard } from './web.js';
 declare function require(name: string): any;
 
 const driver = new EspruinoDriver({ net: board.net, hasTls: board.hasTls, wifiFile: board.wifiFile, datagrams: espruinoDatagrams(board.udp) });
-const mgr = new Manager(driver, { pools: board.pools, pollMs: board.pollMs });
-const clock = new SntpClock(mgr);
 // A build-time constant: with `--set http=0` rollup leaves the dashboard (HTTP, WebSocket) out of the bundle.
 const httpPort = (settings.http === undefined ? 80 : settings.http) as number;
+// Without the dashboard nothing is accepted, so the `default` pool (the dashboard's peers) is not allocated.
+const pools = httpPort > 0 ? board.pools : { mqtt: board.pools.mqtt, udp: board.pools.udp };
+const mgr = new Manager(driver, { pools: pools, pollMs: board.pollMs });
+const clock = new SntpClock(mgr);
 let dashboard: Dashboard | null = null;
 let app: Telemetry;
 

@@ -51,8 +51,15 @@ function usesPool(pool: string, modules: string[]): boolean {
   return false;
 }
 
-/** The budget of `board` for a bundle made of `modules` (paths relative to the project root). */
-export function staticBudget(board: BoardProfile, modules: string[]): Budget {
+/**
+ * The budget of `board` for a bundle made of `modules` (paths relative to the
+ * project root). `allocated`, when known (the bytes of typed arrays the bundle
+ * allocated in the sandbox as it started), tells whether the app passed the
+ * `default` pool at all (a client-only app, telemetry without its dashboard,
+ * leaves it out) and which protocol state survived minification; no module
+ * list says either.
+ */
+export function staticBudget(board: BoardProfile, modules: string[], allocated?: number): Budget {
   const pools: Budget['pools'] = [];
   let total = 0;
   for (const name of Object.keys(board.pools)) {
@@ -62,7 +69,32 @@ export function staticBudget(board: BoardProfile, modules: string[]): Budget {
     pools.push({ name: name, conns: p.conns, recvBytes: p.recvBytes, sendBytes: p.sendBytes, bytes: bytes });
     total += bytes;
   }
+  const state = protocolState(board, modules);
+  const protocols = state.protocols;
+  total += state.total;
+  if (allocated !== undefined && allocated < total) {
+    // What the modules could allocate, less what the bundle did not: the default pool (an app that only
+    // connects passes the pools it uses) and a protocol's state whose code the minifier dropped.
+    const optional: { bytes: number; drop: () => void }[] = [];
+    for (const p of pools) if (p.name === 'default') optional.push({ bytes: p.bytes, drop: () => pools.splice(pools.indexOf(p), 1) });
+    for (const p of protocols) optional.push({ bytes: p.bytes, drop: () => protocols.splice(protocols.indexOf(p), 1) });
+    for (let set = 1; set < 1 << optional.length; set++) {
+      let sum = 0;
+      for (let i = 0; i < optional.length; i++) if (set & (1 << i)) sum += optional[i].bytes;
+      if (sum !== total - allocated) continue;
+      for (let i = 0; i < optional.length; i++) if (set & (1 << i)) optional[i].drop();
+      total = allocated;
+      break;
+    }
+  }
+  const size = board.variableBytes || 16;
+  return { pools: pools, protocols: protocols, total: total, perPeer: peerVars(board.net, size) * size };
+}
+
+/** The fixed state of each protocol in `modules` (PROTOCOL_STATE). */
+function protocolState(board: BoardProfile, modules: string[]): { protocols: Budget['protocols']; total: number } {
   const protocols: Budget['protocols'] = [];
+  let total = 0;
   const seen: { [name: string]: boolean } = {};
   for (const m of modules) {
     const parts = m.split(/[\\/]/);
@@ -74,8 +106,7 @@ export function staticBudget(board: BoardProfile, modules: string[]): Budget {
     protocols.push({ name: name, what: PROTOCOL_STATE[name].what, bytes: bytes });
     total += bytes;
   }
-  const size = board.variableBytes || 16;
-  return { pools: pools, protocols: protocols, total: total, perPeer: peerVars(board.net, size) * size };
+  return { protocols: protocols, total: total };
 }
 
 /**

@@ -196,10 +196,11 @@ function gatePlugin(target: BundleTarget, results: BundleResult[] | null, quiet:
         const label = target.board.name + '/' + target.app + '.js';
         const violations = checkBundle(chunk.code, label);
         if (violations.length) this.error('Espruino compatibility gate failed:\n' + formatViolations(violations));
-        const problems = smokeRun(chunk.code, target.board, label);
-        if (problems.length) this.error('Espruino compatibility gate failed: ' + label + ' in the Espruino sandbox:\n  ' + problems.join('\n  '));
-        const modules = chunk.moduleIds.filter((id) => id.charAt(0) !== '\0').map((id) => relative(ROOT, id));
-        const budget = staticBudget(target.board, modules);
+        const smoke = smokeRun(chunk.code, target.board, label);
+        if (smoke.errors.length) this.error('Espruino compatibility gate failed: ' + label + ' in the Espruino sandbox:\n  ' + smoke.errors.join('\n  '));
+        // Modules that left code in the bundle: one whose code was all shaken out allocates nothing.
+        const modules = chunk.moduleIds.filter((id) => id.charAt(0) !== '\0' && chunk.modules[id].renderedLength > 0).map((id) => relative(ROOT, id));
+        const budget = staticBudget(target.board, modules, smoke.allocatedBytes);
         const result: BundleResult = {
           board: target.board.name,
           app: target.app,
@@ -235,13 +236,14 @@ export function doesNotFit(r: BundleResult): string {
 /**
  * Starts a bundle in the Espruino-shaped sandbox and lets it run two virtual
  * seconds: it must load and keep running without an error the interpreter
- * would print. (App behaviour is for the tests, e.g. the echo test.)
+ * would print (`errors`), and `allocatedBytes` is what its typed arrays took.
+ * (App behaviour is for the tests, e.g. the echo test.)
  */
-export function smokeRun(code: string, board: BoardProfile, label: string): string[] {
+export function smokeRun(code: string, board: BoardProfile, label: string): { errors: string[]; allocatedBytes: number } {
   const sb = new EspruinoSandbox(boardSandboxOptions(board));
   sb.load(code, label);
   sb.runFor(2000);
-  return sb.errors;
+  return { errors: sb.errors, allocatedBytes: sb.allocatedBytes };
 }
 
 let shortenable: RegExp | null = null;

@@ -5,9 +5,9 @@
  * keeps, and on Espruino every method costs flash and a function object in
  * RAM. A method (`X.prototype.m = function …`, or an accessor defined with
  * `Object.defineProperty(X.prototype, "m", …)`) is removed when the name `m`
- * appears nowhere else in the bundle: not as a property, a key, an identifier
- * or a string. A member of a runtime module (`require("Wifi").connect`) does
- * not count either. Code that calls methods by names computed at run time
+ * appears nowhere else in the bundle as a member (`x.m`) or a string. A
+ * variable of that name, an object literal's key and a member of a runtime
+ * module (`require("Wifi").connect`) do not count. Code that calls methods by names computed at run time
  * would defeat this; ringnet's code never does.
  */
 import { parse } from 'acorn';
@@ -92,7 +92,9 @@ function pruneOnce(code: string, keep: string[]): { code: string; removed: strin
     // require("Wifi").connect(…): a member of a runtime module is the runtime's, not a use of our method.
     if (node.type === 'MemberExpression' && !node.computed && isRequireCall(node.object as AnyNode)) skip.add(node.property as AnyNode);
     if (!skip.has(node)) {
-      if (node.type === 'Identifier') count(node.name, node.start);
+      // A method is reached only through a member (`x.m`) or a name as a string; a variable, parameter or
+      // function of the same name is not a use (the outbox store's local `find` kept Ring.find alive).
+      if (node.type === 'Identifier' && parent && parent.type === 'MemberExpression' && parent.property === node && !parent.computed) count(node.name, node.start);
       else if (node.type === 'Literal' && typeof node.value === 'string') count(node.value, node.start);
     }
     for (const key of Object.keys(node)) {

@@ -36,7 +36,7 @@ export interface HttpRequestOptions {
   pool?: string;
 }
 
-const EMPTY = new Uint8Array(0);
+const EMPTY = /*#__PURE__*/ new Uint8Array(0);
 
 /** The response, as the handler sees it. */
 export class HttpClientResponse extends HttpMessage {

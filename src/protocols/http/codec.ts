@@ -90,7 +90,7 @@ export const TOKEN_TABLE_BYTES = 128;
  * bit 2 a reg-name character other than "%" (RFC 3986 unreserved and
  * sub-delims).
  */
-const TOKEN = (function () {
+const TOKEN = /*#__PURE__*/ (function () {
   const t = new Uint8Array(TOKEN_TABLE_BYTES);
   const tchar = "!#$%&'*+-.^_`|~";
   const host = "-._~!$&'()*+,;=";

@@ -61,7 +61,7 @@ export interface HttpServerOptions {
   fileChunkBytes?: number;
 }
 
-const EMPTY = new Uint8Array(0);
+const EMPTY = /*#__PURE__*/ new Uint8Array(0);
 /** Receive-ring bytes kept free beside a buffered body, so chunk framing and the next request can still come in. */
 const BUFFER_SLACK = 64;
 

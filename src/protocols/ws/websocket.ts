@@ -17,7 +17,7 @@ import { utf8Text, utf8Binary } from '../http/utf8.js';
 import { MAX_HEADER, READER_SLACK, WsClose, WsOp, WsReader, WsStep, frameHeaderLength, maskInPlace, writeFrameHeader } from './codec.js';
 import { weakRandom } from './handshake.js';
 
-const EMPTY = new Uint8Array(0);
+const EMPTY = /*#__PURE__*/ new Uint8Array(0);
 
 export const enum WsEv {
   /** The handshake is done; `send` works from here. */
