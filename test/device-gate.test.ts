@@ -151,23 +151,27 @@ test('prune: a member of a runtime module does not keep our method of that name;
   assert.match(kept.code, /prototype\.ready/);
 });
 
-test('mangle: only reviewed private/@internal members are shortened, never a name public anywhere or the runtime\'s', () => {
+test('mangle: class members are shortened unless an interface, a type, an object literal, Espruino or JavaScript owns the name', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ringnet-mangle-'));
   try {
     mkdirSync(join(dir, 'core'));
-    mkdirSync(join(dir, 'other'));
+    mkdirSync(join(dir, 'app'));
     writeFileSync(
       join(dir, 'core', 'a.ts'),
-      'export class A {\n  private secretField = 1;\n  private shared = 2;\n  private write = 3;\n  /** @internal */ hiddenState = 4;\n  visible = 5;\n  private ab = 6;\n}\n',
+      'export class A {\n  private secretField = 1;\n  visibleField = 2;\n  shared = 3;\n  literal = 4;\n  write = 5;\n  getTemperature = 6;\n  ab = 7;\n  pump(): void {}\n}\n',
     );
-    writeFileSync(join(dir, 'other', 'b.ts'), 'export interface B { shared: number }\nexport class C { private unreviewedPrivate = 1; }\n');
-    assert.deepEqual(internalNames(dir, ['core'], ['core', 'other']), ['hiddenState', 'secretField']);
+    writeFileSync(join(dir, 'app', 'b.ts'), 'export interface B { shared: number }\nexport const o = { literal: 1, method() { return 2; } };\nexport class C { method(): void {} }\n');
+    assert.deepEqual(internalNames(dir, ['core', 'app']), ['pump', 'secretField', 'visibleField']);
+    // A folder outside the list does not count: its literal keys are not this bundle's.
+    assert.deepEqual(internalNames(dir, ['core']), ['literal', 'pump', 'secretField', 'shared', 'visibleField']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  // On the project: some core internals qualify; the public API never does.
-  const names = internalNames(ROOT, ['src/core', 'src/drivers/espruino.ts'], ['src', 'boards', 'examples']);
-  assert.ok(names.length > 5, names.join(' '));
-  for (const n of ['send', 'recv', 'unsent', 'remote', 'flags', 'userData', 'protocol', 'handler', 'length', 'write', 'on', 'end', 'port', 'host', 'pools', 'net', 'udp'])
+  // On the project: the runtime's names, option fields and payload keys never qualify.
+  const names = internalNames(ROOT, ['src/core', 'src/protocols', 'src/drivers/espruino.ts', 'boards', 'examples/telemetry']);
+  assert.ok(names.length > 50, names.join(' '));
+  for (const n of ['capacity', 'writeByte', 'unsent'])
+    assert.ok(names.indexOf(n) >= 0, n);
+  for (const n of ['length', 'write', 'on', 'end', 'port', 'host', 'pools', 'net', 'udp', 'topic', 'payload', 'retain', 'qos', 'freeMem', 'deviceId', 'ssid', 'password', 'readJSON', 'getTemperature', 'hwRand'])
     assert.ok(names.indexOf(n) < 0, n);
 });

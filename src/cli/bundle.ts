@@ -246,23 +246,27 @@ export function smokeRun(code: string, board: BoardProfile, label: string): { er
   return { errors: sb.errors, allocatedBytes: sb.allocatedBytes };
 }
 
-let shortenable: RegExp | null = null;
+const shortenable: { [appDir: string]: RegExp } = {};
+
+/** What a bundle is made of besides its app: where mangle.ts looks for names. */
+const BUNDLE_SOURCES = ['src/core', 'src/protocols', 'src/device', 'src/drivers/espruino.ts', 'src/drivers/espruino-udp.ts', 'src/drivers/espruino-store.ts', 'src/drivers/espruino-files.ts', 'boards'];
 
 /**
  * Terser settings: ES5 output; Espruino hoists neither functions nor vars, so
- * terser does it; internal member names (see mangle.ts) are shortened; short
- * lines, because an exception on Espruino copies its source line into RAM.
+ * terser does it; class member names (see mangle.ts) are shortened across the
+ * whole bundle; short lines, because an exception on Espruino copies its
+ * source line into RAM. `appDir` is the app entry's folder.
  */
-export function terserOptions() {
-  if (!shortenable) {
-    // Only the core's and this driver's internals (reviewed: never read from runtime or JSON objects).
-    const names = internalNames(ROOT, ['src/core', 'src/drivers/espruino.ts'], ['src', 'boards', 'examples']);
-    shortenable = names.length ? new RegExp('^(' + names.join('|') + ')$') : /^$/;
+export function terserOptions(appDir: string) {
+  let regex = shortenable[appDir];
+  if (!regex) {
+    const names = internalNames(ROOT, BUNDLE_SOURCES.concat(relative(ROOT, appDir) || '.'));
+    regex = shortenable[appDir] = names.length ? new RegExp('^(' + names.join('|') + ')$') : /^$/;
   }
   return {
     ecma: 5 as const,
     compress: { hoist_funs: true, hoist_vars: true, passes: 2 },
-    mangle: { properties: { regex: shortenable } },
+    mangle: { properties: { regex } },
     format: { ascii_only: true, max_line_len: LINE_TARGET },
   };
 }
@@ -301,7 +305,7 @@ export function rollupOptions(target: BundleTarget, results?: BundleResult[], qu
       file: target.file,
       format: 'iife', // nothing leaks into the device's global scope (pins, REPL names)
       strict: false,
-      plugins: [prunePlugin(target.keepMethods, pruned), terser(terserOptions()), gatePlugin(target, results || null, !!quiet, pruned)],
+      plugins: [prunePlugin(target.keepMethods, pruned), terser(terserOptions(dirname(target.entry))), gatePlugin(target, results || null, !!quiet, pruned)],
     },
   };
 }

@@ -1,25 +1,28 @@
 /**
  * Which property names a device bundle may shorten.
  *
- * On Espruino a long property name costs flash and, in every object that has
- * it, an extra variable block of RAM. Members that are `private` or marked
- * `@internal` in reviewed code (the core, the Espruino driver) never cross
- * into the runtime, so terser may rename them — unless the same name is also
- * public, or private in unreviewed code, anywhere in the project (another
- * class, an interface, an object literal, a board profile) or belongs to the
- * runtime (Espruino's or JavaScript's own API). Code that reads a runtime or
- * JSON object by a name listed here would break: keep such names public or
- * add them to RUNTIME_NAMES.
+ * On Espruino a property name longer than 4 characters costs one more
+ * variable in every object that has it (a prototype slot, an instance field),
+ * and flash in the text. A device bundle is a whole program: every class in it
+ * is the project's (core, protocols, the Espruino driver, the board, the app),
+ * so a class member may be renamed consistently everywhere — unless the same
+ * name also crosses into the runtime or out of the bundle. Such names stay:
+ * members of interfaces and type literals and keys of object literals anywhere
+ * in the bundle's sources (options, event payloads, JSON written or read),
+ * Espruino's API as @types/espruino declares it, and JavaScript's built-ins.
+ * Code that reads an object by a computed name (`o[k]`) must use one of
+ * those, or list the name in RUNTIME_NAMES.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import ts from 'typescript';
 
 /** Names the runtime owns: Espruino's socket, Wi-Fi, Storage and E APIs, data read from JSON, and JavaScript's built-ins. */
 const RUNTIME_NAMES = new Set(
   (
     'on emit write end close listen connect createServer createSocket bind send getIP readJSON toString toUint8Array ' +
-    'address port host ip ssid password code message ca cert key data length prototype constructor'
+    'address port host ip ssid password code message ca cert key data length prototype constructor ringnet'
   ).split(' '),
 );
 
@@ -28,6 +31,23 @@ function builtinNames(): Set<string> {
   const sources: object[] = [Object, Object.prototype, Array, Array.prototype, String, String.prototype, Function.prototype, Number, Number.prototype, Math, JSON, Date, Date.prototype, Promise, Promise.prototype, Error, Error.prototype, RegExp.prototype, Uint8Array, Uint8Array.prototype, Object.getPrototypeOf(Uint8Array.prototype), ArrayBuffer.prototype, DataView.prototype];
   for (const s of sources) for (const n of Object.getOwnPropertyNames(s)) names.add(n);
   return names;
+}
+
+let espruinoApi: Set<string> | null = null;
+
+/** Every member and function name @types/espruino declares (Espruino's own API: net, Wifi, Storage, E, sockets …). */
+function espruinoNames(): Set<string> {
+  if (espruinoApi) return espruinoApi;
+  const names = new Set<string>();
+  const file = createRequire(import.meta.url).resolve('@types/espruino/index.d.ts');
+  const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2020, true);
+  const visit = (node: ts.Node) => {
+    const name = (node as { name?: ts.Node }).name;
+    if (name && (ts.isIdentifier(name) || ts.isStringLiteral(name))) names.add(name.text);
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return (espruinoApi = names);
 }
 
 function tsFiles(dir: string, out: string[]): string[] {
@@ -49,12 +69,6 @@ function tsFiles(dir: string, out: string[]): string[] {
   return out;
 }
 
-function isInternal(node: ts.Node): boolean {
-  const mods = ts.canHaveModifiers(node) ? ts.getModifiers(node) : undefined;
-  if (mods && mods.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword)) return true;
-  return ts.getJSDocTags(node).some((t) => t.tagName.text === 'internal');
-}
-
 function memberName(node: ts.Node): string | null {
   const name = (node as { name?: ts.PropertyName }).name;
   if (!name) return null;
@@ -63,35 +77,36 @@ function memberName(node: ts.Node): string | null {
 }
 
 /**
- * Internal member names safe to shorten: `private`/`@internal` members of the
- * code under `internalDirs` (files or directories relative to `root`) whose
- * names are not also public anywhere under `publicDirs`. Sorted.
+ * Class member names of the sources under `dirs` (files or directories
+ * relative to `root`: everything a bundle is made of) that no interface, type
+ * literal or object literal there declares and that neither Espruino nor
+ * JavaScript owns, longer than 2 characters. Sorted.
  */
-export function internalNames(root: string, internalDirs: string[], publicDirs: string[]): string[] {
-  const internal = new Set<string>();
-  const publicNames = new Set<string>();
-  const owned = new Set<string>();
-  for (const dir of internalDirs) for (const f of tsFiles(join(root, dir), [])) owned.add(f);
-  const all = new Set<string>(owned);
-  for (const dir of publicDirs) for (const f of tsFiles(join(root, dir), [])) all.add(f);
-  for (const file of all) {
+export function internalNames(root: string, dirs: string[]): string[] {
+  const members = new Set<string>();
+  const reserved = new Set<string>();
+  const files = new Set<string>();
+  for (const dir of dirs) for (const f of tsFiles(join(root, dir), [])) files.add(f);
+  files.forEach((file) => {
     const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2020, true);
     const visit = (node: ts.Node) => {
-      if (ts.isClassElement(node) || ts.isParameterPropertyDeclaration(node, node.parent)) {
+      const inLiteral = node.parent && ts.isObjectLiteralExpression(node.parent);
+      if (!inLiteral && (ts.isClassElement(node) || ts.isParameterPropertyDeclaration(node, node.parent))) {
         const name = memberName(node);
-        if (name) (isInternal(node) && owned.has(file) ? internal : publicNames).add(name);
-      } else if (ts.isPropertySignature(node) || ts.isMethodSignature(node) || ts.isPropertyAssignment(node) || ts.isShorthandPropertyAssignment(node) || ts.isMethodDeclaration(node) || ts.isGetAccessor(node) || ts.isSetAccessor(node)) {
+        if (name) members.add(name);
+      } else if (inLiteral || ts.isTypeElement(node) || ts.isEnumMember(node)) {
         const name = memberName(node);
-        if (name) publicNames.add(name);
+        if (name) reserved.add(name);
       }
       ts.forEachChild(node, visit);
     };
     visit(sf);
-  }
+  });
   const builtins = builtinNames();
+  const espruino = espruinoNames();
   const out: string[] = [];
-  internal.forEach((name) => {
-    if (!publicNames.has(name) && !RUNTIME_NAMES.has(name) && !builtins.has(name) && name.length > 2) out.push(name);
+  members.forEach((name) => {
+    if (!reserved.has(name) && !RUNTIME_NAMES.has(name) && !builtins.has(name) && !espruino.has(name) && name.length > 2) out.push(name);
   });
   return out.sort();
 }
