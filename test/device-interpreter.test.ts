@@ -16,13 +16,14 @@ import * as net from 'node:net';
 import { after, test } from 'node:test';
 import type { TestContext } from 'node:test';
 import mqtt from 'mqtt';
-import { freePort, startMosquitto } from '../src/cli/mosquitto.js';
+import { startMosquitto } from '../src/cli/mosquitto.js';
 import type { Mosquitto } from '../src/cli/mosquitto.js';
 import { boards } from '../boards/index.js';
 import { peerVars } from '../src/drivers/espruino.js';
 import { appBundle, pattern } from './support/device-build.js';
 import { bootFromFlash } from './support/espruino.js';
 import type { Espruino } from './support/espruino.js';
+import { freePort, sleep } from './support/wait.js';
 
 const ESP8266 = process.env.ESPRUINO_ESP8266 || '';
 const ESP32 = process.env.ESPRUINO_ESP32 || '';
@@ -64,8 +65,6 @@ const TELEMETRY_ESP32_IDLE_MAX = 4080;
 
 /** What the interpreter prints when something went wrong. */
 const TROUBLE = /Uncaught|OUT OF MEMORY|Out of Memory|LOW_MEMORY|MEMORY_BUSY|ERROR/;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let broker: Mosquitto | null = null;
 after(async () => {

@@ -6,7 +6,7 @@ import { ErrorCode, Ev } from '../src/core/events.js';
 import { Manager } from '../src/core/manager.js';
 import { FaultyDriver } from '../src/drivers/faulty.js';
 import { NodeDriver } from '../src/drivers/node.js';
-import { until } from './support/http-env.js';
+import { until } from './support/wait.js';
 import { drain } from './support/trace.js';
 
 

@@ -20,7 +20,8 @@ import type { HttpClientResponse, HttpRequestOptions } from '../src/protocols/ht
 import { HttpEv } from '../src/protocols/http/events.js';
 import { httpListen } from '../src/protocols/http/server.js';
 import type { HttpRequest } from '../src/protocols/http/server.js';
-import { makeCert, until } from './support/http-env.js';
+import { makeCert } from './support/http-env.js';
+import { until } from './support/wait.js';
 import type { Cert } from './support/http-env.js';
 
 interface Fetched {

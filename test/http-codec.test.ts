@@ -5,36 +5,23 @@ import { Ring } from '../src/core/ring.js';
 import { BodyKind, HttpParser, Step, chunkStart, headerLines, hasToken, isToken, linesValue, statusLine } from '../src/protocols/http/codec.js';
 import type { HttpLimits } from '../src/protocols/http/codec.js';
 import { countingRing } from './support/counting-ring.js';
+import { everySplit } from './support/every-split.js';
 import { bytesOf, feed, summary } from './support/http-feed.js';
 
 const LIMITS: HttpLimits = { headerBytes: 1024, headerCount: 16, bodyBytes: 4096 };
 
 /** Parses at every split point (and byte by byte) and checks every run agrees with the one-piece run. */
-function everySplit(input: string, isRequest: boolean, opts?: { finish?: boolean; noBody?: boolean; limits?: HttpLimits; capacity?: number }): string {
+function everySplitHttp(input: string, isRequest: boolean, opts?: { finish?: boolean; noBody?: boolean; limits?: HttpLimits; capacity?: number }): string {
   const o = opts || {};
-  const limits = o.limits || LIMITS;
   const bytes = bytesOf(input);
-  const whole = summary(feed(bytes, [], limits, isRequest, o));
-  for (let k = 1; k < bytes.length; k++) {
-    const got = summary(feed(bytes, [k], limits, isRequest, o));
-    assert.equal(got, whole, 'split at ' + k + ' of ' + JSON.stringify(input));
-  }
-  const ones: number[] = [];
-  for (let k = 1; k < bytes.length; k++) ones.push(k);
-  assert.equal(summary(feed(bytes, ones, limits, isRequest, o)), whole, 'byte by byte: ' + JSON.stringify(input));
-  return whole;
+  return everySplit(bytes.length, (cuts) => summary(feed(bytes, cuts, o.limits || LIMITS, isRequest, o)), JSON.stringify(input));
 }
 
 /** Keep mode (bodies decoded in place, whole at END) at every split point gives what streaming gives. */
 function everySplitKept(input: string): void {
   const bytes = bytesOf(input);
   const streamed = summary(feed(bytes, [], LIMITS, true));
-  for (let k = 1; k < bytes.length; k++) {
-    assert.equal(summary(feed(bytes, [k], LIMITS, true, { keep: true })), streamed, 'keep, split at ' + k);
-  }
-  const ones: number[] = [];
-  for (let k = 1; k < bytes.length; k++) ones.push(k);
-  assert.equal(summary(feed(bytes, ones, LIMITS, true, { keep: true })), streamed, 'keep, byte by byte');
+  assert.equal(everySplit(bytes.length, (cuts) => summary(feed(bytes, cuts, LIMITS, true, { keep: true })), 'keep'), streamed);
 }
 
 function parseOnce(input: string, isRequest = true, opts?: { finish?: boolean; noBody?: boolean; limits?: HttpLimits; capacity?: number }) {
@@ -172,7 +159,7 @@ const GOOD_REQUESTS: { name: string; input: string; check: (s: ReturnType<typeof
 
 for (const v of GOOD_REQUESTS) {
   test('request parses at every split point: ' + v.name, () => {
-    everySplit(v.input, true);
+    everySplitHttp(v.input, true);
     everySplitKept(v.input);
     v.check(parseOnce(v.input));
     assert.equal(parseOnce(v.input).error, 0);
@@ -187,7 +174,7 @@ test('Host values RFC 9112 3.2 allows parse (uri-host [":" port]: names, IPv4, I
     assert.equal(s.error, 0, JSON.stringify(h) + ': ' + s.errorText);
     assert.equal(s.heads[0].header('host'), h);
   }
-  everySplit('GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n', true);
+  everySplitHttp('GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n', true);
   // a response is not checked: Host means nothing there
   assert.equal(parseOnce('HTTP/1.1 200 OK\r\nHost: a b\r\nContent-Length: 0\r\n\r\n', false).error, 0);
 });
@@ -280,7 +267,7 @@ const BAD_REQUESTS: { name: string; input: string; status: number }[] = [
 
 for (const v of BAD_REQUESTS) {
   test('request refused at every split point with ' + v.status + ': ' + v.name, () => {
-    everySplit(v.input, true);
+    everySplitHttp(v.input, true);
     const s = parseOnce(v.input);
     assert.equal(s.error, v.status, s.errorText);
     assert.ok(s.errorText.length > 0);
@@ -455,7 +442,7 @@ const GOOD_RESPONSES: { name: string; input: string; finish?: boolean; noBody?: 
 
 for (const v of GOOD_RESPONSES) {
   test('response parses at every split point: ' + v.name, () => {
-    everySplit(v.input, false, { finish: v.finish, noBody: v.noBody });
+    everySplitHttp(v.input, false, { finish: v.finish, noBody: v.noBody });
     const s = parseOnce(v.input, false, { finish: v.finish, noBody: v.noBody });
     assert.equal(s.error, 0, s.errorText);
     v.check(s);
@@ -475,7 +462,7 @@ const BAD_RESPONSES: { name: string; input: string; status: number; finish?: boo
 
 for (const v of BAD_RESPONSES) {
   test('response refused at every split point: ' + v.name, () => {
-    everySplit(v.input, false, { finish: v.finish });
+    everySplitHttp(v.input, false, { finish: v.finish });
     assert.equal(parseOnce(v.input, false, { finish: v.finish }).error, v.status);
   });
 }

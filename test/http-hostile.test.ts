@@ -10,7 +10,8 @@ import { Ev } from '../src/core/events.js';
 import { HttpEv } from '../src/protocols/http/events.js';
 import { HttpServer } from '../src/protocols/http/server.js';
 import type { HttpHandler, HttpRequest } from '../src/protocols/http/server.js';
-import { raw, serve, sleep, statuses, until } from './support/http-env.js';
+import { raw, serve, statuses } from './support/http-env.js';
+import { sleep, until } from './support/wait.js';
 import type { Served } from './support/http-env.js';
 
 const HEADER_TIMEOUT = 300;

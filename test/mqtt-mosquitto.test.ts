@@ -22,6 +22,7 @@ import { utf8Decode } from '../src/protocols/utf8.js';
 import { startMosquitto } from '../src/cli/mosquitto.js';
 import type { Mosquitto } from '../src/cli/mosquitto.js';
 import { startProxy } from './support/proxy.js';
+import { sleep, until } from './support/wait.js';
 
 let broker: Mosquitto;
 const managers: Manager[] = [];
@@ -38,20 +39,6 @@ after(async () => {
   if (broker) await broker.dispose();
   rmSync(tmp, { recursive: true, force: true });
 });
-
-function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (cond()) return resolve();
-      if (Date.now() > end) return reject(new Error('timed out waiting for ' + what));
-      setTimeout(check, 5);
-    };
-    check();
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Got {
   id: number;

@@ -11,6 +11,7 @@ import type { SntpReply } from '../src/protocols/sntp/codec.js';
 import { SntpClock, SntpEv, sntpKeep, sntpSync } from '../src/protocols/sntp/client.js';
 import { startChrony } from './support/chrony.js';
 import type { Chrony } from './support/chrony.js';
+import { sleep } from './support/wait.js';
 
 describe('sntp codec', () => {
   test('NTP and Unix time convert both ways, across the 2036 era', () => {
@@ -89,7 +90,7 @@ describe('sntp client against chronyd', () => {
         if (ev === SntpEv.TIME) time = data;
       });
       const end = Date.now() + 5000;
-      while (events.indexOf(String(Ev.CLOSE)) < 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+      while (events.indexOf(String(Ev.CLOSE)) < 0 && Date.now() < end) await sleep(5);
       assert.deepEqual(events, [String(Ev.CONNECT), String(SntpEv.TIME), String(Ev.CLOSE)]);
       assert.equal(time.stratum, 8);
       assert.ok(Math.abs(clock.now() - Date.now()) < 1000, 'chronyd serves this machine\'s clock: ' + (clock.now() - Date.now()));
@@ -114,11 +115,11 @@ describe('sntp client on Node', () => {
         if (ev === SntpEv.FAILED) reason = data;
       }, { timeoutMs: 20000, tries: 1 }); // far longer than name resolution takes: the failure must come from it
       const end = Date.now() + 15000;
-      while (events.indexOf(Ev.CLOSE) < 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+      while (events.indexOf(Ev.CLOSE) < 0 && Date.now() < end) await sleep(5);
       assert.deepEqual(events.filter((ev) => ev !== Ev.ERROR), [SntpEv.FAILED, Ev.CLOSE]);
       assert.match(reason, /no-such-host\.invalid/);
       assert.equal(clock.synced, false);
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length, udpBefore, 'the failed socket is closed, not left open');
     } finally {
       mgr.shutdown();

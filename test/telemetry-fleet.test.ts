@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { runFleet } from '../src/cli/fleet.js';
 import { formatReport, parseSimArgs } from '../src/cli/sim.js';
 import { fleetApp } from '../examples/telemetry/fleet.js';
-import { freePort } from '../src/cli/mosquitto.js';
+import { freePort, sleep } from './support/wait.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -59,7 +59,7 @@ test('against a broker that is not there, ringnet sim says so at once and keeps 
   const exited = new Promise((r) => child.once('exit', r));
   try {
     const end = Date.now() + 10000; // a repeated error is printed every 5 s
-    while (Date.now() < end && (out.match(/refused/g) || []).length < 2) await new Promise((r) => setTimeout(r, 50));
+    while (Date.now() < end && (out.match(/refused/g) || []).length < 2) await sleep(50);
     assert.match(out, new RegExp('mqtt://127\\.0\\.0\\.1:' + port + '.*refused'), 'names the broker and the error:\n' + out);
     assert.ok((out.match(/refused/g) || []).length >= 2, 'and goes on reporting each try:\n' + out);
   } finally {

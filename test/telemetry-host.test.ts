@@ -13,7 +13,7 @@ import * as net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import { freePort } from '../src/cli/mosquitto.js';
+import { freePort, sleep } from './support/wait.js';
 import { chromium } from 'playwright-core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -36,7 +36,7 @@ before(async () => {
   const end = Date.now() + 15000;
   while (output.indexOf('Ctrl-C') < 0) {
     if (Date.now() > end || app.exitCode !== null) throw new Error('the app did not start:\n' + output);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 });
 
@@ -76,7 +76,7 @@ test('readings arrive from its broker, and the config topic changes the period',
     client.on('message', (topic, payload) => readings.push({ topic, m: JSON.parse(payload.toString()) }));
     await client.subscribeAsync('ringnet/+/telemetry', { qos: 1 });
     const end = Date.now() + 5000;
-    while (readings.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    while (readings.length < 2 && Date.now() < end) await sleep(20);
     assert.ok(readings.length >= 2, 'readings arrived');
     assert.equal(readings[0].topic, 'ringnet/bench1/telemetry');
     assert.equal(readings[1].m.seq, readings[0].m.seq + 1);
@@ -86,7 +86,7 @@ test('readings arrive from its broker, and the config topic changes the period',
     let period = 0;
     while (period !== 700 && Date.now() < until) {
       period = ((await (await fetch('http://127.0.0.1:' + httpPort + '/api/status')).json()) as any).periodMs;
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     assert.equal(period, 700);
   } finally {
@@ -100,7 +100,7 @@ test('a config message it cannot apply is logged and shown in the status', async
     const before = output.length;
     await client.publishAsync('ringnet/bench1/config', JSON.stringify({ periodMs: 5 }), { qos: 1 });
     const end = Date.now() + 5000;
-    while (output.indexOf('refused', before) < 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    while (output.indexOf('refused', before) < 0 && Date.now() < end) await sleep(20);
     assert.match(output.substring(before), /config on ringnet\/bench1\/config refused: periodMs 5 is outside 100 \.\. 3600000 ms/);
     const status: any = await (await fetch('http://127.0.0.1:' + httpPort + '/api/status')).json();
     assert.match(status.lastConfigError, /periodMs 5 is outside/);
@@ -173,7 +173,7 @@ test('with its HTTP and MQTT ports taken it says so, takes free ones and prints 
   const exited = new Promise<number | null>((resolve) => second.once('exit', (code) => resolve(code)));
   try {
     const end = Date.now() + 15000;
-    while (out.indexOf('Ctrl-C') < 0 && second.exitCode === null && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    while (out.indexOf('Ctrl-C') < 0 && second.exitCode === null && Date.now() < end) await sleep(50);
     assert.ok(out.indexOf('Ctrl-C') >= 0, 'it started:\n' + out);
     const http = /dashboard  http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
     const mqttAt = /broker     mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(out);

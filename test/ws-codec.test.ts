@@ -9,6 +9,7 @@ import { READER_SLACK, WsOp, WsReader, WsStep, maskInPlace, validCloseCode, writ
 import { acceptKey, validKey } from '../src/protocols/ws/handshake.js';
 import { sha1 } from '../src/protocols/ws/sha1.js';
 import { countingRing } from './support/counting-ring.js';
+import { everySplit, feedPieces } from './support/every-split.js';
 
 const latin1 = (b: Uint8Array | Buffer) => Buffer.from(b).toString('latin1');
 
@@ -127,7 +128,6 @@ function feedWs(input: Uint8Array, cuts: number[], opts: WsFeedOptions): string[
   const ring = opts.ring || new Ring(opts.capacity || opts.max + READER_SLACK);
   const r = new WsReader(opts.max, opts.masked, opts.fragments);
   const out: string[] = [];
-  let at = 0;
   const drain = (): boolean => {
     for (;;) {
       const st = r.next(ring);
@@ -156,25 +156,12 @@ function feedWs(input: Uint8Array, cuts: number[], opts: WsFeedOptions): string[
       }
     }
   };
-  for (const edge of cuts.concat([input.length])) {
-    while (at < edge) {
-      const n = ring.write(input, at, edge - at);
-      at += n;
-      if (!drain()) return out;
-      if (n === 0 && ring.free === 0) throw new Error('reader stalled with a full ring');
-    }
-    if (!drain()) return out;
-  }
+  feedPieces(ring, input, cuts, drain);
   return out;
 }
 
 function everySplitWs(input: Buffer, opts: WsFeedOptions): string[] {
-  const whole = feedWs(input, [], opts);
-  for (let k = 1; k < input.length; k++) assert.deepEqual(feedWs(input, [k], opts), whole, 'split at ' + k);
-  const ones: number[] = [];
-  for (let k = 1; k < input.length; k++) ones.push(k);
-  assert.deepEqual(feedWs(input, ones, opts), whole, 'byte by byte');
-  return whole;
+  return everySplit(input.length, (cuts) => feedWs(input, cuts, opts));
 }
 
 const hex = (s: string) => Buffer.from(s, 'latin1').toString('hex');

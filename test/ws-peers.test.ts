@@ -24,7 +24,8 @@ import { WsEv } from '../src/protocols/ws/websocket.js';
 import type { WebSocket as RingSocket, WsCloseInfo, WsMessage } from '../src/protocols/ws/websocket.js';
 import { wsUpgrade } from '../src/protocols/ws/server.js';
 import { MAX_FRAGMENTS } from '../src/protocols/ws/codec.js';
-import { makeCert, raw, serve, sleep, statuses, until } from './support/http-env.js';
+import { makeCert, raw, serve, statuses } from './support/http-env.js';
+import { sleep, until } from './support/wait.js';
 import type { Cert, Served } from './support/http-env.js';
 
 // ---------- the ringnet server ----------

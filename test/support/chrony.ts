@@ -5,21 +5,11 @@ import * as dgram from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeUdpPort } from './wait.js';
 
 export interface Chrony {
   port: number;
   stop(): void;
-}
-
-/** A loopback UDP port nothing is bound to right now. */
-export function freeUdpPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket('udp4');
-    s.bind(0, '127.0.0.1', () => {
-      const port = s.address().port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Asks the server once; resolves true when it answers. */

@@ -36,6 +36,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { portIsFree, sleep, until } from './wait.js';
 
 export interface BootOptions {
   /** The interpreter executable. */
@@ -61,8 +62,6 @@ export interface Memory {
 
 /** The telnet console's port in the Linux build (fixed). */
 export const TELNET_PORT = 2323;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One interpreter process and its console (stdin/stdout, or a telnet connection). */
 class Console {
@@ -257,24 +256,10 @@ export class Espruino {
   }
 }
 
-/** Resolves once nothing listens on 127.0.0.1:`port` (polling), or rejects after `ms`. */
-async function waitForFreePort(port: number, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const free = await new Promise<boolean>((resolve) => {
-      const s = net.createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, '0.0.0.0', () => s.close(() => resolve(true)));
-    });
-    if (free) return;
-    if (Date.now() > until) throw new Error('port ' + port + ' (the telnet console) stayed busy for ' + ms + ' ms: another interpreter with --telnet?');
-    await sleep(200);
-  }
-}
-
 /** Starts the interpreter in `dir`; with `telnet`, on `--telnet` and with its console moved there. */
 async function start(opts: BootOptions, dir: string, timeoutMs: number): Promise<Console> {
-  if (opts.telnet) await waitForFreePort(TELNET_PORT, 120000);
+  // another interpreter with --telnet may hold it
+  if (opts.telnet) await until(() => portIsFree(TELNET_PORT), 120000, 'port ' + TELNET_PORT + ' (the telnet console) to be free', 200);
   const con = new Console(opts.bin, opts.telnet ? ['--telnet'] : [], dir, opts.env || {});
   try {
     if (opts.telnet) await con.attachTelnet(timeoutMs);

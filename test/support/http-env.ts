@@ -10,18 +10,7 @@ import type { Connection } from '../../src/core/connection.js';
 import { NodeDriver } from '../../src/drivers/node.js';
 import { httpListen } from '../../src/protocols/http/server.js';
 import type { HttpHandler, HttpServerOptions } from '../../src/protocols/http/server.js';
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export async function until(done: () => boolean, maxMs = 5000, what = 'a condition'): Promise<void> {
-  const end = Date.now() + maxMs;
-  while (!done()) {
-    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
-    await sleep(2);
-  }
-}
+import { sleep, until } from './wait.js';
 
 export interface Served {
   mgr: Manager;

@@ -2,6 +2,7 @@
 import { Ring } from '../../src/core/ring.js';
 import { HttpParser, Step } from '../../src/protocols/http/codec.js';
 import type { HttpLimits, HttpMessage } from '../../src/protocols/http/codec.js';
+import { feedPieces } from './every-split.js';
 
 export interface Seen {
   heads: HttpMessage[];
@@ -37,8 +38,6 @@ export function feed(
   const parser = new HttpParser(limits, isRequest);
   parser.noBody = !!o.noBody;
   const seen: Seen = { heads: [], bodies: [], ends: 0, error: 0, errorText: '', maxHeldHead: 0 };
-  const edges = cuts.concat([input.length]);
-  let at = 0;
   const drain = (): boolean => {
     for (;;) {
       const st = parser.next(ring);
@@ -74,18 +73,7 @@ export function feed(
       }
     }
   };
-  for (const edge of edges) {
-    while (at < edge) {
-      const n = ring.write(input, at, edge - at);
-      at += n;
-      if (!drain()) return seen;
-      if (n === 0 && ring.free === 0) {
-        // parser cannot make progress and the ring is full: it must have said so
-        throw new Error('parser stalled with a full ring');
-      }
-    }
-    if (!drain()) return seen;
-  }
+  if (!feedPieces(ring, input, cuts, drain)) return seen;
   if (o.finish) {
     const st = parser.finish();
     if (st === Step.END) seen.ends++;

@@ -7,8 +7,7 @@ import type { ManagerOptions } from '../../src/core/manager.js';
 import { NodeDriver } from '../../src/drivers/node.js';
 import { SimNetwork } from '../../src/drivers/sim.js';
 import type { SimHost, SimOptions } from '../../src/drivers/sim.js';
-import { freeUdpPort } from './chrony.js';
-import { sleep, until } from './http-env.js';
+import { freeUdpPort, sleep, until } from './wait.js';
 
 export interface World {
   readonly kind: 'node' | 'sim';
