@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Ring } from '../src/core/ring.js';
-import { bytesText, ringMove, ringText, ringView } from '../src/protocols/http/bytes.js';
+import { bytesText, ringMove, ringText, ringView } from '../src/core/bytes.js';
 
 /** A ring of `cap` bytes holding `held`, with its start moved to `start` (so the contents may wrap). */
 function ringWith(cap: number, start: number, held: number[]): Ring {

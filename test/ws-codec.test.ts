@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { Ring } from '../src/core/ring.js';
-import { base64Decode, base64Encode } from '../src/protocols/http/base64.js';
+import { base64Decode, base64Encode } from '../src/core/base64.js';
 import { Utf8Validator, utf8Text, utf8Binary } from '../src/protocols/http/utf8.js';
 import { READER_SLACK, WsOp, WsReader, WsStep, maskInPlace, validCloseCode, writeFrameHeader } from '../src/protocols/ws/codec.js';
 import { acceptKey, validKey } from '../src/protocols/ws/handshake.js';

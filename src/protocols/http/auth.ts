@@ -1,5 +1,5 @@
 /** HTTP Basic authentication (RFC 7617) for server handlers. */
-import { base64Decode } from './base64.js';
+import { base64Decode } from '../../core/base64.js';
 import type { HttpRequest } from './server.js';
 
 export interface BasicCredentials {

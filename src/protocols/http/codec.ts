@@ -13,7 +13,7 @@
  * of a CRLF, folded header lines, malformed names, bad chunk sizes.
  */
 import type { Ring } from '../../core/ring.js';
-import { ringMove, ringText } from './bytes.js';
+import { ringMove, ringText } from '../../core/bytes.js';
 import { indexOfText } from '../../core/text.js';
 
 /** Bounds on what a peer may send (a board profile carries them). */

@@ -16,7 +16,7 @@ import type { AnyHandler, Connection, Handler } from '../../core/connection.js';
 import type { TlsOptions } from '../../core/driver.js';
 import { Ev } from '../../core/events.js';
 import type { Manager } from '../../core/manager.js';
-import { ringView } from './bytes.js';
+import { ringView } from '../../core/bytes.js';
 import {
   BodyKind,
   CHUNK_END,

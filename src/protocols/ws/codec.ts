@@ -15,7 +15,7 @@
  * than `maxFragments` frames is 1008, as `ws` does.
  */
 import type { Ring } from '../../core/ring.js';
-import { ringIndex, ringMove, ringView } from '../http/bytes.js';
+import { ringIndex, ringMove, ringView } from '../../core/bytes.js';
 import { Utf8Validator, utf8Text } from '../http/utf8.js';
 
 export const enum WsOp {

@@ -2,8 +2,8 @@
  * The opening handshake (RFC 6455 section 4): the key a client sends and the
  * accept value a server proves it understood with.
  */
-import { base64Decode, base64Encode } from '../http/base64.js';
-import { bytesText } from '../http/bytes.js';
+import { base64Decode, base64Encode } from '../../core/base64.js';
+import { bytesText } from '../../core/bytes.js';
 import { sha1 } from './sha1.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';

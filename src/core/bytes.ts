@@ -1,9 +1,10 @@
 /**
  * Small in-place operations on rings and byte arrays that the HTTP and
- * WebSocket codecs share. None of them allocates a byte buffer: messages stay
- * in the connection's receive ring, the only buffer there is.
+ * WebSocket codecs share; they live beside Ring so that neither protocol
+ * imports the other's internals. None of them allocates a byte buffer:
+ * messages stay in the connection's receive ring, the only buffer there is.
  */
-import type { Ring } from '../../core/ring.js';
+import type { Ring } from './ring.js';
 
 /** Espruino's `fromCharCode.apply` takes at most 256 arguments. */
 const APPLY_MAX = 256;
@@ -77,11 +78,4 @@ export function ringMove(ring: Ring, to: number, from: number, n: number): void 
 export function ringIndex(ring: Ring, offset: number): number {
   const i = ring.start + offset;
   return i >= ring.capacity ? i - ring.capacity : i;
-}
-
-/** A binary string as bytes (low 8 bits of each char). */
-export function textBytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
 }
