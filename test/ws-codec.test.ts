@@ -4,7 +4,6 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { Ring } from '../src/core/ring.js';
 import { base64Decode, base64Encode } from '../src/core/base64.js';
-import { Utf8Validator, utf8Text, utf8Binary } from '../src/protocols/http/utf8.js';
 import { READER_SLACK, WsOp, WsReader, WsStep, maskInPlace, validCloseCode, writeFrameHeader } from '../src/protocols/ws/codec.js';
 import { acceptKey, validKey } from '../src/protocols/ws/handshake.js';
 import { sha1 } from '../src/protocols/ws/sha1.js';
@@ -47,49 +46,6 @@ test('the RFC 6455 handshake example: key → accept', () => {
   assert.ok(!validKey('dGhlIHNhbXBsZSBub25jZQ'));
   assert.ok(!validKey('dGhlIHNhbXBsZSBub25jZXh4eA=='));
   assert.ok(!validKey(undefined));
-});
-
-// ---------- UTF-8 ----------
-
-test('Utf8Validator agrees with a fatal TextDecoder on random bytes, whole and split', () => {
-  const strict = new TextDecoder('utf-8', { fatal: true });
-  const isValid = (b: Uint8Array) => {
-    try {
-      strict.decode(b);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const bytes = fc.array(fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0xc2, 0xe0, 0xed, 0xf0, 0xf4, 0x80, 0xbf, 0xa0, 0x9f, 0x90, 0x8f)), { maxLength: 20 });
-  fc.assert(
-    fc.property(bytes, fc.nat(), (arr, cut) => {
-      const b = Uint8Array.from(arr);
-      const v = new Utf8Validator();
-      v.push(b, 0, b.length);
-      assert.equal(v.complete(), isValid(b), Buffer.from(b).toString('hex'));
-      const k = b.length ? cut % (b.length + 1) : 0;
-      const w = new Utf8Validator();
-      w.push(b, 0, k);
-      w.push(b, k, b.length);
-      assert.equal(w.complete(), isValid(b));
-    }),
-    { numRuns: 3000 },
-  );
-});
-
-test('utf8Binary / utf8Text round-trip any text (surrogate pairs included)', () => {
-  fc.assert(
-    fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), (s) => {
-      const enc = utf8Binary(s);
-      assert.equal(enc, Buffer.from(s, 'utf8').toString('latin1'));
-      const b = Buffer.from(enc, 'latin1');
-      assert.equal(utf8Text(b, 0, b.length), s);
-    }),
-  );
-  assert.equal(utf8Binary('ascii only'), 'ascii only');
-  const bad = Uint8Array.from([0x61, 0xc3, 0x62, 0xed, 0xa0, 0x80, 0x63]);
-  assert.equal(utf8Text(bad, 0, bad.length).indexOf('\ufffd') >= 0, true);
 });
 
 // ---------- frames ----------

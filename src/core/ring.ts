@@ -182,15 +182,10 @@ export class Ring {
     return this.bytes.subarray(this.start, this.start + this.contiguousLength());
   }
 
-  /** Where the next byte would be written, and how many bytes can be written there contiguously. */
+  /** Index in storage where the next byte would be written. */
   tailIndex(): number {
     const t = this.start + this.length;
     return t >= this.capacity ? t - this.capacity : t;
-  }
-
-  writableContiguousLength(): number {
-    const t = this.start + this.length;
-    return t >= this.capacity ? this.capacity - this.length : this.capacity - t;
   }
 
   /**

@@ -15,4 +15,4 @@ export type { BasicCredentials } from './auth.js';
 export { HttpParser, HttpMessage, BodyKind, Step, DEFAULT_HTTP_LIMITS, headerLines, reasonPhrase, statusLine } from './codec.js';
 export type { HttpLimits, HttpHeaders } from './codec.js';
 export { base64Encode, base64Decode } from '../../core/base64.js';
-export { utf8Binary, utf8Text, Utf8Validator } from './utf8.js';
+export { utf8Binary, utf8Text, Utf8Validator } from '../utf8.js';

@@ -36,7 +36,7 @@ import {
 import type { HttpHeaders, HttpLimits } from './codec.js';
 import { HttpEv } from './events.js';
 import type { HttpServerEvents } from './events.js';
-import { utf8Text } from './utf8.js';
+import { utf8Text } from '../utf8.js';
 import { Outbox } from './writer.js';
 import type { FileStore } from './writer.js';
 

@@ -16,7 +16,7 @@
  */
 import type { Ring } from '../../core/ring.js';
 import { ringIndex, ringMove, ringView } from '../../core/bytes.js';
-import { Utf8Validator, utf8Text } from '../http/utf8.js';
+import { Utf8Validator, utf8Text } from '../utf8.js';
 
 export const enum WsOp {
   CONTINUATION = 0,

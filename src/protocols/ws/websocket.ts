@@ -13,7 +13,7 @@
 import type { Connection, Handler } from '../../core/connection.js';
 import { Ev } from '../../core/events.js';
 import type { CoreEvents } from '../../core/events.js';
-import { utf8Text, utf8Binary } from '../http/utf8.js';
+import { utf8Text, utf8Binary } from '../utf8.js';
 import { MAX_HEADER, READER_SLACK, WsClose, WsOp, WsReader, WsStep, frameHeaderLength, maskInPlace, writeFrameHeader } from './codec.js';
 import { weakRandom } from './handshake.js';
 
