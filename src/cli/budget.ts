@@ -4,7 +4,7 @@
  * the fixed state of each protocol the bundle contains.
  */
 import type { BoardProfile } from '../../boards/profile.js';
-import { TOKEN_TABLE_BYTES } from '../protocols/http/codec.js';
+import { TOKEN_TABLE_BYTES } from '../protocols/http/message.js';
 import { SNTP_PACKET_BYTES } from '../protocols/sntp/codec.js';
 import { peerVars } from '../drivers/espruino.js';
 

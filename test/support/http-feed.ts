@@ -1,7 +1,8 @@
 /** Feeds bytes to an HttpParser through a Ring in chosen pieces and records what it reports. */
 import { Ring } from '../../src/core/ring.js';
-import { HttpParser, Step } from '../../src/protocols/http/codec.js';
-import type { HttpLimits, HttpMessage } from '../../src/protocols/http/codec.js';
+import { HttpParser } from '../../src/protocols/http/codec.js';
+import { Step } from '../../src/protocols/http/message.js';
+import type { HttpLimits, HttpMessage } from '../../src/protocols/http/message.js';
 import { feedPieces } from './every-split.js';
 
 export interface Seen {

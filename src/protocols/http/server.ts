@@ -17,23 +17,11 @@ import type { TlsOptions } from '../../core/driver.js';
 import { Ev } from '../../core/events.js';
 import type { Manager } from '../../core/manager.js';
 import { ringView } from '../../core/bytes.js';
-import {
-  BodyKind,
-  CHUNK_END,
-  DEFAULT_HTTP_LIMITS,
-  HttpMessage,
-  HttpParser,
-  LAST_CHUNK,
-  Step,
-  chunkStart,
-  hasToken,
-  headerLines,
-  linesHave,
-  linesValue,
-  reasonPhrase,
-  statusLine,
-} from './codec.js';
-import type { HttpHeaders, HttpLimits } from './codec.js';
+import { HttpParser } from './codec.js';
+import { BodyKind, DEFAULT_HTTP_LIMITS, HttpMessage, Step, hasToken } from './message.js';
+import { CHUNK_END, LAST_CHUNK, chunkStart, headerLines, linesHave, linesValue, reasonPhrase, statusLine } from './format.js';
+import type { HttpLimits } from './message.js';
+import type { HttpHeaders } from './format.js';
 import { HttpEv } from './events.js';
 import type { HttpServerEvents } from './events.js';
 import { utf8Text } from '../utf8.js';

@@ -7,7 +7,7 @@
  *   });
  */
 import type { AnyHandler } from '../../core/connection.js';
-import { BodyKind, hasToken } from '../http/codec.js';
+import { BodyKind, hasToken } from '../http/message.js';
 import { httpServerOf } from '../http/server.js';
 import type { HttpRequest } from '../http/server.js';
 import { acceptKey, protocolList, validKey } from './handshake.js';
