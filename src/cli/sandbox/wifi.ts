@@ -1,0 +1,24 @@
+/** The sandbox's `Wifi` module (only with `SandboxOptions.wifi`): a link the test takes down and up. */
+import type { EspruinoSandbox } from '../sandbox.js';
+import { closePipe, Emitter } from './network.js';
+import type { Listener } from './network.js';
+
+/** The module `require("Wifi")` returns: getIP and connect over the test's link. */
+export function wifiModule(sb: EspruinoSandbox): Emitter {
+  const wifi = new Emitter(sb) as Emitter & { [k: string]: unknown };
+  wifi.getIP = () => ({ ip: sb.wifiUp ? '192.168.4.2' : '0.0.0.0' });
+  wifi.connect = (ssid: string, opts: unknown, cb?: Listener) => {
+    sb.wifiJoins.push(ssid);
+    if (cb) sb.queueCall(cb, sb.wifiUp ? null : 'no network');
+  };
+  return wifi;
+}
+
+/** Wi-Fi goes down or comes up (needs `wifi: true`): `disconnected` / `connected` events. */
+export function setWifi(sb: EspruinoSandbox, up: boolean): void {
+  if (!sb.wifiModule) throw new Error('sandbox created without wifi');
+  if (sb.wifiUp === up) return;
+  sb.wifiUp = up;
+  sb.wifiModule.emit(up ? 'connected' : 'disconnected', { ip: up ? '192.168.4.2' : '0.0.0.0' });
+  if (!up) for (const p of sb.pipes) if (!p.done) closePipe(sb, p, true);
+}
