@@ -31,6 +31,8 @@ export interface TelemetryOptions {
   onReading?: (json: string) => void;
   /** Told what the app refuses (a config message it cannot apply), one line each. */
   log?: (line: string) => void;
+  /** Home Assistant MQTT discovery: a retained config per reading field under homeassistant/sensor/ (default true). */
+  discovery?: boolean;
 }
 
 export interface TelemetryStatus {
@@ -77,6 +79,8 @@ export class Telemetry {
   private timer: Timer | null = null;
   private readonly topic: string;
   private readonly configTopic: string;
+  /** The Home Assistant discovery configs are to be published (at the first CONNACK, and after the broker lost the session). */
+  private discover: boolean;
   /**
    * The one closure of the app: the client's event handler and, called by
    * the sample timer with no client, the sampler (sample() calls it too).
@@ -97,6 +101,7 @@ export class Telemetry {
     this.startedAt = mgr.driver.now();
     this.topic = telemetryTopic(id);
     this.configTopic = configTopic(id);
+    this.discover = o.discovery !== false;
     const opts: MqttOptions = o.mqtt || {};
     opts.clientId = 'ringnet-' + id;
     opts.clean = false; // the broker keeps our QoS 1 exchanges across reconnects
@@ -112,8 +117,28 @@ export class Telemetry {
         self.client.publish(self.topic, json, 1);
         self.lastReading = json;
         if (o.onReading) o.onReading(json);
-      } else if (ev === MqttEv.PUBACK) self.acked++;
-      else if (ev === MqttEv.MESSAGE && data.topic === self.configTopic) self.configure(utf8Decode(data.payload) || '');
+      } else if (ev === MqttEv.PUBACK || ev === MqttEv.CONNACK) {
+        if (ev === MqttEv.PUBACK) self.acked++;
+        else if (!data.sessionPresent && o.discovery !== false) self.discover = true; // a broker without our session may have lost retained messages too
+        // Home Assistant discovery, a retained config per field. Only while the outbox is empty (else at a later PUBACK):
+        // queued there, they would push readings out of a small one. QoS 0: no PUBACK to count as a reading's. Inline,
+        // not a method or a closure per field: on the device each function object costs RAM.
+        if (self.discover && m.open && m.outbox.live === 0) {
+          self.discover = false;
+          const e = JSON.stringify(id); // quoted, and escaped where JSON must
+          for (let k = 0; k < 3; k++) {
+            const f = k === 0 ? 'temp' : k === 1 ? 'analog' : 'freeMem';
+            m.publish(
+              'homeassistant/sensor/' + id + '_' + f + '/config',
+              '{"name":"' + f + '","unique_id":' + e.substring(0, e.length - 1) + '_' + f + '","state_topic":"ringnet/' + e.substring(1, e.length - 1) +
+                '/telemetry","value_template":"{{ value_json.' + f + ' }}",' + (k ? '' : '"device_class":"temperature","unit_of_measurement":"\u00b0C",') +
+                '"state_class":"measurement","device":{"identifiers":[' + e + '],"name":' + e + '}}',
+              0,
+              true,
+            );
+          }
+        }
+      } else if (ev === MqttEv.MESSAGE && data.topic === self.configTopic) self.configure(utf8Decode(data.payload) || '');
     };
     this.client = mqttConnect(mgr, o.broker, opts, this.on);
     this.client.subscribe(this.configTopic, 1);

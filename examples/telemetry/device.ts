@@ -2,7 +2,8 @@
  * The telemetry app on a board: `npm run build` makes dist/<board>/telemetry.js.
  * Settings (`--set key=value`): id (device id, default the board name),
  * broker (mqtt://host:port), ntp (host, default pool.ntp.org), http (port,
- * default 80; 0 leaves the dashboard out), period (ms, default 5000).
+ * default 80; 0 leaves the dashboard out), period (ms, default 5000),
+ * discovery (0: no Home Assistant discovery configs; default on).
  * The dashboard page is read from Storage as dashboard.html(.gz); `ringnet
  * flash --app telemetry` uploads it.
  */
@@ -38,6 +39,7 @@ function start(): void {
     sensors: deviceSensors(board.pins.analog),
     wallClock: clock, // the app asks it for now(): no closure around it
     periodMs: Number(settings.period || 5000),
+    discovery: settings.discovery !== 0,
     mqtt: { pool: 'mqtt', outboxBytes: board.mqtt.outboxBytes, outboxCount: board.mqtt.outboxCount, maxInflight: board.mqtt.inflight },
     // Only with the dashboard: with `--set http=0` the bundle carries no function for it.
     onReading:

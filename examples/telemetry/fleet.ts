@@ -15,6 +15,7 @@ export const fleetApp: FleetApp = {
       wallClock: d.wallClock,
       periodMs: d.periodMs,
       mqtt: d.mqtt,
+      discovery: false, // thousands of simulated devices must not appear in a Home Assistant that shares the broker
     });
     let sampling = true;
     return {

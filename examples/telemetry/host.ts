@@ -5,7 +5,8 @@
  * or running.
  *
  * Environment: HTTP_PORT (default 8080), MQTT_PORT (default 1883),
- * DEVICE_ID (default "host"), PERIOD_MS (1000). When a port is busy a free
+ * DEVICE_ID (default "host"), PERIOD_MS (1000), DISCOVERY (0: no Home
+ * Assistant discovery configs). When a port is busy a free
  * one is taken, and the lines printed at start say so and give the real one.
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
     sensors: simulatedSensors(Date.now() & 0xffff, () => Math.round(process.memoryUsage().heapUsed / 1024)),
     wallClock: () => Date.now(), // the host's clock is already synchronized; the device uses SNTP
     periodMs: Number(process.env.PERIOD_MS || 1000),
+    discovery: process.env.DISCOVERY !== '0',
     mqtt: { pool: 'mqtt', outboxBytes: host.mqtt.outboxBytes, outboxCount: host.mqtt.outboxCount, maxInflight: host.mqtt.inflight },
     onReading: (json) => dashboard && dashboard.broadcast(json),
     log: (line) => console.log(line),
