@@ -113,14 +113,15 @@ function protocolState(board: BoardProfile, modules: string[]): { protocols: Bud
  * Costs in variables, fitted to bundles booted from flash on Espruino 2v29's
  * Linux builds with a device's memory layout (docs/device-cost.md has the
  * cost model and test/device-interpreter.test.ts the runs): a function object
- * about 12 on average (5, plus 1 per parameter, plus its share of classes,
- * prototypes and the objects it keeps), a pooled connection with its two ring
- * objects about 80, an accepted socket about 40, and a base for the
+ * about 9.2 on average (4 at the top level, plus 1 per parameter, plus its
+ * share of prototypes and the objects it keeps), a pooled connection with its
+ * two ring objects about 80, an accepted socket about 40, and a base for the
  * interpreter, the listener and the manager. Measured idle against this
- * estimate: esp8266 echo 1,162 (1,162), esp32 echo on 3,400 variables 1,722
- * (1,737), esp32 telemetry with http=0 4,052 (4,052).
+ * estimate: esp8266 echo 943 (930), esp32 echo on 3,400 variables 1,489
+ * (1,505), esp32 telemetry with http=0 2,615 (2,583), esp32 telemetry with
+ * the dashboard 4,799 (4,941).
  */
-export const VARS_PER_FUNCTION = 12;
+export const VARS_PER_FUNCTION = 9.2;
 const VARS_PER_CONNECTION = 80;
 const SOCKET_VARS = 40;
 const BASE_VARS = 75;
@@ -129,7 +130,7 @@ const BASE_VARS = 75;
  * Variables a protocol's long-lived objects take beyond their buffers (the
  * MQTT client with its session and outbox fields; the SNTP clock and its
  * retry state): about 160 together, the part of esp32 telemetry's idle usage
- * (4,052 measured) that functions, connections and buffers did not explain.
+ * (4,052 measured when fitted) that functions, connections and buffers did not explain.
  * Fitted on that one run, split by their fields.
  */
 const PROTOCOL_OBJECT_VARS: { [protocol: string]: number } = { mqtt: 130, sntp: 30 };
@@ -160,7 +161,7 @@ export function ramEstimate(board: BoardProfile, budget: Budget, functions: numb
   const size = board.variableBytes || 16;
   let state = 0;
   for (const p of budget.protocols) state += PROTOCOL_OBJECT_VARS[p.name] || 0;
-  const idle = functions * VARS_PER_FUNCTION + connections * VARS_PER_CONNECTION + Math.ceil(budget.total / size) + state + BASE_VARS;
+  const idle = Math.round(functions * VARS_PER_FUNCTION) + connections * VARS_PER_CONNECTION + Math.ceil(budget.total / size) + state + BASE_VARS;
   const peer = SOCKET_VARS + peerVars(board.net, size);
   const target = variables || board.variables;
   return { idle: idle, functions: functions, connections: connections, peer: peer, board: target, variableBytes: size, fits: target === undefined || idle + peer <= target };

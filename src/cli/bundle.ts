@@ -20,7 +20,9 @@ import { boards } from '../../boards/index.js';
 import { ramEstimate, staticBudget, VARS_PER_FUNCTION } from './budget.js';
 import type { Budget, RamEstimate } from './budget.js';
 import { checkBundle, countFunctions, formatViolations, LINE_TARGET } from './gate.js';
-import { internalNames } from './mangle.js';
+import { breakLongLines } from './break-lines.js';
+import { declareBlockVars, flattenClasses } from './flatten.js';
+import { espruinoGlobals, internalNames } from './mangle.js';
 import { pruneUnusedMethods } from './prune.js';
 import { boardSandboxOptions, EspruinoSandbox } from './sandbox.js';
 
@@ -265,9 +267,41 @@ export function terserOptions(appDir: string) {
   }
   return {
     ecma: 5 as const,
+    toplevel: true,
     compress: { hoist_funs: true, hoist_vars: true, passes: 2 },
-    mangle: { properties: { regex } },
+    mangle: { properties: { regex }, reserved: espruinoGlobals() },
     format: { ascii_only: true, max_line_len: LINE_TARGET },
+  };
+}
+
+/**
+ * The first terser pass only drops what nothing uses (classes included) and keeps names and statements as
+ * they are, so flatten.ts can read the class wrappers and the final pass shapes the code once.
+ */
+const SHAKE_OPTIONS = {
+  ecma: 5 as const,
+  toplevel: true,
+  compress: { passes: 2, hoist_funs: false, conditionals: false, if_return: false, sequences: false, collapse_vars: false, join_vars: false, inline: false, reduce_funcs: false },
+  mangle: false,
+};
+
+/** Lifts the class wrappers terser's first pass left to the top level (see flatten.ts). */
+function flattenPlugin(): Plugin {
+  return {
+    name: 'ringnet-flatten-classes',
+    renderChunk(code) {
+      return { code: flattenClasses(declareBlockVars(code)).code, map: null };
+    },
+  };
+}
+
+/** Breaks the few lines terser leaves over the gate's limit (see break-lines.ts). */
+function lineBreakPlugin(): Plugin {
+  return {
+    name: 'ringnet-break-lines',
+    renderChunk(code) {
+      return { code: breakLongLines(code), map: null };
+    },
   };
 }
 
@@ -303,9 +337,10 @@ export function rollupOptions(target: BundleTarget, results?: BundleResult[], qu
     ],
     output: {
       file: target.file,
-      format: 'iife', // nothing leaks into the device's global scope (pins, REPL names)
-      strict: false,
-      plugins: [prunePlugin(target.keepMethods, pruned), terser(terserOptions(dirname(target.entry))), gatePlugin(target, results || null, !!quiet, pruned)],
+      // A script of top-level declarations: a function made inside another costs a variable more on Espruino.
+      // Its top-level names are short and never one of Espruino's globals (terserOptions).
+      format: 'es',
+      plugins: [prunePlugin(target.keepMethods, pruned), terser(SHAKE_OPTIONS), flattenPlugin(), terser(terserOptions(dirname(target.entry))), lineBreakPlugin(), gatePlugin(target, results || null, !!quiet, pruned)],
     },
   };
 }

@@ -50,6 +50,26 @@ function espruinoNames(): Set<string> {
   return (espruinoApi = names);
 }
 
+/**
+ * Names a top-level declaration of a bundle must not take: Espruino's globals
+ * and its pin names (a bundle is a script, so its declarations share the device's
+ * global scope with them).
+ */
+export function espruinoGlobals(): string[] {
+  const names: string[] = [];
+  const file = createRequire(import.meta.url).resolve('@types/espruino/index.d.ts');
+  const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2020, true);
+  const add = (node: ts.Node) => {
+    const name = (node as { name?: ts.Node }).name;
+    if (name && ts.isIdentifier(name)) names.push(name.text);
+    if (ts.isVariableStatement(node)) for (const d of node.declarationList.declarations) if (ts.isIdentifier(d.name)) names.push(d.name.text);
+  };
+  sf.statements.forEach(add);
+  for (let i = 0; i < 48; i++) names.push('D' + i, 'A' + i);
+  for (let i = 1; i < 9; i++) names.push('LED' + i, 'BTN' + i);
+  return names;
+}
+
 function tsFiles(dir: string, out: string[]): string[] {
   let entries: string[];
   try {

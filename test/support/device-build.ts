@@ -46,6 +46,7 @@ export async function coreAndEchoBytes(board: string): Promise<number> {
   const driver = join(ROOT, 'src', 'drivers', 'espruino.ts');
   options.external = (id: string) => id === driver;
   options.output.globals = { [driver]: 'EspruinoDriver' };
+  options.output.format = 'iife'; // the missing driver comes in as the wrapper's argument (a script cannot import)
   // Not a bundle to run (the driver is missing), so not one for the gate either.
   options.output.plugins = (options.output.plugins as OutputPlugin[]).filter((p) => p.name !== 'ringnet-gate');
   const build = await rollup(options);

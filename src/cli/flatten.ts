@@ -1,0 +1,172 @@
+/**
+ * Lifts TypeScript's class wrappers to the bundle's top level.
+ *
+ * On Espruino a function made inside another function keeps a link to that
+ * scope: one variable more per function object (docs/device-cost.md). ES5
+ * classes arrive wrapped, `var A = function () { function A() {…} return
+ * A.prototype.m = function () {…}, A }()`, so every method pays it, and the
+ * wrapper's scope is kept besides. This step rewrites each such wrapper, as
+ * terser leaves it, into its statements at the top level:
+ * `function A() {…} A.prototype.m = function () {…};`. A wrapper whose body
+ * holds anything but the class function, expressions and the final return is
+ * left as it is. The bundle is then a script of top-level declarations
+ * (terser's final pass gives them short names that avoid Espruino's globals).
+ */
+import { parse } from 'acorn';
+import type { Node } from 'acorn';
+import { ancestor } from 'acorn-walk';
+
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+type AnyNode = Node & { [key: string]: any };
+
+/** The class a declarator builds, when it is a wrapper this step can lift. */
+function wrapper(decl: AnyNode): { fn: AnyNode; inner: string; param: string | null; arg: string | null; ret: AnyNode } | null {
+  const call = decl.init;
+  if (!call || call.type !== 'CallExpression' || call.callee.type !== 'FunctionExpression') return null;
+  const fn = call.callee;
+  if (fn.params.length > 1 || call.arguments.length !== fn.params.length) return null;
+  if (fn.params.length && (fn.params[0].type !== 'Identifier' || call.arguments[0].type !== 'Identifier')) return null;
+  const body: AnyNode[] = fn.body.body;
+  if (!body.length || body[0].type !== 'FunctionDeclaration') return null;
+  const inner: string = body[0].id.name;
+  const ret = body[body.length - 1];
+  if (ret.type !== 'ReturnStatement' || !ret.argument) return null;
+  const last = ret.argument.type === 'SequenceExpression' ? ret.argument.expressions[ret.argument.expressions.length - 1] : ret.argument;
+  if (last.type !== 'Identifier' || last.name !== inner) return null;
+  for (let i = 1; i < body.length - 1; i++) if (body[i].type !== 'ExpressionStatement') return null;
+  return { fn, inner, param: fn.params.length ? fn.params[0].name : null, arg: fn.params.length ? call.arguments[0].name : null, ret };
+}
+
+/**
+ * `code` with a `var` at the start of every function for each name it
+ * declares inside a block. Espruino declares a `var` only when its statement
+ * runs, and terser's first pass can leave one declaration in a branch that
+ * another branch uses (the gate refuses that); the added declaration is
+ * the same binding, and terser's final pass merges the two.
+ */
+export function declareBlockVars(code: string): string {
+  const program = parse(code, { ecmaVersion: 5, sourceType: 'script' }) as AnyNode;
+  const inserts: { at: number; names: string[] }[] = [];
+  const byFunction: { fn: AnyNode; names: string[] }[] = [];
+  ancestor(program, {
+    VariableDeclaration(node: AnyNode, _state: unknown, ancestors: AnyNode[]) {
+      let fn: AnyNode | null = null;
+      for (let i = ancestors.length - 2; i >= 0 && !fn; i--) if (/^Function/.test(ancestors[i].type) || ancestors[i].type === 'ArrowFunctionExpression') fn = ancestors[i];
+      if (!fn || ancestors[ancestors.length - 2] === fn.body) return;
+      let entry = byFunction.filter((e) => e.fn === fn)[0];
+      if (!entry) byFunction.push((entry = { fn, names: [] }));
+      for (const d of node.declarations as AnyNode[]) if (d.id.type === 'Identifier' && entry.names.indexOf(d.id.name) < 0) entry.names.push(d.id.name);
+    },
+  });
+  for (const e of byFunction) {
+    const body = e.fn.body as AnyNode;
+    let at = body.start + 1;
+    for (const st of body.body as AnyNode[]) {
+      if (st.type === 'ExpressionStatement' && st.directive) at = st.end;
+      else break;
+    }
+    inserts.push({ at, names: e.names });
+  }
+  inserts.sort((a, b) => b.at - a.at);
+  let out = code;
+  for (const i of inserts) out = out.slice(0, i.at) + 'var ' + i.names.join(',') + ';' + out.slice(i.at);
+  return out;
+}
+
+/** `code` with every liftable class wrapper declared at the top level of the program lifted. */
+export function flattenClasses(code: string): { code: string; lifted: string[] } {
+  const program = parse(code, { ecmaVersion: 5, sourceType: 'script' }) as AnyNode;
+  const edits: Edit[] = [];
+  const lifted: string[] = [];
+  for (const statement of program.body as AnyNode[]) {
+    if (statement.type !== 'VariableDeclaration') continue;
+    const parts: string[] = [];
+    let pending: string[] = [];
+    let changed = false;
+    const flushVars = () => {
+      if (pending.length) parts.push('var ' + pending.join(',') + ';');
+      pending = [];
+    };
+    for (const decl of statement.declarations as AnyNode[]) {
+      const w = decl.id.type === 'Identifier' ? wrapper(decl) : null;
+      if (!w) {
+        pending.push(code.slice(decl.start, decl.end));
+        continue;
+      }
+      changed = true;
+      const body = liftedBody(code, w, decl.id.name);
+      if (body === null) {
+        pending.push(code.slice(decl.start, decl.end));
+        continue;
+      }
+      flushVars();
+      parts.push(body);
+      lifted.push(decl.id.name);
+    }
+    if (!changed) continue;
+    flushVars();
+    edits.push({ start: statement.start, end: statement.end, text: parts.join('\n') });
+  }
+  let out = code;
+  for (let i = edits.length - 1; i >= 0; i--) out = out.slice(0, edits[i].start) + edits[i].text + out.slice(edits[i].end);
+  return { code: out, lifted };
+}
+
+/** The wrapper's statements for the top level: the class named `outer`, its parameter read as its argument. */
+function liftedBody(code: string, w: NonNullable<ReturnType<typeof wrapper>>, outer: string): string | null {
+  const renames: { [name: string]: string } = {};
+  renames[w.inner] = outer;
+  if (w.param && w.arg) renames[w.param] = w.arg;
+  const body = w.fn.body as AnyNode;
+  const edits: Edit[] = [];
+  let shadowed = false;
+  // A name declared again inside (a parameter, a var, a function) is another binding: such a wrapper stays.
+  ancestor(body, {
+    Function(node: AnyNode) {
+      if (node === w.fn) return;
+      for (const p of node.params as AnyNode[]) if (renames[p.name] !== undefined) shadowed = true;
+      if (node.id && node !== body.body[0] && renames[node.id.name] !== undefined) shadowed = true;
+    },
+    VariableDeclarator(node: AnyNode) {
+      if (node.id.type === 'Identifier' && renames[node.id.name] !== undefined) shadowed = true;
+    },
+  });
+  if (shadowed) return null;
+  ancestor(body, {
+    Identifier(node: AnyNode, _state: unknown, ancestors: AnyNode[]) {
+      const to = renames[node.name];
+      if (to === undefined || to === node.name) return;
+      const parent = ancestors[ancestors.length - 2];
+      if (parent && parent.type === 'MemberExpression' && parent.property === node && !parent.computed) return;
+      if (parent && parent.type === 'Property' && parent.key === node && !parent.computed) return;
+      edits.push({ start: node.start, end: node.end, text: to });
+    },
+  });
+  const declared = (body.body as AnyNode[])[0].id as AnyNode; // acorn-walk does not visit a declaration's own name
+  if (declared.name !== outer) edits.push({ start: declared.start, end: declared.end, text: outer });
+  edits.sort((a, b) => a.start - b.start);
+  const text = (from: number, to: number) => {
+    let s = '';
+    let at = from;
+    for (const e of edits) {
+      if (e.start < from || e.end > to) continue;
+      s += code.slice(at, e.start) + e.text;
+      at = e.end;
+    }
+    return s + code.slice(at, to);
+  };
+  const statements = body.body as AnyNode[];
+  const out: string[] = [];
+  for (let i = 0; i < statements.length - 1; i++) out.push(text(statements[i].start, statements[i].end));
+  const arg = w.ret.argument as AnyNode;
+  if (arg.type === 'SequenceExpression') {
+    const exprs = arg.expressions as AnyNode[];
+    out.push(text(exprs[0].start, exprs[exprs.length - 2].end) + ';');
+  }
+  return out.join('\n');
+}
