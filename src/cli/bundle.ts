@@ -9,7 +9,7 @@
  * app is every `examples/<app>/device.ts`; a new app only adds that file.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import terserImport from '@rollup/plugin-terser';
 import ts from 'typescript';
@@ -143,7 +143,7 @@ function compileDeviceSources(extraEntries: string[]): Map<string, string> {
   }
   for (const e of extraEntries) if (roots.indexOf(e) < 0) roots.push(e);
   roots.push(join(ROOT, 'src', 'device', 'virtual.d.ts'));
-  const program = ts.createProgram(roots, {
+  const options: ts.CompilerOptions = {
     target: ts.ScriptTarget.ES5,
     module: ts.ModuleKind.ESNext,
     moduleResolution: ts.ModuleResolutionKind.Bundler,
@@ -156,12 +156,41 @@ function compileDeviceSources(extraEntries: string[]): Map<string, string> {
     sourceMap: false,
     declaration: false,
     noEmitOnError: false,
-  });
+  };
+  const program = ts.createProgram(roots, options, deviceCompilerHost(options));
   const out = new Map<string, string>();
   program.emit(undefined, (fileName, text, _bom, _onError, sources) => {
     if (sources && sources.length === 1 && fileName.endsWith('.js')) out.set(resolve(sources[0].fileName), text);
   });
   return out;
+}
+
+/**
+ * Exported enums are regular enums so that Node code gets real objects
+ * (`import { Ev } from 'ringnet'`); on the device they cost an object and its
+ * reverse map each. This host makes them `const enum`s in the project's own
+ * sources as they are read, so the device program inlines their members as
+ * literals and the bundles stay as small as before.
+ */
+export function deviceCompilerHost(options: ts.CompilerOptions, root: string = ROOT): ts.CompilerHost {
+  const host = ts.createCompilerHost(options);
+  const read = host.getSourceFile;
+  const inside = resolve(root) + sep;
+  host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
+    const abs = resolve(fileName);
+    if (!abs.startsWith(inside) || abs.endsWith('.d.ts') || abs.indexOf(sep + 'node_modules' + sep, inside.length - 1) >= 0) {
+      return read.call(host, fileName, languageVersion, onError, shouldCreate);
+    }
+    const text = host.readFile(fileName);
+    if (text === undefined) return read.call(host, fileName, languageVersion, onError, shouldCreate);
+    return ts.createSourceFile(fileName, constEnums(text), languageVersion, false);
+  };
+  return host;
+}
+
+/** `export enum` → `export const enum` where a line starts with it, as every exported enum of the project is declared. */
+export function constEnums(text: string): string {
+  return text.replace(/^export enum /gm, 'export const enum ');
 }
 
 /** Serves the ES5 output of compileDeviceSources to rollup; `tslib` is the project's own helpers. */

@@ -7,7 +7,7 @@
  */
 import type { Address } from './address.js';
 
-export const enum Ev {
+export enum Ev {
   ERROR = 0,
   ACCEPT = 1,
   CONNECT = 2,
@@ -19,7 +19,7 @@ export const enum Ev {
 }
 
 /** Why a connection failed. CONNECT carries one of these (0 is success); so does ERROR. */
-export const enum ErrorCode {
+export enum ErrorCode {
   OK = 0,
   REFUSED = 1,
   TIMEOUT = 2,
