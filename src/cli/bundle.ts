@@ -19,6 +19,7 @@ import type { BoardProfile } from '../../boards/profile.js';
 import { boards } from '../../boards/index.js';
 import { ramEstimate, staticBudget, VARS_PER_FUNCTION } from './budget.js';
 import type { Budget, RamEstimate } from './budget.js';
+export type { Budget, RamEstimate } from './budget.js';
 import { checkBundle, countFunctions, formatViolations, LINE_TARGET } from './gate.js';
 import { internalNames } from './mangle.js';
 import { pruneUnusedMethods } from './prune.js';
