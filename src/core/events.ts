@@ -1,7 +1,8 @@
 /**
  * Event numbers and the payload each one carries.
  *
- * Plain numbers (a const enum inlines to literals) keep bundles small. Protocol
+ * Regular enums, so Node code has them at run time; the device build reads them
+ * as const enums (src/cli/bundle.ts), so bundles carry plain numbers. Protocol
  * events start at 100 per protocol so numbers never collide: HTTP 100, WS 200,
  * MQTT 300, SNTP 400.
  */
