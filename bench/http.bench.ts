@@ -96,10 +96,10 @@ async function bundleSizes(): Promise<{ name: string; bytes: number; gz: number 
     { name: 'HTTP server + client + WebSocket', file: join(root, 'bench', 'support', 'bundle-http-ws.ts') },
   ];
   const emitted = new Map<string, string>();
-  const program = ts.createProgram(
-    entries.map((e) => e.file),
-    { target: ts.ScriptTarget.ES5, module: ts.ModuleKind.ES2015, moduleResolution: ts.ModuleResolutionKind.Bundler, lib: ['lib.es5.d.ts'], types: [], strict: true, skipLibCheck: true, outDir: '/virtual', rootDir: root },
-  );
+  const { deviceCompilerHost } = await import('../src/cli/bundle.js');
+  const options = { target: ts.ScriptTarget.ES5, module: ts.ModuleKind.ES2015, moduleResolution: ts.ModuleResolutionKind.Bundler, lib: ['lib.es5.d.ts'], types: [], strict: true, skipLibCheck: true, outDir: '/virtual', rootDir: root };
+  // The device build's host: exported enums are read as const enums, as on the device.
+  const program = ts.createProgram(entries.map((e) => e.file), options, deviceCompilerHost(options, root));
   program.emit(undefined, (file, text) => emitted.set(file, text));
   const virtualOf = (tsFile: string) => '/virtual/' + tsFile.substring(root.length + 1).replace(/\.ts$/, '.js');
   const out: { name: string; bytes: number; gz: number }[] = [];

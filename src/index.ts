@@ -8,5 +8,6 @@ export { Manager } from './core/manager.js';
 export type { ManagerOptions, OpenOptions, PoolSpec, ManagerStats } from './core/manager.js';
 export { parseAddress } from './core/address.js';
 export type { Address, Endpoint } from './core/address.js';
+export { SinkEvent } from './core/driver.js';
 export type { Driver, DriverSocket, Sink, ListenHandle, TlsOptions } from './core/driver.js';
 export type { Timer } from './core/timer.js';

@@ -9,7 +9,7 @@
  * app is every `examples/<app>/device.ts`; a new app only adds that file.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import terserImport from '@rollup/plugin-terser';
 import ts from 'typescript';
@@ -19,6 +19,7 @@ import type { BoardProfile } from '../../boards/profile.js';
 import { boards } from '../../boards/index.js';
 import { ramEstimate, staticBudget, VARS_PER_FUNCTION } from './budget.js';
 import type { Budget, RamEstimate } from './budget.js';
+export type { Budget, RamEstimate } from './budget.js';
 import { checkBundle, countFunctions, formatViolations, LINE_TARGET } from './gate.js';
 import { breakLongLines } from './break-lines.js';
 import { declareBlockVars, flattenClasses } from './flatten.js';
@@ -128,6 +129,40 @@ const TSLIB = join(ROOT, 'src', 'device', 'tslib.ts');
 let compiled: Map<string, string> | null = null;
 
 /**
+ * The device program's options. `ringnet-device` is the package's export
+ * condition naming each module's TypeScript source, so a user's entry that
+ * imports 'ringnet' or 'ringnet/drivers/espruino' compiles the sources (and
+ * inlines their enums) instead of resolving to the Node build's .d.ts.
+ */
+const DEVICE_OPTIONS: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES5,
+  module: ts.ModuleKind.ESNext,
+  moduleResolution: ts.ModuleResolutionKind.Bundler,
+  customConditions: ['ringnet-device'],
+  lib: ['lib.es5.d.ts'],
+  types: [],
+  importHelpers: true,
+  noEmitHelpers: true,
+  noCheck: true,
+  skipLibCheck: true,
+  sourceMap: false,
+  declaration: false,
+  noEmitOnError: false,
+};
+
+/** Every .ts source under `dir` but the CLI's (Node only) and declaration files. */
+function librarySources(dir: string, out: string[]): string[] {
+  if (!existsSync(dir)) return out;
+  for (const d of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, d.name);
+    if (d.isDirectory()) {
+      if (path !== join(ROOT, 'src', 'cli')) librarySources(path, out);
+    } else if (d.name.endsWith('.ts') && !d.name.endsWith('.d.ts')) out.push(path);
+  }
+  return out;
+}
+
+/**
  * Compiles every device entry (and what it imports) to ES5 once per process:
  * one TypeScript program serves every board × app, so building all bundles
  * costs one compile. Type errors are `tsc -p tsconfig.device.json`'s job.
@@ -143,27 +178,45 @@ function compileDeviceSources(extraEntries: string[]): Map<string, string> {
       else if (d.isFile() && d.name.endsWith('.ts') && !d.name.endsWith('.d.ts') && dir !== 'examples') roots.push(join(abs, d.name));
     }
   }
+  // The library's sources are roots too: an installed ringnet lives under node_modules, and
+  // TypeScript emits nothing for a .ts file it reached only through a package import.
+  for (const f of librarySources(join(ROOT, 'src'), [])) if (roots.indexOf(f) < 0) roots.push(f);
   for (const e of extraEntries) if (roots.indexOf(e) < 0) roots.push(e);
   roots.push(join(ROOT, 'src', 'device', 'virtual.d.ts'));
-  const program = ts.createProgram(roots, {
-    target: ts.ScriptTarget.ES5,
-    module: ts.ModuleKind.ESNext,
-    moduleResolution: ts.ModuleResolutionKind.Bundler,
-    lib: ['lib.es5.d.ts'],
-    types: [],
-    importHelpers: true,
-    noEmitHelpers: true,
-    noCheck: true,
-    skipLibCheck: true,
-    sourceMap: false,
-    declaration: false,
-    noEmitOnError: false,
-  });
+  const program = ts.createProgram(roots, DEVICE_OPTIONS, deviceCompilerHost(DEVICE_OPTIONS));
   const out = new Map<string, string>();
   program.emit(undefined, (fileName, text, _bom, _onError, sources) => {
     if (sources && sources.length === 1 && fileName.endsWith('.js')) out.set(resolve(sources[0].fileName), text);
   });
   return out;
+}
+
+/**
+ * Exported enums are regular enums so that Node code gets real objects
+ * (`import { Ev } from 'ringnet'`); on the device they cost an object and its
+ * reverse map each. This host makes them `const enum`s in the project's own
+ * sources as they are read, so the device program inlines their members as
+ * literals and the bundles stay as small as before.
+ */
+export function deviceCompilerHost(options: ts.CompilerOptions, root: string = ROOT): ts.CompilerHost {
+  const host = ts.createCompilerHost(options);
+  const read = host.getSourceFile;
+  const inside = resolve(root) + sep;
+  host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
+    const abs = resolve(fileName);
+    if (!abs.startsWith(inside) || abs.endsWith('.d.ts') || abs.indexOf(sep + 'node_modules' + sep, inside.length - 1) >= 0) {
+      return read.call(host, fileName, languageVersion, onError, shouldCreate);
+    }
+    const text = host.readFile(fileName);
+    if (text === undefined) return read.call(host, fileName, languageVersion, onError, shouldCreate);
+    return ts.createSourceFile(fileName, constEnums(text), languageVersion, false);
+  };
+  return host;
+}
+
+/** `export enum` → `export const enum` where a line starts with it, as every exported enum of the project is declared. */
+export function constEnums(text: string): string {
+  return text.replace(/^export enum /gm, 'export const enum ');
 }
 
 /** Serves the ES5 output of compileDeviceSources to rollup; `tslib` is the project's own helpers. */
@@ -177,7 +230,12 @@ function typescriptPlugin(target: BundleTarget): Plugin {
       if (source === 'tslib') return TSLIB;
       if (!importer || source.charAt(0) === '\0') return null;
       const base = source.charAt(0) === '.' ? resolve(dirname(importer), source) : source.charAt(0) === '/' ? source : null;
-      if (!base) return null;
+      if (!base) {
+        // A package import ('ringnet', 'ringnet/protocols/mqtt'): where the device program found it.
+        const found = ts.resolveModuleName(source, importer, DEVICE_OPTIONS, ts.sys).resolvedModule;
+        const file = found && resolve(found.resolvedFileName);
+        return file && compiled && compiled.has(file) ? file : null;
+      }
       const asTs = base.endsWith('.js') ? base.slice(0, -3) + '.ts' : base;
       return compiled && compiled.has(asTs) ? asTs : null;
     },

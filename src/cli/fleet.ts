@@ -91,9 +91,9 @@ async function startLocalMosquitto(): Promise<LocalBroker> {
   };
 }
 
-/** aedes in this process: no install needed; a restart loses its in-memory sessions. */
+/** aedes in this process: no broker to install; a restart loses its in-memory sessions. */
 async function startAedes(): Promise<LocalBroker> {
-  const { Aedes } = (await import('aedes')) as any;
+  const { Aedes } = (await importAedes()) as any;
   const port = await freePort();
   let broker: any = null;
   let server: net.Server | null = null;
@@ -110,6 +110,21 @@ async function startAedes(): Promise<LocalBroker> {
     });
   await launch();
   return { url: 'mqtt://127.0.0.1:' + port, restart: async () => (await halt(), await launch()), stop: halt };
+}
+
+/**
+ * aedes is an optional peer dependency of the package (only this embedded
+ * broker uses it), so an installed ringnet may lack it: say what to do.
+ */
+async function importAedes(): Promise<unknown> {
+  try {
+    return await import('aedes');
+  } catch (e) {
+    if (e && (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && /aedes/.test(String((e as Error).message))) {
+      throw new Error('the embedded broker needs the aedes package: run `npm install aedes` in your project, or use --broker mosquitto or --broker mqtt://host:port');
+    }
+    throw e;
+  }
 }
 
 /** ErrorCode names, by number, for messages. */

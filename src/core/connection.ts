@@ -11,7 +11,7 @@ import { DATAGRAM_HEADER } from './datagram.js';
 import { Ring } from './ring.js';
 
 /** Connection flags. Library layers use only the named bits; `USER_FLAGS` is the application's. */
-export const enum Flag {
+export enum Flag {
   /** Close once `unsent` is empty. */
   SEND_AND_CLOSE = 1,
   /** Close at the next poll; unsent bytes are dropped. */

@@ -10,7 +10,7 @@ import type { ErrorCode } from './events.js';
 import type { Ring } from './ring.js';
 
 /** What a driver tells a sink (`sink.notify(what, a, b)`), with the arguments each one takes. */
-export const enum SinkEvent {
+export enum SinkEvent {
   /** An outbound connect finished: `a` is 0 on success, else an ErrorCode. */
   CONNECTED = 0,
   /** Bytes (or a datagram) wait to be read. */

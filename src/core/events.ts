@@ -1,13 +1,14 @@
 /**
  * Event numbers and the payload each one carries.
  *
- * Plain numbers (a const enum inlines to literals) keep bundles small. Protocol
+ * Regular enums, so Node code has them at run time; the device build reads them
+ * as const enums (src/cli/bundle.ts), so bundles carry plain numbers. Protocol
  * events start at 100 per protocol so numbers never collide: HTTP 100, WS 200,
  * MQTT 300, SNTP 400.
  */
 import type { Address } from './address.js';
 
-export const enum Ev {
+export enum Ev {
   ERROR = 0,
   ACCEPT = 1,
   CONNECT = 2,
@@ -19,7 +20,7 @@ export const enum Ev {
 }
 
 /** Why a connection failed. CONNECT carries one of these (0 is success); so does ERROR. */
-export const enum ErrorCode {
+export enum ErrorCode {
   OK = 0,
   REFUSED = 1,
   TIMEOUT = 2,

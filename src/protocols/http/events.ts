@@ -6,7 +6,7 @@ import type { CoreEvents } from '../../core/events.js';
 import type { HttpClientResponse } from './client.js';
 import type { HttpRequest } from './server.js';
 
-export const enum HttpEv {
+export enum HttpEv {
   // ---- server (httpListen) ----
   /** A request head arrived. Respond now, call `req.stream()` to receive a large body, or wait for MESSAGE. */
   HEADERS = 100,

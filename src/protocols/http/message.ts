@@ -17,7 +17,7 @@ export interface HttpLimits {
 export const DEFAULT_HTTP_LIMITS: HttpLimits = { headerBytes: 2048, headerCount: 24, bodyBytes: 16384 };
 
 /** How the body of a message is delimited. */
-export const enum BodyKind {
+export enum BodyKind {
   NONE = 0,
   LENGTH = 1,
   CHUNKED = 2,
@@ -26,7 +26,7 @@ export const enum BodyKind {
 }
 
 /** What `HttpParser.next()` found. */
-export const enum Step {
+export enum Step {
   /** Nothing complete yet: call again after more bytes arrive. */
   MORE = 0,
   /** A head was parsed and removed from the ring: `parser.message`. */

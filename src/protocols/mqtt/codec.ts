@@ -17,7 +17,7 @@ import { ErrorCode } from '../../core/events.js';
 import type { Ring } from '../../core/ring.js';
 import { utf8Length, utf8Read, utf8Write } from '../utf8.js';
 
-export const enum PacketType {
+export enum PacketType {
   CONNECT = 1,
   CONNACK = 2,
   PUBLISH = 3,

@@ -3,7 +3,7 @@ import type { ErrorInfo } from '../../core/events.js';
 import type { Message } from './codec.js';
 import type { DropReason } from './outbox.js';
 
-export const enum MqttEv {
+export enum MqttEv {
   /** Every CONNACK; `returnCode` 0 means the session is open. */
   CONNACK = 300,
   /** A message arrived on a subscription (its payload is valid during the event; copy to keep). */

@@ -6,6 +6,7 @@ export type { MqttEvents, MqttConnack, MqttPuback, MqttSuback, MqttUnsuback, Mqt
 export { decode, decodeFromServer, encode, validTopic, PacketType, MAX_REMAINING } from './codec.js';
 export type { Packet, Decoded, DecodeError, Message, PublishPacket, ConnectPacket, ConnackPacket, AckPacket, SubscribePacket, SubackPacket, UnsubscribePacket, EmptyPacket, Will, QoS, Data } from './codec.js';
 export { Outbox, DropReason, Field } from './outbox.js';
+export type { OutboxOptions } from './outbox.js';
 export { MemoryStore, Entry, journal } from './store.js';
 export type { OutboxStore, Journal } from './store.js';
 export { utf8Decode, utf8Encode } from '../utf8.js';

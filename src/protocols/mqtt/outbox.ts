@@ -25,7 +25,7 @@ import { MqttEv } from './events.js';
 import type { MqttDropped } from './events.js';
 import { utf8Read } from '../utf8.js';
 
-export const enum DropReason {
+export enum DropReason {
   /** The outbox was full and this, the oldest, made room (default policy). */
   OLDEST = 1,
   /** The outbox was full and refused this new one (`refuseNew`). */
@@ -44,7 +44,7 @@ const enum St {
 }
 
 /** What `Outbox.info` reads from a record. */
-export const enum Field {
+export enum Field {
   /** The record's bytes: state byte + packet. */
   SIZE = 0,
   QOS = 1,

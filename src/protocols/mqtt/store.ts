@@ -21,7 +21,7 @@ import type { Message } from './codec.js';
 import { Field } from './outbox.js';
 import type { Outbox } from './outbox.js';
 
-export const enum Entry {
+export enum Entry {
   ADD = 0,
   DONE = 1,
   RELEASED = 2,

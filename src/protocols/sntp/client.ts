@@ -11,7 +11,7 @@ import { SNTP_PACKET_BYTES, decodeReply, encodeRequest } from './codec.js';
 import type { NtpTimestamp } from './codec.js';
 import { indexOfText } from '../../core/text.js';
 
-export const enum SntpEv {
+export enum SntpEv {
   /** The clock was set; data: SntpTime. */
   TIME = 400,
   /** No usable answer after every try; data: the reason. */

@@ -18,7 +18,7 @@ import type { Ring } from '../../core/ring.js';
 import { ringIndex, ringMove, ringView } from '../../core/bytes.js';
 import { Utf8Validator, utf8Text } from '../utf8.js';
 
-export const enum WsOp {
+export enum WsOp {
   CONTINUATION = 0,
   TEXT = 1,
   BINARY = 2,
@@ -28,7 +28,7 @@ export const enum WsOp {
 }
 
 /** Close codes (RFC 6455 7.4.1). */
-export const enum WsClose {
+export enum WsClose {
   NORMAL = 1000,
   GOING_AWAY = 1001,
   PROTOCOL_ERROR = 1002,
@@ -45,7 +45,7 @@ export const enum WsClose {
 }
 
 /** What `WsReader.next()` found. */
-export const enum WsStep {
+export enum WsStep {
   MORE = 0,
   /** A whole message, `messageLength` bytes contiguous at the ring's front until the next call. */
   MESSAGE = 1,

@@ -19,7 +19,7 @@ import { weakRandom } from './handshake.js';
 
 const EMPTY = /*#__PURE__*/ new Uint8Array(0);
 
-export const enum WsEv {
+export enum WsEv {
   /** The handshake is done; `send` works from here. */
   OPEN = 200,
   /** A whole message (fragments joined): `msg.data`, `msg.binary`, `msg.text()`. */
