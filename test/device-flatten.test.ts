@@ -1,0 +1,64 @@
+/**
+ * The device build's source rewrites after terser's first pass (src/cli/flatten.ts,
+ * src/cli/break-lines.ts): each keeps what the program does and changes only its shape.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import vm from 'node:vm';
+import { breakLongLines } from '../src/cli/break-lines.js';
+import { declareBlockVars, flattenClasses } from '../src/cli/flatten.js';
+import { checkBundle, MAX_LINE } from '../src/cli/gate.js';
+
+function run(code: string): unknown {
+  const ctx: { out?: unknown } = {};
+  vm.runInNewContext(code, ctx);
+  return JSON.parse(JSON.stringify(ctx.out)); // a plain value of this realm
+}
+
+// Terser's shape of TypeScript's ES5 classes: a wrapper returning a sequence, a derived one taking its base.
+const CLASSES =
+  'var Base$1=function(){function Base(n){this.n=n}return Base.prototype.twice=function(){return 2*this.n},Base.make=function(n){return new Base(n)},Base}(),' +
+  'kept=1,Sub=function(t){function Sub(n){return t.call(this,n+kept)||this}return ex(Sub,t),Sub.prototype.twice=function(){return t.prototype.twice.call(this)+1},Sub}(Base$1);' +
+  'function ex(d,b){function F(){this.constructor=d}F.prototype=b.prototype;d.prototype=new F}' +
+  'out=[Base$1.make(3).twice(),new Sub(3).twice(),kept];';
+
+test('flatten: class wrappers become top-level statements, renamed to their binding, and the program does the same', () => {
+  const before = run(CLASSES);
+  const r = flattenClasses(CLASSES);
+  assert.deepEqual(r.lifted, ['Base$1', 'Sub']);
+  assert.doesNotMatch(r.code, /function\(\)\{function Base/);
+  assert.match(r.code, /function Base\$1\(n\)/);
+  assert.match(r.code, /ex\(Sub,Base\$1\)/);
+  // ex is declared after the use: the build's final pass hoists functions; here it is a plain script, so it runs.
+  assert.deepEqual(run(r.code), before);
+  assert.deepEqual(before, [6, 9, 1]);
+});
+
+test('flatten: a wrapper with more than the class in it, or a name bound again inside, stays a wrapper', () => {
+  const withLocal = 'var A=function(){var secret=2;function A(){}return A.prototype.s=function(){return secret},A}();out=new A().s();';
+  assert.deepEqual(flattenClasses(withLocal).lifted, []);
+  const shadowed = 'var B$1=function(){function B(){}return B.prototype.f=function(B){return B+1},B}();out=new B$1().f(1);';
+  const r = flattenClasses(shadowed);
+  assert.deepEqual(r.lifted, []);
+  assert.equal(run(r.code), 2);
+});
+
+test('flatten: a var declared in one branch and used in another is declared at the start of its function', () => {
+  const code = 'function f(k){if(k)(r=k*2);else{var r;r=7}return r}out=[f(2),f(0)];';
+  assert.ok(checkBundle(code, 'x.js').some((v) => /declared inside a block/.test(v.reason)));
+  const fixed = declareBlockVars(code);
+  assert.match(fixed, /^function f\(k\)\{var r;/);
+  assert.deepEqual(checkBundle(fixed, 'x.js').filter((v) => /declared inside a block|before its var/.test(v.reason)), []);
+  assert.deepEqual(run(fixed), run(code));
+});
+
+test('break-lines: a line over the limit is broken after operators into lines the gate accepts, meaning the same', () => {
+  let chain = '';
+  for (let i = 0; i < 30; i++) chain += 'k===' + i + '?"value number ' + i + ', long":';
+  const code = 'function f(k){return ' + chain + '"none"}out=[f(0),f(17),f(99)];\nvar short=1;';
+  assert.ok(code.split('\n')[0].length > MAX_LINE);
+  const broken = breakLongLines(code);
+  for (const line of broken.split('\n')) assert.ok(line.length <= MAX_LINE, line.length + ': ' + line.slice(0, 60));
+  assert.deepEqual(run(broken), ['value number 0, long', 'value number 17, long', 'none']);
+  assert.equal(breakLongLines('var a=1;\nvar b=2;'), 'var a=1;\nvar b=2;'); // short lines untouched
+});
