@@ -151,27 +151,27 @@ test('prune: a member of a runtime module does not keep our method of that name;
   assert.match(kept.code, /prototype\.ready/);
 });
 
-test('mangle: class members are shortened unless an interface, a type, an object literal, Espruino or JavaScript owns the name', () => {
+test('mangle: class, interface and type members are shortened unless the name crosses out of the bundle', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ringnet-mangle-'));
   try {
     mkdirSync(join(dir, 'core'));
     mkdirSync(join(dir, 'app'));
     writeFileSync(
       join(dir, 'core', 'a.ts'),
-      'export class A {\n  private secretField = 1;\n  visibleField = 2;\n  shared = 3;\n  literal = 4;\n  write = 5;\n  getTemperature = 6;\n  ab = 7;\n  pump(): void {}\n}\n',
+      'export class A {\n  private secretField = 1;\n  visibleField = 2;\n  written = 3;\n  looked = 4;\n  write = 5;\n  getTemperature = 6;\n  ab = 7;\n  pump(): void {}\n  snapshot(): Status { return { uptime: 1 }; }\n}\n' +
+        'export interface Options { poolSize: number }\n/** Sent as JSON. @wire */\nexport interface Status { uptime: number }\n',
     );
-    writeFileSync(join(dir, 'app', 'b.ts'), 'export interface B { shared: number }\nexport const o = { literal: 1, method() { return 2; } };\nexport class C { method(): void {} }\n');
-    assert.deepEqual(internalNames(dir, ['core', 'app']), ['pump', 'secretField', 'visibleField']);
-    // A folder outside the list does not count: its literal keys are not this bundle's.
-    assert.deepEqual(internalNames(dir, ['core']), ['literal', 'pump', 'secretField', 'shared', 'visibleField']);
+    writeFileSync(join(dir, 'app', 'b.ts'), 'declare const board: { pinName: string };\nexport const s = JSON.stringify({ written: 1 });\nexport const k = "looked";\nexport const o = { method() { return 2; } };\n');
+    assert.deepEqual(internalNames(dir, ['core', 'app']), ['poolSize', 'pump', 'secretField', 'snapshot', 'visibleField']);
+    // A folder outside the list does not count: its JSON and strings are not this bundle's.
+    assert.deepEqual(internalNames(dir, ['core']), ['looked', 'poolSize', 'pump', 'secretField', 'snapshot', 'visibleField', 'written']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  // On the project: the runtime's names, option fields and payload keys never qualify.
+  // On the project: the runtime's names, JSON fields and names looked up by string never qualify.
   const names = internalNames(ROOT, ['src/core', 'src/protocols', 'src/drivers/espruino.ts', 'boards', 'examples/telemetry']);
   assert.ok(names.length > 50, names.join(' '));
-  for (const n of ['capacity', 'writeByte', 'unsent'])
-    assert.ok(names.indexOf(n) >= 0, n);
-  for (const n of ['length', 'write', 'on', 'end', 'port', 'host', 'pools', 'net', 'udp', 'topic', 'payload', 'retain', 'qos', 'freeMem', 'deviceId', 'ssid', 'password', 'readJSON', 'getTemperature', 'hwRand'])
+  for (const n of ['capacity', 'writeByte', 'unsent']) assert.ok(names.indexOf(n) >= 0, n);
+  for (const n of ['length', 'write', 'on', 'end', 'port', 'host', 'mqtt', 'udp', 'default', 'topic', 'freeMem', 'deviceId', 'periodMs', 'reconnects', 'inFlight', 'ssid', 'password', 'readJSON', 'getTemperature', 'hwRand'])
     assert.ok(names.indexOf(n) < 0, n);
 });

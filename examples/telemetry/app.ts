@@ -35,6 +35,7 @@ export interface TelemetryOptions {
   discovery?: boolean;
 }
 
+/** What /api/status answers, as JSON. @wire */
 export interface TelemetryStatus {
   deviceId: string;
   uptimeMs: number;

@@ -3,15 +3,16 @@
  *
  * On Espruino a property name longer than 4 characters costs one more
  * variable in every object that has it (a prototype slot, an instance field),
- * and flash in the text. A device bundle is a whole program: every class in it
- * is the project's (core, protocols, the Espruino driver, the board, the app),
- * so a class member may be renamed consistently everywhere — unless the same
- * name also crosses into the runtime or out of the bundle. Such names stay:
- * members of interfaces and type literals and keys of object literals anywhere
- * in the bundle's sources (options, event payloads, JSON written or read),
- * Espruino's API as @types/espruino declares it, and JavaScript's built-ins.
- * Code that reads an object by a computed name (`o[k]`) must use one of
- * those, or list the name in RUNTIME_NAMES.
+ * and flash in the text. A device bundle is a whole program: every class,
+ * interface and option object in it is the project's or the app's, so such a
+ * name may be renamed consistently everywhere — unless it crosses out of the
+ * bundle. Those stay: JSON the device writes or reads (members of an
+ * interface tagged `@wire`, keys of a literal given to JSON.stringify), the
+ * runtime's objects (Espruino's API as @types/espruino declares it, ambient
+ * declarations, the Espruino driver's interfaces), names code looks up by
+ * string (any identifier-like string literal), and JavaScript's built-ins.
+ * A new JSON shape must be tagged `@wire`; a computed read (`o[k]`) of some
+ * other name must list it in RUNTIME_NAMES.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -70,11 +71,11 @@ export function espruinoGlobals(): string[] {
   return names;
 }
 
-function tsFiles(dir: string, out: string[]): string[] {
+function tsFiles(dir: string, out: string[], declarations?: boolean): string[] {
   let entries: string[];
   try {
     if (!statSync(dir).isDirectory()) {
-      if (dir.endsWith('.ts')) out.push(dir);
+      if (dir.endsWith('.ts') && (declarations || !dir.endsWith('.d.ts'))) out.push(dir);
       return out;
     }
     entries = readdirSync(dir);
@@ -83,8 +84,8 @@ function tsFiles(dir: string, out: string[]): string[] {
   }
   for (const name of entries) {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) tsFiles(path, out);
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(path);
+    if (statSync(path).isDirectory()) tsFiles(path, out, declarations);
+    else if (name.endsWith('.ts') && (declarations || !name.endsWith('.d.ts'))) out.push(path);
   }
   return out;
 }
@@ -96,28 +97,53 @@ function memberName(node: ts.Node): string | null {
   return null;
 }
 
+/** Whether `node` sits in an interface or type alias tagged `@wire`, or in an ambient declaration (`declare …`). */
+function crossesOut(node: ts.Node): boolean {
+  for (let n: ts.Node | undefined = node; n; n = n.parent) {
+    if ((ts.isInterfaceDeclaration(n) || ts.isTypeAliasDeclaration(n)) && ts.getJSDocTags(n).some((t) => t.tagName.text === 'wire')) return true;
+    const mods = ts.canHaveModifiers(n) ? ts.getModifiers(n) : undefined;
+    if (mods && mods.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword)) return true;
+    if (ts.isModuleDeclaration(n)) return true;
+  }
+  return false;
+}
+
+/** Whether `node` is an object literal written straight into `JSON.stringify(…)`. */
+function isJsonLiteral(node: ts.Node): boolean {
+  const call = node.parent;
+  return !!call && ts.isCallExpression(call) && call.expression.getText() === 'JSON.stringify';
+}
+
 /**
- * Class member names of the sources under `dirs` (files or directories
- * relative to `root`: everything a bundle is made of) that no interface, type
- * literal or object literal there declares and that neither Espruino nor
- * JavaScript owns, longer than 2 characters. Sorted.
+ * Member names of the sources under `dirs` (files or directories relative to
+ * `root`: everything a bundle is made of) that may be shortened: those of
+ * classes, interfaces and types, longer than 2 characters, unless the name
+ * also crosses out of the bundle — a member of an interface or type tagged
+ * `@wire` (JSON a device writes or reads), of an ambient declaration or of
+ * the Espruino driver's own interfaces (the runtime's objects), a key of an
+ * object literal given to JSON.stringify, a string literal anywhere (code
+ * that looks a name up), or a name Espruino or JavaScript owns. Sorted.
  */
 export function internalNames(root: string, dirs: string[]): string[] {
   const members = new Set<string>();
   const reserved = new Set<string>();
   const files = new Set<string>();
-  for (const dir of dirs) for (const f of tsFiles(join(root, dir), [])) files.add(f);
+  for (const dir of dirs) for (const f of tsFiles(join(root, dir), [], true)) files.add(f);
   files.forEach((file) => {
     const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2020, true);
+    const boundary = file.endsWith('.d.ts') || /[\\/]src[\\/]drivers[\\/]espruino[^\\/]*\.ts$/.test(file);
     const visit = (node: ts.Node) => {
-      const inLiteral = node.parent && ts.isObjectLiteralExpression(node.parent);
-      if (!inLiteral && (ts.isClassElement(node) || ts.isParameterPropertyDeclaration(node, node.parent))) {
-        const name = memberName(node);
-        if (name) members.add(name);
-      } else if (inLiteral || ts.isTypeElement(node) || ts.isEnumMember(node)) {
-        const name = memberName(node);
-        if (name) reserved.add(name);
-      }
+      const literal = node.parent && ts.isObjectLiteralExpression(node.parent) ? node.parent : null;
+      const name = memberName(node);
+      if (ts.isStringLiteral(node) && /^[A-Za-z_$][\w$]*$/.test(node.text)) reserved.add(node.text);
+      if (name && literal) {
+        if (isJsonLiteral(literal)) reserved.add(name);
+      } else if (name && (ts.isClassElement(node) || ts.isParameterPropertyDeclaration(node, node.parent))) {
+        members.add(name);
+      } else if (name && ts.isTypeElement(node)) {
+        if (crossesOut(node) || boundary) reserved.add(name);
+        else members.add(name);
+      } else if (name && ts.isEnumMember(node)) reserved.add(name);
       ts.forEachChild(node, visit);
     };
     visit(sf);

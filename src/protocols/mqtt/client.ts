@@ -86,6 +86,7 @@ export interface MqttOptions {
   tls?: TlsOptions;
 }
 
+/** The client's counters (the telemetry app's status JSON carries them). @wire */
 export interface MqttStats {
   /** Publishes waiting to be sent. */
   queued: number;
