@@ -9,7 +9,7 @@
  * app is every `examples/<app>/device.ts`; a new app only adds that file.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import terserImport from '@rollup/plugin-terser';
 import ts from 'typescript';
@@ -79,20 +79,33 @@ export function deviceApps(root: string = ROOT): string[] {
     .sort();
 }
 
-/** Board × app targets; `only` narrows either list (undefined: all of them). */
-export function deviceTargets(options: { boards?: string[]; apps?: string[]; outDir?: string; settings?: Settings }): BundleTarget[] {
+/**
+ * Board × app targets; `boards`/`apps` narrow the lists (undefined: all of
+ * them). `entries` are device entries of the user's own (any path): each
+ * builds as <out>/<board>/<name>.js, its name the file's without `.ts`.
+ * Output goes under `outDir`, by default dist/ in the current directory.
+ */
+export function deviceTargets(options: { boards?: string[]; apps?: string[]; entries?: string[]; outDir?: string; settings?: Settings }): BundleTarget[] {
   const boardNames = options.boards && options.boards.length ? options.boards : Object.keys(boards);
-  const apps = options.apps && options.apps.length ? options.apps : deviceApps();
-  const outDir = options.outDir || join(ROOT, 'dist');
+  const entries = options.entries || [];
+  const apps = options.apps && options.apps.length ? options.apps : entries.length ? [] : deviceApps();
+  const outDir = options.outDir || resolve('dist');
+  const named: { app: string; entry: string }[] = [];
+  for (const app of apps) {
+    const entry = join(ROOT, 'examples', app, 'device.ts');
+    if (!existsSync(entry)) throw new Error('app "' + app + '" has no device entry (examples/' + app + '/device.ts)');
+    named.push({ app: app, entry: entry });
+  }
+  for (const e of entries) {
+    const entry = resolve(e);
+    if (!existsSync(entry)) throw new Error('no device entry ' + e);
+    named.push({ app: basename(entry, extname(entry)), entry: entry });
+  }
   const targets: BundleTarget[] = [];
   for (const b of boardNames) {
     const board = boards[b];
     if (!board) throw new Error('unknown board "' + b + '" (known: ' + Object.keys(boards).join(', ') + ')');
-    for (const app of apps) {
-      const entry = join(ROOT, 'examples', app, 'device.ts');
-      if (!existsSync(entry)) throw new Error('app "' + app + '" has no device entry (examples/' + app + '/device.ts)');
-      targets.push({ board: board, app: app, entry: entry, file: join(outDir, b, app + '.js'), settings: options.settings });
-    }
+    for (const n of named) targets.push({ board: board, app: n.app, entry: n.entry, file: join(outDir, b, n.app + '.js'), settings: options.settings });
   }
   return targets;
 }

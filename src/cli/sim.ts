@@ -122,6 +122,10 @@ export function formatReport(r: FleetReport): string {
 }
 
 export async function sim(args: string[]): Promise<number> {
+  if (args.indexOf('--help') >= 0 || args.indexOf('-h') >= 0) {
+    console.log(HELP);
+    return 0;
+  }
   const { app, options, json } = parseSimArgs(args);
   const fleetApp = await loadApp(app);
   const tty = process.stdout.isTTY;

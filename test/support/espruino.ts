@@ -35,8 +35,10 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'no
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { ConsoleLines, CrcMismatch, jsString, writeStorage } from '../../src/cli/telnet.js';
 import { portIsFree, sleep, until } from './wait.js';
+
+export { jsString };
 
 export interface BootOptions {
   /** The interpreter executable. */
@@ -63,46 +65,38 @@ export interface Memory {
 /** The telnet console's port in the Linux build (fixed). */
 export const TELNET_PORT = 2323;
 
-/** One interpreter process and its console (stdin/stdout, or a telnet connection). */
+/** One interpreter process and its console (stdin/stdout, or a telnet connection), driven by src/cli/telnet.ts. */
 class Console {
   readonly proc: ChildProcess;
-  /** Everything it printed: stdout, stderr and the telnet console, in arrival order. */
-  output = '';
   readonly exited: Promise<void>;
   private sock: net.Socket | null = null;
-  private waiters: { open: string; close: string; from: number; done: (text: string | null) => void }[] = [];
-  private queue: Promise<unknown> = Promise.resolve();
-  private seq = 0;
+  private lines: ConsoleLines;
 
   constructor(bin: string, args: string[], cwd: string, env: { [name: string]: string }) {
     this.proc = spawn(bin, args, { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    this.proc.stdout!.on('data', (d: Buffer) => this.feed(d));
-    this.proc.stderr!.on('data', (d: Buffer) => this.feed(d));
+    this.lines = new ConsoleLines((text) => {
+      if (this.sock) this.sock.write(text, 'latin1');
+      else this.proc.stdin!.write(text, 'latin1');
+    });
+    this.proc.stdout!.on('data', (d: Buffer) => this.lines.feed(d));
+    this.proc.stderr!.on('data', (d: Buffer) => this.lines.feed(d));
     this.proc.stdin!.on('error', () => {}); // it died: the waiters are told below
     this.exited = new Promise((resolve) =>
       this.proc.once('exit', () => {
-        for (const w of this.waiters.splice(0)) w.done(null);
+        this.lines.end('the interpreter exited');
         if (this.sock) this.sock.destroy();
         resolve();
       }),
     );
   }
 
-  get alive(): boolean {
-    return this.proc.exitCode === null && this.proc.signalCode === null;
+  /** Everything it printed: stdout, stderr and the telnet console, in arrival order. */
+  get output(): string {
+    return this.lines.output;
   }
 
-  private feed(d: Buffer): void {
-    this.output += d.toString('latin1');
-    for (let i = 0; i < this.waiters.length; i++) {
-      const w = this.waiters[i];
-      const a = this.output.indexOf(w.open, w.from);
-      const b = a < 0 ? -1 : this.output.indexOf(w.close, a + w.open.length);
-      if (b >= 0) {
-        this.waiters.splice(i--, 1);
-        w.done(this.output.slice(a + w.open.length, b).replace(/^\r?\n/, ''));
-      }
-    }
+  get alive(): boolean {
+    return this.proc.exitCode === null && this.proc.signalCode === null;
   }
 
   /** Moves the console to the interpreter's telnet server (it takes the console on accept). */
@@ -122,7 +116,7 @@ class Console {
         await sleep(50);
       }
     }
-    this.sock.on('data', (d: Buffer) => this.feed(d));
+    this.sock.on('data', (d: Buffer) => this.lines.feed(d));
     this.sock.on('error', () => {});
   }
 
@@ -150,60 +144,25 @@ class Console {
     });
   }
 
-  /**
-   * Sends one echo-off console line, made by `line(out)`, where `out(expr)` is
-   * a statement that prints `expr` between this line's markers, and resolves
-   * with the text printed there. One line at a time.
-   */
+  /** See ConsoleLines.run. */
   run(line: (out: (expr: string) => string) => string, timeoutMs: number): Promise<string> {
-    const n = ++this.seq;
-    const open = '<<' + n + ':';
-    const close = ':' + n + '>>';
-    // The markers are put together at run time, so the line's own text never contains them; `expr`
-    // is evaluated before any marker string exists, so a memory figure counts only the line itself.
-    const text = '\x10' + line((expr) => 'print("<<"+' + n + '+":");print((' + expr + ')+":"+' + n + '+">>")') + '\n';
-    if (text.length > 1000) throw new Error('console line of ' + text.length + ' characters: the console takes 1,024 at a time');
-    const go = () =>
-      new Promise<string>((resolve, reject) => {
-        if (!this.alive) return reject(new Error('the interpreter has exited\n' + this.tail()));
-        const timer = setTimeout(() => {
-          this.waiters = this.waiters.filter((w) => w.done !== done);
-          reject(new Error('no answer in ' + timeoutMs + ' ms to ' + JSON.stringify(text) + '\n' + this.tail()));
-        }, timeoutMs);
-        const done = (got: string | null) => {
-          clearTimeout(timer);
-          if (got === null) reject(new Error('the interpreter exited during ' + JSON.stringify(text) + '\n' + this.tail()));
-          else resolve(got);
-        };
-        this.waiters.push({ open, close, from: this.output.length, done });
-        if (this.sock) this.sock.write(text, 'latin1');
-        else this.proc.stdin!.write(text, 'latin1');
-      });
-    const p = this.queue.then(go, go);
-    this.queue = p.catch(() => {});
-    return p;
+    if (!this.alive) return Promise.reject(new Error('the interpreter has exited\n' + this.tail()));
+    return this.lines.run(line, timeoutMs);
+  }
+
+  /** The interpreter as a Storage writer (see writeStorage). */
+  get console(): ConsoleLines {
+    return this.lines;
   }
 
   tail(): string {
-    return 'its last output: ' + JSON.stringify(this.output.slice(-1500));
+    return this.lines.tail();
   }
 
   async kill(): Promise<void> {
     if (this.alive) this.proc.kill('SIGKILL');
     await this.exited;
   }
-}
-
-/** A JavaScript string literal of `s` in printable ASCII (other bytes as \xNN). */
-export function jsString(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 255) throw new Error('character ' + c + ' at ' + i + ' is not a byte');
-    if (c >= 32 && c < 127 && c !== 34 && c !== 92) out += s[i];
-    else out += '\\x' + (c < 16 ? '0' : '') + c.toString(16);
-  }
-  return out + '"';
 }
 
 export class Espruino {
@@ -278,19 +237,13 @@ async function writeFlash(opts: BootOptions, dir: string): Promise<boolean> {
   rmSync(join(dir, 'espruino.flash'), { force: true });
   const writer = await start(opts, dir, 10000);
   try {
-    const line = (js: string) => writer.run((out) => js + ';' + out('1'), 5000);
     // Over telnet the main loop reads the console, and it sleeps up to 50 ms when idle: a timer keeps it awake.
-    if (opts.telnet) await line('setInterval(function(){},1)');
-    const piece = opts.pieceBytes || (opts.telnet ? 768 : 256);
-    const total = opts.code.length;
-    for (let at = 0, n = piece; at < total; at += n) {
-      n = Math.min(piece, total - at);
-      let text = jsString(opts.code.slice(at, at + n));
-      while (text.length > 900) text = jsString(opts.code.slice(at, at + (n >>= 1))); // escapes made it too long a line
-      await line('require("Storage").write(".bootcde",' + text + ',' + at + (at === 0 ? ',' + total : '') + ')');
-    }
-    const want = crc32(Buffer.from(opts.code, 'latin1')) >>> 0;
-    return Number(await writer.run((out) => out('E.CRC32(require("Storage").read(".bootcde"))'), 5000)) === want;
+    if (opts.telnet) await writer.run((out) => 'setInterval(function(){},1);' + out('1'), 5000);
+    await writeStorage(writer.console, '.bootcde', opts.code, { pieceBytes: opts.pieceBytes || (opts.telnet ? 768 : 256), timeoutMs: 5000 });
+    return true;
+  } catch (e) {
+    if (e instanceof CrcMismatch) return false;
+    throw e;
   } finally {
     await writer.kill();
   }
