@@ -117,9 +117,9 @@ function protocolState(board: BoardProfile, modules: string[]): { protocols: Bud
  * share of prototypes and the objects it keeps), a pooled connection with its
  * two ring objects about 80, an accepted socket about 40, and a base for the
  * interpreter, the listener and the manager. Measured idle against this
- * estimate: esp8266 echo 943 (930), esp32 echo on 3,400 variables 1,489
- * (1,505), esp32 telemetry with http=0 2,615 (2,583), esp32 telemetry with
- * the dashboard 4,799 (4,941).
+ * estimate: esp8266 echo 923 (930), esp32 echo on 3,400 variables 1,472
+ * (1,505), esp32 telemetry with http=0 2,544-2,576 (2,583), esp32 telemetry
+ * with the dashboard 4,730 (4,941).
  */
 export const VARS_PER_FUNCTION = 9.2;
 const VARS_PER_CONNECTION = 80;
