@@ -118,7 +118,7 @@ function protocolState(board: BoardProfile, modules: string[]): { protocols: Bud
  * two ring objects about 80, an accepted socket about 40, and a base for the
  * interpreter, the listener and the manager. Measured idle against this
  * estimate: esp8266 echo 923 (930), esp32 echo on 3,400 variables 1,472
- * (1,505), esp32 telemetry with http=0 2,544-2,576 (2,583), esp32 telemetry
+ * (1,505), esp32 telemetry with http=0 2,493-2,525 (2,500), esp32 telemetry
  * with the dashboard 4,730 (4,941).
  */
 export const VARS_PER_FUNCTION = 9.2;

@@ -411,7 +411,8 @@ export function rollupOptions(target: BundleTarget, results?: BundleResult[], qu
       // A script of top-level declarations: a function made inside another costs a variable more on Espruino.
       // Its top-level names are short and never one of Espruino's globals (terserOptions).
       format: 'es',
-      plugins: [prunePlugin(target.keepMethods, pruned), terser(SHAKE_OPTIONS), flattenPlugin(), terser(terserOptions(dirname(target.entry))), lineBreakPlugin(), gatePlugin(target, results || null, !!quiet, pruned)],
+      // Pruned twice: again once terser has dropped the unused code whose member names kept a method alive.
+      plugins: [prunePlugin(target.keepMethods, pruned), terser(SHAKE_OPTIONS), flattenPlugin(), prunePlugin(target.keepMethods, pruned), terser(terserOptions(dirname(target.entry))), lineBreakPlugin(), gatePlugin(target, results || null, !!quiet, pruned)],
     },
   };
 }
