@@ -13,7 +13,7 @@ import { buildAll } from '../src/cli/build.js';
 import { flashCommand, shellLine, WIFI_LOCAL_FILE } from '../src/cli/flash.js';
 import { main } from '../src/cli/main.js';
 import { list, settings } from '../src/cli/options.js';
-import { TELNET_PORT } from './support/espruino.js';
+import { lockTelnetPort, TELNET_PORT } from './support/espruino.js';
 import { freePort, portIsFree, until } from './support/wait.js';
 
 test('flash: the espruino command uploads the bundle and saves it to flash, per board', () => {
@@ -300,6 +300,7 @@ const SKIP_ESP32 = ESP32 ? false : 'ESPRUINO_ESP32 is not set: it names the Espr
 
 /** The ESP32 interpreter with its telnet console on TELNET_PORT, booting from the flash in `dir`; stdin stays open (at EOF it reads junk). */
 async function telnetBoard(t: TestContext, dir: string): Promise<{ proc: ChildProcess; output: () => string; stop: () => Promise<void> }> {
+  const unlock = await lockTelnetPort(); // the interpreter tests boot theirs on the same port, from another process
   await until(() => portIsFree(TELNET_PORT), 60000, 'port ' + TELNET_PORT + ' to be free', 200);
   const proc = spawn(ESP32, ['--telnet'], { cwd: dir, env: { ...process.env, ESPR_VARS: '3400' }, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
@@ -309,6 +310,7 @@ async function telnetBoard(t: TestContext, dir: string): Promise<{ proc: ChildPr
   const stop = async () => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     await exited;
+    unlock();
   };
   t.after(stop);
   await until(async () => !(await portIsFree(TELNET_PORT)) || proc.exitCode !== null, 10000, 'the telnet console to listen', 50);

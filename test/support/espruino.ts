@@ -31,7 +31,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,61 @@ export interface Memory {
 
 /** The telnet console's port in the Linux build (fixed). */
 export const TELNET_PORT = 2323;
+
+const TELNET_LOCK = join(tmpdir(), 'ringnet-espruino-telnet.lock');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the telnet port for this process until the returned function is
+ * called: test files run in parallel processes, and two interpreters started
+ * with --telnet after both saw the port free would share it. A lock file
+ * names its holder; one left by a process that died is taken over.
+ */
+export async function lockTelnetPort(timeoutMs = 240000): Promise<() => void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const fd = openSync(TELNET_LOCK, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        process.removeListener('exit', release);
+        try {
+          if (readFileSync(TELNET_LOCK, 'utf8') === String(process.pid)) unlinkSync(TELNET_LOCK);
+        } catch (e) {
+          // already gone
+        }
+      };
+      process.once('exit', release);
+      return release;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let holder = 0;
+    try {
+      holder = Number(readFileSync(TELNET_LOCK, 'utf8'));
+    } catch (e) {
+      continue; // released between the two calls
+    }
+    if (holder && holder !== process.pid && !alive(holder)) {
+      rmSync(TELNET_LOCK, { force: true });
+      continue;
+    }
+    if (Date.now() > until) throw new Error('the telnet port is still taken by process ' + holder + ' (' + TELNET_LOCK + ')');
+    await sleep(200);
+  }
+}
 
 /** One interpreter process and its console (stdin/stdout, or a telnet connection), driven by src/cli/telnet.ts. */
 class Console {
@@ -162,7 +217,12 @@ class Console {
   async kill(): Promise<void> {
     if (this.alive) this.proc.kill('SIGKILL');
     await this.exited;
+    if (this.unlock) this.unlock();
+    this.unlock = null;
   }
+
+  /** Releases the telnet port once the process is gone (set by start()). */
+  unlock: (() => void) | null = null;
 }
 
 export class Espruino {
@@ -218,8 +278,10 @@ export class Espruino {
 /** Starts the interpreter in `dir`; with `telnet`, on `--telnet` and with its console moved there. */
 async function start(opts: BootOptions, dir: string, timeoutMs: number): Promise<Console> {
   // another interpreter with --telnet may hold it
+  const unlock = opts.telnet ? await lockTelnetPort() : null;
   if (opts.telnet) await until(() => portIsFree(TELNET_PORT), 120000, 'port ' + TELNET_PORT + ' (the telnet console) to be free', 200);
   const con = new Console(opts.bin, opts.telnet ? ['--telnet'] : [], dir, opts.env || {});
+  con.unlock = unlock;
   try {
     if (opts.telnet) await con.attachTelnet(timeoutMs);
     // The console answers once the boot code (if any) has run.
