@@ -23,7 +23,7 @@ export type { Budget, RamEstimate } from './budget.js';
 import { checkBundle, countFunctions, formatViolations, LINE_TARGET } from './gate.js';
 import { breakLongLines } from './break-lines.js';
 import { declareBlockVars, flattenClasses } from './flatten.js';
-import { espruinoGlobals, internalNames } from './mangle.js';
+import { espruinoGlobals, internalNames, tsFiles } from './mangle.js';
 import { pruneUnusedMethods } from './prune.js';
 import { boardSandboxOptions, EspruinoSandbox } from './sandbox.js';
 
@@ -163,18 +163,6 @@ const DEVICE_OPTIONS: ts.CompilerOptions = {
   noEmitOnError: false,
 };
 
-/** Every .ts source under `dir` but the CLI's (Node only) and declaration files. */
-function librarySources(dir: string, out: string[]): string[] {
-  if (!existsSync(dir)) return out;
-  for (const d of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, d.name);
-    if (d.isDirectory()) {
-      if (path !== join(ROOT, 'src', 'cli')) librarySources(path, out);
-    } else if (d.name.endsWith('.ts') && !d.name.endsWith('.d.ts')) out.push(path);
-  }
-  return out;
-}
-
 /**
  * Compiles every device entry (and what it imports) to ES5 once per process:
  * one TypeScript program serves every board × app, so building all bundles
@@ -193,7 +181,8 @@ function compileDeviceSources(extraEntries: string[]): Map<string, string> {
   }
   // The library's sources are roots too: an installed ringnet lives under node_modules, and
   // TypeScript emits nothing for a .ts file it reached only through a package import.
-  for (const f of librarySources(join(ROOT, 'src'), [])) if (roots.indexOf(f) < 0) roots.push(f);
+  const cli = join(ROOT, 'src', 'cli') + sep; // Node only
+  for (const f of tsFiles(join(ROOT, 'src'), [])) if (f.indexOf(cli) !== 0 && roots.indexOf(f) < 0) roots.push(f);
   for (const e of extraEntries) if (roots.indexOf(e) < 0) roots.push(e);
   roots.push(join(ROOT, 'src', 'device', 'virtual.d.ts'));
   const program = ts.createProgram(roots, DEVICE_OPTIONS, deviceCompilerHost(DEVICE_OPTIONS));
@@ -326,7 +315,7 @@ const BUNDLE_SOURCES = ['src/core', 'src/protocols', 'src/device', 'src/drivers/
 
 /**
  * Terser settings: ES5 output; Espruino hoists neither functions nor vars, so
- * terser does it; class member names (see mangle.ts) are shortened across the
+ * terser does it; member names (see mangle.ts) are shortened across the
  * whole bundle; short lines, because an exception on Espruino copies its
  * source line into RAM. `appDir` is the app entry's folder.
  */

@@ -34,20 +34,29 @@ function builtinNames(): Set<string> {
   return names;
 }
 
+let espruinoDts: ts.SourceFile | null = null;
 let espruinoApi: Set<string> | null = null;
+let espruinoTopLevel: string[] | null = null;
+
+/** @types/espruino's declarations, parsed once per process. */
+function espruinoDeclarations(): ts.SourceFile {
+  if (!espruinoDts) {
+    const file = createRequire(import.meta.url).resolve('@types/espruino/index.d.ts');
+    espruinoDts = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2020, true);
+  }
+  return espruinoDts;
+}
 
 /** Every member and function name @types/espruino declares (Espruino's own API: net, Wifi, Storage, E, sockets …). */
 function espruinoNames(): Set<string> {
   if (espruinoApi) return espruinoApi;
   const names = new Set<string>();
-  const file = createRequire(import.meta.url).resolve('@types/espruino/index.d.ts');
-  const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2020, true);
   const visit = (node: ts.Node) => {
     const name = (node as { name?: ts.Node }).name;
     if (name && (ts.isIdentifier(name) || ts.isStringLiteral(name))) names.add(name.text);
     ts.forEachChild(node, visit);
   };
-  visit(sf);
+  visit(espruinoDeclarations());
   return (espruinoApi = names);
 }
 
@@ -57,21 +66,20 @@ function espruinoNames(): Set<string> {
  * global scope with them).
  */
 export function espruinoGlobals(): string[] {
+  if (espruinoTopLevel) return espruinoTopLevel;
   const names: string[] = [];
-  const file = createRequire(import.meta.url).resolve('@types/espruino/index.d.ts');
-  const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2020, true);
-  const add = (node: ts.Node) => {
+  for (const node of espruinoDeclarations().statements) {
     const name = (node as { name?: ts.Node }).name;
     if (name && ts.isIdentifier(name)) names.push(name.text);
     if (ts.isVariableStatement(node)) for (const d of node.declarationList.declarations) if (ts.isIdentifier(d.name)) names.push(d.name.text);
-  };
-  sf.statements.forEach(add);
+  }
   for (let i = 0; i < 48; i++) names.push('D' + i, 'A' + i);
   for (let i = 1; i < 9; i++) names.push('LED' + i, 'BTN' + i);
-  return names;
+  return (espruinoTopLevel = names);
 }
 
-function tsFiles(dir: string, out: string[], declarations?: boolean): string[] {
+/** The .ts files under `dir` (or `dir` itself when it is one), declaration files only when asked. */
+export function tsFiles(dir: string, out: string[], declarations?: boolean): string[] {
   let entries: string[];
   try {
     if (!statSync(dir).isDirectory()) {
