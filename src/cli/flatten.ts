@@ -24,6 +24,19 @@ interface Edit {
 
 type AnyNode = Node & { [key: string]: any };
 
+/** `code[from, to)` with the `edits` (non-overlapping ranges) that fall inside it replaced. */
+function applyEdits(code: string, edits: Edit[], from = 0, to = code.length): string {
+  const sorted = edits.slice().sort((a, b) => a.start - b.start);
+  let out = '';
+  let at = from;
+  for (const e of sorted) {
+    if (e.start < from || e.end > to) continue;
+    out += code.slice(at, e.start) + e.text;
+    at = e.end;
+  }
+  return out + code.slice(at, to);
+}
+
 /** The class a declarator builds, when it is a wrapper this step can lift. */
 function wrapper(decl: AnyNode): { fn: AnyNode; inner: string; param: string | null; arg: string | null; ret: AnyNode } | null {
   const call = decl.init;
@@ -51,31 +64,27 @@ function wrapper(decl: AnyNode): { fn: AnyNode; inner: string; param: string | n
  */
 export function declareBlockVars(code: string): string {
   const program = parse(code, { ecmaVersion: 5, sourceType: 'script' }) as AnyNode;
-  const inserts: { at: number; names: string[] }[] = [];
-  const byFunction: { fn: AnyNode; names: string[] }[] = [];
+  const names = new Map<AnyNode, string[]>(); // per function body, the names its blocks declare
   ancestor(program, {
     VariableDeclaration(node: AnyNode, _state: unknown, ancestors: AnyNode[]) {
       let fn: AnyNode | null = null;
-      for (let i = ancestors.length - 2; i >= 0 && !fn; i--) if (/^Function/.test(ancestors[i].type) || ancestors[i].type === 'ArrowFunctionExpression') fn = ancestors[i];
+      for (let i = ancestors.length - 2; i >= 0 && !fn; i--) if (/^Function/.test(ancestors[i].type)) fn = ancestors[i];
       if (!fn || ancestors[ancestors.length - 2] === fn.body) return;
-      let entry = byFunction.filter((e) => e.fn === fn)[0];
-      if (!entry) byFunction.push((entry = { fn, names: [] }));
-      for (const d of node.declarations as AnyNode[]) if (d.id.type === 'Identifier' && entry.names.indexOf(d.id.name) < 0) entry.names.push(d.id.name);
+      let list = names.get(fn.body);
+      if (!list) names.set(fn.body, (list = []));
+      for (const d of node.declarations as AnyNode[]) if (d.id.type === 'Identifier' && list.indexOf(d.id.name) < 0) list.push(d.id.name);
     },
   });
-  for (const e of byFunction) {
-    const body = e.fn.body as AnyNode;
+  const edits: Edit[] = [];
+  names.forEach((list, body) => {
     let at = body.start + 1;
     for (const st of body.body as AnyNode[]) {
       if (st.type === 'ExpressionStatement' && st.directive) at = st.end;
       else break;
     }
-    inserts.push({ at, names: e.names });
-  }
-  inserts.sort((a, b) => b.at - a.at);
-  let out = code;
-  for (const i of inserts) out = out.slice(0, i.at) + 'var ' + i.names.join(',') + ';' + out.slice(i.at);
-  return out;
+    edits.push({ start: at, end: at, text: 'var ' + list.join(',') + ';' });
+  });
+  return applyEdits(code, edits);
 }
 
 /** `code` with every liftable class wrapper declared at the top level of the program lifted. */
@@ -98,12 +107,12 @@ export function flattenClasses(code: string): { code: string; lifted: string[] }
         pending.push(code.slice(decl.start, decl.end));
         continue;
       }
-      changed = true;
       const body = liftedBody(code, w, decl.id.name);
       if (body === null) {
         pending.push(code.slice(decl.start, decl.end));
         continue;
       }
+      changed = true;
       flushVars();
       parts.push(body);
       lifted.push(decl.id.name);
@@ -112,9 +121,7 @@ export function flattenClasses(code: string): { code: string; lifted: string[] }
     flushVars();
     edits.push({ start: statement.start, end: statement.end, text: parts.join('\n') });
   }
-  let out = code;
-  for (let i = edits.length - 1; i >= 0; i--) out = out.slice(0, edits[i].start) + edits[i].text + out.slice(edits[i].end);
-  return { code: out, lifted };
+  return { code: applyEdits(code, edits), lifted };
 }
 
 /** The wrapper's statements for the top level: the class named `outer`, its parameter read as its argument. */
@@ -149,17 +156,7 @@ function liftedBody(code: string, w: NonNullable<ReturnType<typeof wrapper>>, ou
   });
   const declared = (body.body as AnyNode[])[0].id as AnyNode; // acorn-walk does not visit a declaration's own name
   if (declared.name !== outer) edits.push({ start: declared.start, end: declared.end, text: outer });
-  edits.sort((a, b) => a.start - b.start);
-  const text = (from: number, to: number) => {
-    let s = '';
-    let at = from;
-    for (const e of edits) {
-      if (e.start < from || e.end > to) continue;
-      s += code.slice(at, e.start) + e.text;
-      at = e.end;
-    }
-    return s + code.slice(at, to);
-  };
+  const text = (from: number, to: number) => applyEdits(code, edits, from, to);
   const statements = body.body as AnyNode[];
   const out: string[] = [];
   for (let i = 0; i < statements.length - 1; i++) out.push(text(statements[i].start, statements[i].end));
