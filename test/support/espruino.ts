@@ -83,7 +83,7 @@ function alive(pid: number): boolean {
  * names its holder; one left by a process that died is taken over.
  */
 export async function lockTelnetPort(timeoutMs = 240000): Promise<() => void> {
-  const until = Date.now() + timeoutMs;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       const fd = openSync(TELNET_LOCK, 'wx');
@@ -115,7 +115,7 @@ export async function lockTelnetPort(timeoutMs = 240000): Promise<() => void> {
       rmSync(TELNET_LOCK, { force: true });
       continue;
     }
-    if (Date.now() > until) throw new Error('the telnet port is still taken by process ' + holder + ' (' + TELNET_LOCK + ')');
+    if (Date.now() > deadline) throw new Error('the telnet port is still taken by process ' + holder + ' (' + TELNET_LOCK + ')');
     await sleep(200);
   }
 }
@@ -156,7 +156,7 @@ class Console {
 
   /** Moves the console to the interpreter's telnet server (it takes the console on accept). */
   async attachTelnet(timeoutMs: number): Promise<void> {
-    const until = Date.now() + timeoutMs;
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (!this.alive) throw new Error('the interpreter exited before its telnet server listened\n' + this.tail());
       try {
@@ -167,7 +167,7 @@ class Console {
         });
         break;
       } catch (e) {
-        if (Date.now() > until) throw new Error('no telnet server on ' + TELNET_PORT + ': ' + e + '\n' + this.tail());
+        if (Date.now() > deadline) throw new Error('no telnet server on ' + TELNET_PORT + ': ' + e + '\n' + this.tail());
         await sleep(50);
       }
     }
