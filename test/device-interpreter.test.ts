@@ -161,10 +161,10 @@ async function bootEcho(t: TestContext, board: string, bin: string, env: { [name
   await assertHealthy(esp);
   // What the driver's door asks of each peer before it accepts it (src/drivers/espruino.ts, peerVars).
   const need = peerVars(boards[board].net, board === 'esp8266' ? 12 : 14);
-  // The door asks `need` for the new peer on top of `need` for each admitted one, out of what is free then, and an
-  // admitted peer already uses up to `need` of that: the k-th is sure to get in only when (2k - 1) × need are free.
-  const room = Math.floor((idle.free / need + 1) / 2);
-  t.diagnostic(board + ' echo: the driver admits a peer when ' + need + ' variables are free for it (peerVars), beyond what admitted peers may grow to: room for ' + room + ' at once');
+  // The door asks `need` for the new peer on top of what each admitted one may still grow by (`need` less what it
+  // took since): the k-th gets in when k × need were free before the first.
+  const room = Math.floor(idle.free / need);
+  t.diagnostic(board + ' echo: the driver admits a peer when ' + need + ' variables are free for it (peerVars) beyond what the admitted peers may still grow by: room for ' + room + ' at once');
   return { esp, port, idle, need, room };
 }
 

@@ -25,7 +25,8 @@
  * - A peer's half-close closes the whole socket: unsent bytes are lost there.
  * - The interpreter allocates a peer's socket and data before any JavaScript
  *   runs, so a peer is accepted only while what it may take at once
- *   (`peerVars`) is free; otherwise it is closed at once. Running out of memory
+ *   (`peerVars`) is free beyond what the open peers may still grow by;
+ *   otherwise it is closed at once. Running out of memory
  *   would stop the device; a refused peer can come back. A socket without a
  *   `data` listener keeps all it receives, even after end() (which waits for
  *   the peer to stop sending), so a refused one gets the shared handler,
@@ -311,6 +312,8 @@ export class EspruinoDriver implements Driver {
   refusedLowMemory = 0;
   /** @internal Accepted sockets still open: each may grow to `peerVars`. */
   peers = 0;
+  /** @internal Free variables when the first of the open peers arrived: what they took since is `freeBeforePeers - free`. */
+  freeBeforePeers = 0;
   lastError = '';
   udp?: (host: string, port: number, remote: Address | null, sink: Sink) => DriverSocket;
   private poller: (() => void) | null = null;
@@ -428,11 +431,19 @@ export class EspruinoDriver implements Driver {
         // The interpreter allocates a peer's data before any JavaScript runs, so memory is guarded at the door: what is
         // free must cover this peer's worst case and what every peer already taken may still grow to (a collection
         // runs only before a refusal: it takes time).
+        // What the open peers may still grow by is `need` each less what they already took: counting all of it for a
+        // peer that held part refused a second ESP8266 echo client that fitted.
         let m = process.memory(false);
         const need = peerVars(self.limits, m.blocksize || 16);
-        const promised = self.peers * need;
-        if (m.free - promised < need) m = process.memory(true);
-        if (m.free - promised < need) {
+        let room = 0;
+        for (let pass = 0; pass < 2 && room < need; pass++) {
+          if (pass) m = process.memory(true);
+          if (self.peers === 0) self.freeBeforePeers = m.free;
+          const taken = self.freeBeforePeers - m.free;
+          const growth = self.peers * need - (taken > 0 ? taken : 0);
+          room = m.free - (growth > 0 ? growth : 0);
+        }
+        if (room < need) {
           self.refusedLowMemory++;
           // Without a data listener the interpreter would keep all the peer still sends (and end() waits for it to stop):
           // the shared handler drops it, as the socket has no stream.
