@@ -113,15 +113,18 @@ function protocolState(board: BoardProfile, modules: string[]): { protocols: Bud
  * Costs in variables, fitted to bundles booted from flash on Espruino 2v29's
  * Linux builds with a device's memory layout (docs/device-cost.md has the
  * cost model and test/device-interpreter.test.ts the runs): a function object
- * about 9.2 on average (4 at the top level, plus 1 per parameter, plus its
- * share of prototypes and the objects it keeps), a pooled connection with its
+ * about 7.8 on average (4 at the top level, plus its name, plus its share of
+ * prototypes and the objects it keeps), 0.92 more for each parameter it still
+ * declares (params.ts moves most into locals), a pooled connection with its
  * two ring objects about 80, an accepted socket about 40, and a base for the
  * interpreter, the listener and the manager. Measured idle against this
- * estimate: esp8266 echo 923 (930), esp32 echo on 3,400 variables 1,472
- * (1,505), esp32 telemetry with http=0 2,493-2,525 (2,500), esp32 telemetry
- * with the dashboard 4,730 (4,941).
+ * estimate: esp8266 echo 872 (864), esp32 echo on 3,400 variables 1,421
+ * (1,439), esp32 telemetry with http=0 2,340-2,372 (2,349), esp32 telemetry
+ * with the dashboard 4,390 (4,591).
  */
-export const VARS_PER_FUNCTION = 9.2;
+export const VARS_PER_FUNCTION = 7.8;
+/** A declared parameter, kept by its function object (0.92 measured on 2v29: docs/device-cost.md). */
+export const VARS_PER_PARAM = 0.92;
 const VARS_PER_CONNECTION = 80;
 const SOCKET_VARS = 40;
 const BASE_VARS = 75;
@@ -139,6 +142,8 @@ export interface RamEstimate {
   /** Variables the bundle takes once started and idle: function objects, connections, static buffers, the rest. */
   idle: number;
   functions: number;
+  /** Parameters the functions still declare: the ones params.ts could not move into locals. */
+  params: number;
   connections: number;
   /** One more peer at its worst: its socket and what the driver lets it take (`peerVars`). */
   peer: number;
@@ -155,14 +160,15 @@ export interface RamEstimate {
  * objects and budget; `variables` overrides the board's count (a larger
  * target, e.g. an ESP32 with PSRAM).
  */
-export function ramEstimate(board: BoardProfile, budget: Budget, functions: number, variables?: number): RamEstimate {
+export function ramEstimate(board: BoardProfile, budget: Budget, shape: { functions: number; params: number }, variables?: number): RamEstimate {
+  const functions = shape.functions;
   let connections = 0;
   for (const p of budget.pools) connections += p.conns;
   const size = board.variableBytes || 16;
   let state = 0;
   for (const p of budget.protocols) state += PROTOCOL_OBJECT_VARS[p.name] || 0;
-  const idle = Math.round(functions * VARS_PER_FUNCTION) + connections * VARS_PER_CONNECTION + Math.ceil(budget.total / size) + state + BASE_VARS;
+  const idle = Math.round(functions * VARS_PER_FUNCTION + shape.params * VARS_PER_PARAM) + connections * VARS_PER_CONNECTION + Math.ceil(budget.total / size) + state + BASE_VARS;
   const peer = SOCKET_VARS + peerVars(board.net, size);
   const target = variables || board.variables;
-  return { idle: idle, functions: functions, connections: connections, peer: peer, board: target, variableBytes: size, fits: target === undefined || idle + peer <= target };
+  return { idle: idle, functions: functions, params: shape.params, connections: connections, peer: peer, board: target, variableBytes: size, fits: target === undefined || idle + peer <= target };
 }

@@ -20,7 +20,8 @@ import { boards } from '../../boards/index.js';
 import { ramEstimate, staticBudget, VARS_PER_FUNCTION } from './budget.js';
 import type { Budget, RamEstimate } from './budget.js';
 export type { Budget, RamEstimate } from './budget.js';
-import { checkBundle, countFunctions, formatViolations, LINE_TARGET } from './gate.js';
+import { checkBundle, formatViolations, functionShape, LINE_TARGET } from './gate.js';
+import { paramsFromArguments } from './params.js';
 import { breakLongLines } from './break-lines.js';
 import { declareBlockVars, flattenClasses } from './flatten.js';
 import { espruinoGlobals, internalNames, tsFiles } from './mangle.js';
@@ -270,7 +271,7 @@ function gatePlugin(target: BundleTarget, results: BundleResult[] | null, quiet:
           code: chunk.code,
           bytes: Buffer.byteLength(chunk.code),
           budget: budget,
-          ram: ramEstimate(target.board, budget, countFunctions(chunk.code), Number((target.settings || {}).variables) || undefined),
+          ram: ramEstimate(target.board, budget, functionShape(chunk.code), Number((target.settings || {}).variables) || undefined),
           modules: modules,
           keptMethods: pruned.kept,
         };
@@ -355,6 +356,16 @@ function flattenPlugin(): Plugin {
   };
 }
 
+/** Parameters become locals read from `arguments`: a function object keeps none (see params.ts). */
+function paramsPlugin(): Plugin {
+  return {
+    name: 'ringnet-params',
+    renderChunk(code) {
+      return { code: paramsFromArguments(code).code, map: null };
+    },
+  };
+}
+
 /** Breaks the few lines terser leaves over the gate's limit (see break-lines.ts). */
 function lineBreakPlugin(): Plugin {
   return {
@@ -401,7 +412,7 @@ export function rollupOptions(target: BundleTarget, results?: BundleResult[], qu
       // Its top-level names are short and never one of Espruino's globals (terserOptions).
       format: 'es',
       // Pruned twice: again once terser has dropped the unused code whose member names kept a method alive.
-      plugins: [prunePlugin(target.keepMethods, pruned), terser(SHAKE_OPTIONS), flattenPlugin(), prunePlugin(target.keepMethods, pruned), terser(terserOptions(dirname(target.entry))), lineBreakPlugin(), gatePlugin(target, results || null, !!quiet, pruned)],
+      plugins: [prunePlugin(target.keepMethods, pruned), terser(SHAKE_OPTIONS), flattenPlugin(), prunePlugin(target.keepMethods, pruned), terser(terserOptions(dirname(target.entry))), paramsPlugin(), lineBreakPlugin(), gatePlugin(target, results || null, !!quiet, pruned)],
     },
   };
 }

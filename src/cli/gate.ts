@@ -349,13 +349,20 @@ export function checkBundle(code: string, bundle: string): Violation[] {
 
 /** Function objects in a bundle (declarations, expressions, methods): from flash each costs RAM (see budget.ts). */
 export function countFunctions(code: string): number {
-  let n = 0;
+  return functionShape(code).functions;
+}
+
+/** The function objects of a bundle and the parameters they declare (each kept by its function: see params.ts). */
+export function functionShape(code: string): { functions: number; params: number } {
+  let functions = 0;
+  let params = 0;
   simple(parse(code, { ecmaVersion: 5 }) as any, {
-    Function() {
-      n++;
+    Function(node: any) {
+      functions++;
+      params += node.params.length;
     },
   });
-  return n;
+  return { functions, params };
 }
 
 export function formatViolations(violations: Violation[]): string {
