@@ -15,27 +15,10 @@
 import { parse } from 'acorn';
 import type { Node } from 'acorn';
 import { ancestor } from 'acorn-walk';
-
-interface Edit {
-  start: number;
-  end: number;
-  text: string;
-}
+import { applyEdits } from './edits.js';
+import type { Edit } from './edits.js';
 
 type AnyNode = Node & { [key: string]: any };
-
-/** `code[from, to)` with the `edits` (non-overlapping ranges) that fall inside it replaced. */
-function applyEdits(code: string, edits: Edit[], from = 0, to = code.length): string {
-  const sorted = edits.slice().sort((a, b) => a.start - b.start);
-  let out = '';
-  let at = from;
-  for (const e of sorted) {
-    if (e.start < from || e.end > to) continue;
-    out += code.slice(at, e.start) + e.text;
-    at = e.end;
-  }
-  return out + code.slice(at, to);
-}
 
 /** The class a declarator builds, when it is a wrapper this step can lift. */
 function wrapper(decl: AnyNode): { fn: AnyNode; inner: string; param: string | null; arg: string | null; ret: AnyNode } | null {

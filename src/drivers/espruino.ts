@@ -312,8 +312,6 @@ export class EspruinoDriver implements Driver {
   refusedLowMemory = 0;
   /** @internal Accepted sockets still open: each may grow to `peerVars`. */
   peers = 0;
-  /** @internal Free variables when the first of the open peers arrived: what they took since is `freeBeforePeers - free`. */
-  freeBeforePeers = 0;
   lastError = '';
   udp?: (host: string, port: number, remote: Address | null, sink: Sink) => DriverSocket;
   private poller: (() => void) | null = null;
@@ -325,6 +323,8 @@ export class EspruinoDriver implements Driver {
   private rejoinTimer: number | undefined = undefined;
   private readonly fire: () => void;
   private noise = 0;
+  /** Free variables when the first of the open peers arrived: what they took since is `freeBeforePeers - free`. */
+  private freeBeforePeers = 0;
 
   constructor(options: EspruinoDriverOptions) {
     this.limits = options.net;
@@ -429,10 +429,9 @@ export class EspruinoDriver implements Driver {
     const server = require('net').createServer(function (socket: EsSocket) {
       try {
         // The interpreter allocates a peer's data before any JavaScript runs, so memory is guarded at the door: what is
-        // free must cover this peer's worst case and what every peer already taken may still grow to (a collection
-        // runs only before a refusal: it takes time).
-        // What the open peers may still grow by is `need` each less what they already took: counting all of it for a
-        // peer that held part refused a second ESP8266 echo client that fitted.
+        // free must cover this peer's worst case and what the open peers may still grow by, `need` each less what they
+        // took since the first came (counting all of it refused a second ESP8266 echo client that fitted). A
+        // collection runs only before a refusal: it takes time.
         let m = process.memory(false);
         const need = peerVars(self.limits, m.blocksize || 16);
         let room = 0;
