@@ -102,6 +102,8 @@ for (const { name, make } of worlds) {
           if (++ticks === 3) t.cancel();
         }, true);
         w.client.timer(5, () => once++, false);
+        const given: string[] = [];
+        w.client.timer(5, (who: string) => given.push(who), false, 'an owner'); // one function can serve many owners
         const never = w.client.timer(20, () => assert.fail('a cancelled timer ran'), false);
         never.cancel();
         await w.until(() => ct.of(c.id, 'TIMER').length === 1 && ticks >= 3, 5000, 'TIMER');
@@ -112,6 +114,7 @@ for (const { name, make } of worlds) {
         assert.equal(ct.of(c.id, 'TIMER').length, 1, 'one-shot');
         assert.equal(ticks, 3, 'a cancelled repeating timer stops');
         assert.equal(once, 1);
+        assert.deepEqual(given, ['an owner'], 'a timer function gets its arg');
         for (let i = 1; i < pollIds.length; i++) assert.equal(pollIds[i], pollIds[i - 1] + 1, 'one POLL per poll, none skipped');
         assert.ok(pollIds.length > 3);
       } finally {

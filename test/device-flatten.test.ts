@@ -34,13 +34,30 @@ test('flatten: class wrappers become top-level statements, renamed to their bind
   assert.deepEqual(before, [6, 9, 1]);
 });
 
-test('flatten: a wrapper with more than the class in it, or a name bound again inside, stays a wrapper', () => {
+test('flatten: a wrapper with more than the class in it stays a wrapper', () => {
   const withLocal = 'var A=function(){var secret=2;function A(){}return A.prototype.s=function(){return secret},A}();out=new A().s();';
   assert.deepEqual(flattenClasses(withLocal).lifted, []);
-  const shadowed = 'var B$1=function(){function B(){}return B.prototype.f=function(B){return B+1},B}();out=new B$1().f(1);';
+});
+
+test('flatten: a name a function inside binds again is its own, and is left alone when the class is renamed', () => {
+  const shadowed = 'var B$1=function(){function B(){}return B.prototype.f=function(B){return B+1},B.prototype.g=function(){var B=5;return B},B}();out=[new B$1().f(1),new B$1().g()];';
   const r = flattenClasses(shadowed);
-  assert.deepEqual(r.lifted, []);
-  assert.equal(run(r.code), 2);
+  assert.deepEqual(r.lifted, ['B$1']);
+  assert.match(r.code, /function\(B\)\{return B\+1\}/);
+  assert.deepEqual(run(r.code), [2, 5]);
+});
+
+test('flatten: a subclass wrapper, `__extends` first and the base as its argument, is lifted with its class function first', () => {
+  const code =
+    'function __extends(d,b){function P(){this.constructor=d}P.prototype=b.prototype;d.prototype=new P}' +
+    'var Base=function(){function Base(){this.k=1}return Base.prototype.m=function(){return this.k},Base}();' +
+    'var Sub=function(_super){__extends(Sub,_super);function Sub(){var _this=_super.call(this)||this;_this.k=2;return _this}' +
+    'return Sub.prototype.n=function(){return function(_super){return _super+1}(this.m())},Sub}(Base);out=[new Sub().m(),new Sub().n()];';
+  const r = flattenClasses(code);
+  assert.deepEqual(r.lifted, ['Base', 'Sub']);
+  assert.ok(r.code.indexOf('function Sub(') < r.code.indexOf('__extends(Sub,Base)'), r.code);
+  assert.match(r.code, /function\(_super\)\{return _super\+1\}/); // the inner function's own parameter
+  assert.deepEqual(run(r.code), [2, 3]);
 });
 
 test('flatten: a var declared in one branch and used in another is declared at the start of its function', () => {

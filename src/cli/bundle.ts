@@ -22,6 +22,7 @@ import type { Budget, RamEstimate } from './budget.js';
 export type { Budget, RamEstimate } from './budget.js';
 import { checkBundle, formatViolations, functionShape, LINE_TARGET } from './gate.js';
 import { paramsFromArguments } from './params.js';
+import { inlineConstants } from './inline-constants.js';
 import { breakLongLines } from './break-lines.js';
 import { declareBlockVars, flattenClasses } from './flatten.js';
 import { espruinoGlobals, internalNames, tsFiles } from './mangle.js';
@@ -133,6 +134,9 @@ function injectPlugin(target: BundleTarget): Plugin {
           'import { ' + target.mainExport + ' as main } from ' + JSON.stringify(resolve(target.entry)) + ';\nmain(board, settings);\n'
         );
       return null;
+    },
+    transform(code) {
+      return inlineConstants(inlineConstants(code, BOARD_MODULE, target.board), SETTINGS_MODULE, target.settings || {});
     },
   };
 }

@@ -21,21 +21,24 @@ import type { Edit } from './edits.js';
 type AnyNode = Node & { [key: string]: any };
 
 /** The class a declarator builds, when it is a wrapper this step can lift. */
-function wrapper(decl: AnyNode): { fn: AnyNode; inner: string; param: string | null; arg: string | null; ret: AnyNode } | null {
+function wrapper(decl: AnyNode): { fn: AnyNode; cls: AnyNode; inner: string; param: string | null; arg: string | null; ret: AnyNode } | null {
   const call = decl.init;
   if (!call || call.type !== 'CallExpression' || call.callee.type !== 'FunctionExpression') return null;
   const fn = call.callee;
   if (fn.params.length > 1 || call.arguments.length !== fn.params.length) return null;
   if (fn.params.length && (fn.params[0].type !== 'Identifier' || call.arguments[0].type !== 'Identifier')) return null;
   const body: AnyNode[] = fn.body.body;
-  if (!body.length || body[0].type !== 'FunctionDeclaration') return null;
-  const inner: string = body[0].id.name;
+  // The class function, and before it at most the `__extends(Class, _super)` TypeScript puts first.
+  const at = body.length > 1 && body[0].type === 'ExpressionStatement' ? 1 : 0;
+  if (body.length < at + 2 || body[at].type !== 'FunctionDeclaration') return null;
+  const cls: AnyNode = body[at];
+  const inner: string = cls.id.name;
   const ret = body[body.length - 1];
   if (ret.type !== 'ReturnStatement' || !ret.argument) return null;
   const last = ret.argument.type === 'SequenceExpression' ? ret.argument.expressions[ret.argument.expressions.length - 1] : ret.argument;
   if (last.type !== 'Identifier' || last.name !== inner) return null;
-  for (let i = 1; i < body.length - 1; i++) if (body[i].type !== 'ExpressionStatement') return null;
-  return { fn, inner, param: fn.params.length ? fn.params[0].name : null, arg: fn.params.length ? call.arguments[0].name : null, ret };
+  for (let i = 0; i < body.length - 1; i++) if (i !== at && body[i].type !== 'ExpressionStatement') return null;
+  return { fn, cls, inner, param: fn.params.length ? fn.params[0].name : null, arg: fn.params.length ? call.arguments[0].name : null, ret };
 }
 
 /**
@@ -107,6 +110,29 @@ export function flattenClasses(code: string): { code: string; lifted: string[] }
   return { code: applyEdits(code, edits), lifted };
 }
 
+/** Whether `node` is a function that binds `name` itself: as its name, a parameter, or a var or function inside it. */
+function declares(node: AnyNode, name: string): boolean {
+  if (!/Function/.test(node.type)) return false;
+  if (node.id && node.id.name === name && node.type !== 'FunctionDeclaration') return true;
+  for (const p of node.params as AnyNode[]) if (p.name === name) return true;
+  let found = false;
+  ancestor(node.body, {
+    VariableDeclarator(d: AnyNode, _s: unknown, anc: AnyNode[]) {
+      if (d.id.name === name && innermostFunction(anc) === null) found = true;
+    },
+    FunctionDeclaration(f: AnyNode, _s: unknown, anc: AnyNode[]) {
+      if (f.id.name === name && innermostFunction(anc) === null) found = true;
+    },
+  });
+  return found;
+}
+
+/** The innermost function among `ancestors` (the node itself, at the end, excluded); null when there is none below the walk's start. */
+function innermostFunction(ancestors: AnyNode[]): AnyNode | null {
+  for (let i = ancestors.length - 2; i >= 0; i--) if (/Function/.test(ancestors[i].type)) return ancestors[i];
+  return null;
+}
+
 /** The wrapper's statements for the top level: the class named `outer`, its parameter read as its argument. */
 function liftedBody(code: string, w: NonNullable<ReturnType<typeof wrapper>>, outer: string): string | null {
   const renames: { [name: string]: string } = {};
@@ -114,18 +140,14 @@ function liftedBody(code: string, w: NonNullable<ReturnType<typeof wrapper>>, ou
   if (w.param && w.arg) renames[w.param] = w.arg;
   const body = w.fn.body as AnyNode;
   const edits: Edit[] = [];
+  // A name declared again by the wrapper itself is another binding of the same scope: such a wrapper stays. One
+  // declared by a function inside (terser inlines a helper used once, e.g. `__extends`, whose parameters are often
+  // the same short names) is that function's own: its uses there are left alone.
   let shadowed = false;
-  // A name declared again inside (a parameter, a var, a function) is another binding: such a wrapper stays.
-  ancestor(body, {
-    Function(node: AnyNode) {
-      if (node === w.fn) return;
-      for (const p of node.params as AnyNode[]) if (renames[p.name] !== undefined) shadowed = true;
-      if (node.id && node !== body.body[0] && renames[node.id.name] !== undefined) shadowed = true;
-    },
-    VariableDeclarator(node: AnyNode) {
-      if (node.id.type === 'Identifier' && renames[node.id.name] !== undefined) shadowed = true;
-    },
-  });
+  for (const st of body.body as AnyNode[]) {
+    if (st.type === 'VariableDeclaration') for (const d of st.declarations as AnyNode[]) if (renames[d.id.name] !== undefined) shadowed = true;
+    if (st.type === 'FunctionDeclaration' && st !== w.cls && renames[st.id.name] !== undefined) shadowed = true;
+  }
   if (shadowed) return null;
   ancestor(body, {
     Identifier(node: AnyNode, _state: unknown, ancestors: AnyNode[]) {
@@ -134,15 +156,17 @@ function liftedBody(code: string, w: NonNullable<ReturnType<typeof wrapper>>, ou
       const parent = ancestors[ancestors.length - 2];
       if (parent && parent.type === 'MemberExpression' && parent.property === node && !parent.computed) return;
       if (parent && parent.type === 'Property' && parent.key === node && !parent.computed) return;
+      for (let i = ancestors.length - 2; i >= 0 && ancestors[i] !== w.fn; i--) if (declares(ancestors[i], node.name)) return;
       edits.push({ start: node.start, end: node.end, text: to });
     },
   });
-  const declared = (body.body as AnyNode[])[0].id as AnyNode; // acorn-walk does not visit a declaration's own name
+  const declared = w.cls.id as AnyNode; // acorn-walk does not visit a declaration's own name
   if (declared.name !== outer) edits.push({ start: declared.start, end: declared.end, text: outer });
   const text = (from: number, to: number) => applyEdits(code, edits, from, to);
   const statements = body.body as AnyNode[];
-  const out: string[] = [];
-  for (let i = 0; i < statements.length - 1; i++) out.push(text(statements[i].start, statements[i].end));
+  // The class function first: Espruino hoists no function, and `__extends` reads it.
+  const out: string[] = [text(w.cls.start, w.cls.end)];
+  for (let i = 0; i < statements.length - 1; i++) if (statements[i] !== w.cls) out.push(text(statements[i].start, statements[i].end));
   const arg = w.ret.argument as AnyNode;
   if (arg.type === 'SequenceExpression') {
     const exprs = arg.expressions as AnyNode[];

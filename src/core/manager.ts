@@ -219,9 +219,9 @@ export class Manager implements Owner {
     return c;
   }
 
-  /** Runs `fn` every `ms` (or once, when `repeat` is false) from poll(). */
-  timer(ms: number, fn: () => void, repeat: boolean): Timer {
-    const t = new Timer(this.driver.now() + ms, repeat ? (ms > 0 ? ms : 1) : 0, fn);
+  /** Runs `fn(arg)` every `ms` (or once, when `repeat` is false) from poll(). */
+  timer<T>(ms: number, fn: (arg: T) => void, repeat: boolean, arg?: T): Timer {
+    const t = new Timer(this.driver.now() + ms, repeat ? (ms > 0 ? ms : 1) : 0, fn, arg);
     this.timers.push(t);
     this.wakeSoon();
     return t;
@@ -301,7 +301,7 @@ export class Manager implements Owner {
           t.live = false;
         }
         try {
-          t.fn();
+          t.fn(t.arg);
         } catch (e) {
           this.stats.timerErrors++; // a timer function's throw is counted, never propagated
           this.stats.lastTimerError = String(e);

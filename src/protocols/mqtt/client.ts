@@ -16,7 +16,7 @@
  */
 import { parseAddress } from '../../core/address.js';
 import type { Endpoint } from '../../core/address.js';
-import type { AnyHandler, Connection } from '../../core/connection.js';
+import type { Connection } from '../../core/connection.js';
 import type { TlsOptions } from '../../core/driver.js';
 import { ErrorCode, Ev } from '../../core/events.js';
 import type { ErrorInfo } from '../../core/events.js';
@@ -123,43 +123,31 @@ export function mqttEndpoint(url: string): Endpoint {
 /**
  * The client is its session (publish, subscribe, unsubscribe, the QoS state
  * machines: see Session) plus the connection's life. On Espruino every
- * function object costs RAM, so the connection's events and the reconnect
- * timer go to one handler made once per client, and steps taken from one
- * place are written there.
+ * function object costs RAM, so the connection's events go to one
+ * module-level protocol function (`mqttProtocol`, the client in the
+ * connection's `protocolState`) and the reconnect timer to another, made once
+ * for every client.
  */
 export class MqttClient extends Session {
   readonly mgr: Manager;
   declare handler: MqttHandler | null;
   readonly clientId: string;
-  private reconnects = 0;
-  private readonly ep: Endpoint;
-  private readonly o: MqttOptions;
-  private readonly random: () => number;
-  private readonly keepaliveMs: number;
-  private readonly pingTimeoutMs: number;
-  private attempt = 0;
-  private retry: Timer | null = null;
-  private stopped = true;
-  private everOpen = false;
-  /** When PINGREQ went out (-1: no PINGRESP awaited). */
-  private pingAt = -1;
-  /** When the broker last sent us anything: sending alone proves nothing about a link that swallows it. */
-  private lastRecv = 0;
-  /** Bytes of a PUBLISH over the receive limit still to discard as they arrive. */
-  private skip = 0;
-  /**
-   * The one handler: the reconnect timer's function (a timer function gets no argument),
-   * and the broker connection's protocol handler, `(c, ev, data)`. RECV and
-   * SEND decode what `c.recv` holds, while an acknowledgement would still fit
-   * in the send ring.
-   *
-   * The one connection timer is the CONNACK deadline before open, keepalive
-   * after. PINGREQ goes when we sent nothing for the keepalive period (the
-   * broker needs to hear from us) or heard nothing (we need to hear from it:
-   * a client that keeps publishing QoS 0 into a dead link would otherwise
-   * never ask). Anything from the broker after the PINGREQ answers it.
-   */
-  private readonly proto: AnyHandler;
+  /** @internal */ reconnects = 0;
+  /** @internal */ readonly ep: Endpoint;
+  /** @internal */ readonly o: MqttOptions;
+  /** @internal */ readonly random: () => number;
+  /** @internal */ readonly keepaliveMs: number;
+  /** @internal */ readonly pingTimeoutMs: number;
+  /** @internal */ attempt = 0;
+  /** @internal */ retry: Timer | null = null;
+  /** @internal */ stopped = true;
+  /** @internal */ everOpen = false;
+  /** @internal When PINGREQ went out (-1: no PINGRESP awaited). */
+  pingAt = -1;
+  /** @internal When the broker last sent us anything: sending alone proves nothing about a link that swallows it. */
+  lastRecv = 0;
+  /** @internal Bytes of a PUBLISH over the receive limit still to discard as they arrive. */
+  skip = 0;
 
   constructor(mgr: Manager, url: string, opts: MqttOptions | null, handler: MqttHandler | null) {
     const o = opts || {};
@@ -174,136 +162,6 @@ export class MqttClient extends Session {
     const ka = o.keepalive === undefined ? 60 : o.keepalive;
     this.keepaliveMs = ka * 1000;
     this.pingTimeoutMs = o.pingTimeoutMs || (this.keepaliveMs < 10000 ? this.keepaliveMs : 10000);
-    const self = this;
-    this.proto = function (c: Connection | undefined, ev: number, data: any): void {
-      if (!c) {
-        self.retry = null; // the reconnect timer
-        return self.start();
-      }
-      if (c !== self.conn) return;
-      let arm = false; // (re)set the keepalive timer at the end: after CONNACK, and on TIMER
-      let err: ErrorInfo | null = null; // a failure: reported, then the connection is closed
-      switch (ev) {
-        case Ev.CONNECT: {
-          if (data !== ErrorCode.OK) return self.emit(MqttEv.ERROR, { code: data, message: 'connect to the broker failed' });
-          const n = encode(
-            {
-              type: PacketType.CONNECT,
-              clientId: self.clientId,
-              clean: o.clean !== false,
-              keepalive: self.keepaliveMs / 1000,
-              will: o.will || null,
-              username: o.username === undefined ? null : o.username,
-              password: o.password === undefined ? null : o.password,
-            },
-            c.unsent,
-          );
-          if (n <= 0) {
-            err = { code: n < 0 ? ErrorCode.PROTOCOL : ErrorCode.TOO_BIG, message: n < 0 ? 'invalid CONNECT options' : 'CONNECT larger than the send ring' };
-            break;
-          }
-          self.ctl(SENT, 0);
-          c.setTimer(o.connackTimeoutMs || 10000);
-          return;
-        }
-        case Ev.RECV:
-        case Ev.SEND: {
-          if (ev === Ev.RECV) self.lastRecv = c.now();
-          const max = o.maxPacket;
-          const limit = max && max < c.recv.capacity ? max : c.recv.capacity;
-          while (c.canSend(4)) {
-            if (self.skip > 0) {
-              self.skip -= c.recv.discard(self.skip);
-              if (self.skip > 0) break;
-            }
-            const p = decode(c.recv, limit, true);
-            if (p === null) break;
-            if (p.type === 0) {
-              err = { code: p.code, message: p.message };
-              break;
-            }
-            if (!self.open) {
-              if (p.type !== PacketType.CONNACK) {
-                err = { code: ErrorCode.PROTOCOL, message: 'expected CONNACK, got packet type ' + p.type };
-                break;
-              }
-              c.clearTimer();
-              if (p.returnCode !== 0) {
-                self.emit(MqttEv.CONNACK, { returnCode: p.returnCode, sessionPresent: p.sessionPresent });
-                err = { code: ErrorCode.REFUSED, message: 'broker refused the connection: return code ' + p.returnCode };
-                break;
-              }
-              self.open = true;
-              if (self.everOpen) self.reconnects++;
-              self.everOpen = true;
-              self.attempt = 0;
-              self.pingAt = -1;
-              self.handle(p);
-              arm = true;
-              self.emit(MqttEv.CONNACK, { returnCode: 0, sessionPresent: p.sessionPresent });
-            } else if (p.type === PacketType.PINGRESP) {
-              self.pingAt = -1;
-            } else if (p.type === PacketType.PUBLISH || (p.type >= PacketType.PUBACK && p.type <= PacketType.PUBCOMP) || p.type === PacketType.SUBACK || p.type === PacketType.UNSUBACK) {
-              if (p.type === PacketType.PUBLISH && p.size) self.skip = p.size; // too big to hold: acknowledged below, then discarded
-              self.handle(p);
-            } else {
-              err = { code: ErrorCode.PROTOCOL, message: 'unexpected packet type ' + p.type + ' from the broker' };
-              break;
-            }
-          }
-          if (!err && ev === Ev.SEND && self.open) self.pump(); // acknowledgements may have been waiting for room
-          break;
-        }
-        case Ev.POLL:
-          if (self.mgr.driver.linkUp()) return;
-          err = { code: ErrorCode.UNREACHABLE, message: 'link down' };
-          break;
-        case Ev.TIMER: {
-          if (!self.open) {
-            err = { code: ErrorCode.TIMEOUT, message: 'no CONNACK in time' };
-            break;
-          }
-          const now = c.now();
-          const ka = self.keepaliveMs;
-          if (self.pingAt >= 0 && self.lastRecv > self.pingAt) self.pingAt = -1;
-          if (self.pingAt >= 0) {
-            if (now - self.pingAt >= self.pingTimeoutMs) {
-              err = { code: ErrorCode.TIMEOUT, message: 'no PINGRESP in time' };
-              break;
-            }
-          } else if (now - self.lastSend >= ka || now - self.lastRecv >= ka) {
-            self.ctl(PacketType.PINGREQ, 0); // when the ring is full this is not sent, and the deadline below ends the stuck connection
-            self.pingAt = now;
-          }
-          arm = true;
-          break;
-        }
-        case Ev.ERROR:
-          return self.emit(MqttEv.ERROR, data);
-        case Ev.CLOSE: {
-          self.conn = null;
-          self.open = false;
-          self.pingAt = -1;
-          self.skip = 0;
-          self.handle(null); // unacknowledged publishes count as queued again until resent
-          if (self.stopped) return self.emit(MqttEv.CLOSE, { reconnectMs: -1 });
-          const wait = self.mgr.driver.linkUp() ? self.backoff() : o.linkCheckMs || 1000;
-          self.emit(MqttEv.CLOSE, { reconnectMs: wait });
-          if (!self.stopped && !self.retry) self.retry = self.mgr.timer(wait, self.proto as () => void, false);
-          return;
-        }
-      }
-      if (err) {
-        self.emit(MqttEv.ERROR, err);
-        return c.close();
-      }
-      if (arm && self.keepaliveMs) {
-        const last = self.lastSend < self.lastRecv ? self.lastSend : self.lastRecv;
-        const due = self.pingAt >= 0 ? self.pingAt + self.pingTimeoutMs : last + self.keepaliveMs;
-        const wait = due - c.now();
-        c.setTimer(wait > 1 ? wait : 1);
-      }
-    };
   }
 
   /** Starts connecting (and reconnecting until `close()`); also what the reconnect timer runs. */
@@ -313,16 +171,17 @@ export class MqttClient extends Session {
     const o = this.o;
     if (!this.mgr.driver.linkUp()) {
       this.attempt = 0; // the broker is not at fault: connect as soon as the link is back
-      this.retry = this.mgr.timer(o.linkCheckMs || 1000, this.proto as () => void, false);
+      this.retry = this.mgr.timer(o.linkCheckMs || 1000, restart, false, this);
       return;
     }
-    const c = this.mgr.connect(this.ep, this.proto, { pool: o.pool, tls: o.tls, timeoutMs: o.connectTimeoutMs || 10000 });
+    const c = this.mgr.connect(this.ep, mqttProtocol, { pool: o.pool, tls: o.tls, timeoutMs: o.connectTimeoutMs || 10000 });
     if (!c) {
       this.emit(MqttEv.ERROR, { code: ErrorCode.SOCKET, message: 'no free connection in the pool' });
-      if (!this.stopped && !this.retry) this.retry = this.mgr.timer(this.backoff(), this.proto as () => void, false);
+      if (!this.stopped && !this.retry) this.retry = this.mgr.timer(this.backoff(), restart, false, this);
       return;
     }
-    c.protocol = this.proto; // the client works on the protocol slot; its events go to `handler`
+    c.protocol = mqttProtocol; // the client works on the protocol slot; its events go to `handler`
+    c.protocolState = this;
     c.handler = null;
     this.conn = c;
   }
@@ -353,14 +212,157 @@ export class MqttClient extends Session {
     c.end();
   }
 
-  /** Exponential backoff with "equal jitter": half the step fixed, half random, so clients that fell together spread out. */
-  private backoff(): number {
+  /** @internal Exponential backoff with "equal jitter": half the step fixed, half random, so clients that fell together spread out. */
+  backoff(): number {
     const min = this.o.reconnectMinMs || 1000;
     const max = this.o.reconnectMaxMs || 60000;
     let step = min * Math.pow(2, this.attempt < 20 ? this.attempt : 20);
     if (step > max) step = max;
     this.attempt++;
     return Math.floor(step / 2 + (this.random() * step) / 2);
+  }
+}
+
+/** The reconnect timer's function. */
+function restart(m: MqttClient): void {
+  m.retry = null;
+  m.start();
+}
+
+/**
+ * The broker connection's protocol handler. RECV and SEND decode what
+ * `c.recv` holds, while an acknowledgement would still fit in the send ring.
+ *
+ * The one connection timer is the CONNACK deadline before open, keepalive
+ * after. PINGREQ goes when we sent nothing for the keepalive period (the
+ * broker needs to hear from us) or heard nothing (we need to hear from it: a
+ * client that keeps publishing QoS 0 into a dead link would otherwise never
+ * ask). Anything from the broker after the PINGREQ answers it.
+ */
+function mqttProtocol(c: Connection, ev: number, data: any): void {
+  const self = c.protocolState as MqttClient;
+  if (c !== self.conn) return;
+  let arm = false; // (re)set the keepalive timer at the end: after CONNACK, and on TIMER
+  let err: ErrorInfo | null = null; // a failure: reported, then the connection is closed
+  switch (ev) {
+    case Ev.CONNECT: {
+      if (data !== ErrorCode.OK) return self.emit(MqttEv.ERROR, { code: data, message: 'connect to the broker failed' });
+      const n = encode(
+        {
+          type: PacketType.CONNECT,
+          clientId: self.clientId,
+          clean: self.o.clean !== false,
+          keepalive: self.keepaliveMs / 1000,
+          will: self.o.will || null,
+          username: self.o.username === undefined ? null : self.o.username,
+          password: self.o.password === undefined ? null : self.o.password,
+        },
+        c.unsent,
+      );
+      if (n <= 0) {
+        err = { code: n < 0 ? ErrorCode.PROTOCOL : ErrorCode.TOO_BIG, message: n < 0 ? 'invalid CONNECT options' : 'CONNECT larger than the send ring' };
+        break;
+      }
+      self.ctl(SENT, 0);
+      c.setTimer(self.o.connackTimeoutMs || 10000);
+      return;
+    }
+    case Ev.RECV:
+    case Ev.SEND: {
+      if (ev === Ev.RECV) self.lastRecv = c.now();
+      const max = self.o.maxPacket;
+      const limit = max && max < c.recv.capacity ? max : c.recv.capacity;
+      while (c.canSend(4)) {
+        if (self.skip > 0) {
+          self.skip -= c.recv.discard(self.skip);
+          if (self.skip > 0) break;
+        }
+        const p = decode(c.recv, limit, true);
+        if (p === null) break;
+        if (p.type === 0) {
+          err = { code: p.code, message: p.message };
+          break;
+        }
+        if (!self.open) {
+          if (p.type !== PacketType.CONNACK) {
+            err = { code: ErrorCode.PROTOCOL, message: 'expected CONNACK, got packet type ' + p.type };
+            break;
+          }
+          c.clearTimer();
+          if (p.returnCode !== 0) {
+            self.emit(MqttEv.CONNACK, { returnCode: p.returnCode, sessionPresent: p.sessionPresent });
+            err = { code: ErrorCode.REFUSED, message: 'broker refused the connection: return code ' + p.returnCode };
+            break;
+          }
+          self.open = true;
+          if (self.everOpen) self.reconnects++;
+          self.everOpen = true;
+          self.attempt = 0;
+          self.pingAt = -1;
+          self.handle(p);
+          arm = true;
+          self.emit(MqttEv.CONNACK, { returnCode: 0, sessionPresent: p.sessionPresent });
+        } else if (p.type === PacketType.PINGRESP) {
+          self.pingAt = -1;
+        } else if (p.type === PacketType.PUBLISH || (p.type >= PacketType.PUBACK && p.type <= PacketType.PUBCOMP) || p.type === PacketType.SUBACK || p.type === PacketType.UNSUBACK) {
+          if (p.type === PacketType.PUBLISH && p.size) self.skip = p.size; // too big to hold: acknowledged below, then discarded
+          self.handle(p);
+        } else {
+          err = { code: ErrorCode.PROTOCOL, message: 'unexpected packet type ' + p.type + ' from the broker' };
+          break;
+        }
+      }
+      if (!err && ev === Ev.SEND && self.open) self.pump(); // acknowledgements may have been waiting for room
+      break;
+    }
+    case Ev.POLL:
+      if (self.mgr.driver.linkUp()) return;
+      err = { code: ErrorCode.UNREACHABLE, message: 'link down' };
+      break;
+    case Ev.TIMER: {
+      if (!self.open) {
+        err = { code: ErrorCode.TIMEOUT, message: 'no CONNACK in time' };
+        break;
+      }
+      const now = c.now();
+      const ka = self.keepaliveMs;
+      if (self.pingAt >= 0 && self.lastRecv > self.pingAt) self.pingAt = -1;
+      if (self.pingAt >= 0) {
+        if (now - self.pingAt >= self.pingTimeoutMs) {
+          err = { code: ErrorCode.TIMEOUT, message: 'no PINGRESP in time' };
+          break;
+        }
+      } else if (now - self.lastSend >= ka || now - self.lastRecv >= ka) {
+        self.ctl(PacketType.PINGREQ, 0); // when the ring is full this is not sent, and the deadline below ends the stuck connection
+        self.pingAt = now;
+      }
+      arm = true;
+      break;
+    }
+    case Ev.ERROR:
+      return self.emit(MqttEv.ERROR, data);
+    case Ev.CLOSE: {
+      self.conn = null;
+      self.open = false;
+      self.pingAt = -1;
+      self.skip = 0;
+      self.handle(null); // unacknowledged publishes count as queued again until resent
+      if (self.stopped) return self.emit(MqttEv.CLOSE, { reconnectMs: -1 });
+      const wait = self.mgr.driver.linkUp() ? self.backoff() : self.o.linkCheckMs || 1000;
+      self.emit(MqttEv.CLOSE, { reconnectMs: wait });
+      if (!self.stopped && !self.retry) self.retry = self.mgr.timer(wait, restart, false, self);
+      return;
+    }
+  }
+  if (err) {
+    self.emit(MqttEv.ERROR, err);
+    return c.close();
+  }
+  if (arm && self.keepaliveMs) {
+    const last = self.lastSend < self.lastRecv ? self.lastSend : self.lastRecv;
+    const due = self.pingAt >= 0 ? self.pingAt + self.pingTimeoutMs : last + self.keepaliveMs;
+    const wait = due - c.now();
+    c.setTimer(wait > 1 ? wait : 1);
   }
 }
 
