@@ -222,4 +222,24 @@ describe('sntp client in the simulator', () => {
     assert.deepEqual(waits.slice(failed), [3600, 3600], 'then hourly');
     assert.deepEqual(ends.slice(failed).map((e) => e.ev), [SntpEv.TIME, SntpEv.TIME, SntpEv.TIME]);
   });
+
+  test('sntpKeep with startMs makes its first request that much later, then keeps the same schedule', () => {
+    const net = new SimNetwork({ seed: 2, latencyMs: 5 });
+    simServer(net, EPOCH, () => 'reply');
+    const mgr = new Manager(net.host('device'));
+    mgr.run();
+    const clock = new SntpClock(mgr);
+    const starts: number[] = [];
+    const begun = net.now;
+    sntpKeep(mgr, 'ntp', clock, (c, ev) => {
+      if (ev === Ev.CONNECT) starts.push(net.now - begun);
+    }, { startMs: 3000 });
+    net.runFor(2900);
+    assert.equal(starts.length, 0, 'nothing before startMs');
+    assert.ok(!clock.synced);
+    net.runFor(1000);
+    assert.equal(starts.length, 1);
+    assert.ok(starts[0] >= 3000 && starts[0] < 3300, 'first request at ' + starts[0]);
+    assert.ok(clock.synced);
+  });
 });

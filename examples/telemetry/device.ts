@@ -31,8 +31,6 @@ let dashboard: Dashboard | null = null;
 let app: Telemetry;
 
 function start(): void {
-  // Hourly; a failed sync (no Wi-Fi yet at boot, no DNS) is retried after 10 s, doubling up to the hour.
-  sntpKeep(mgr, String(settings.ntp || 'pool.ntp.org'), clock, null, { pool: 'udp' });
   app = new Telemetry(mgr, {
     deviceId: String(settings.id || board.name),
     broker: String(settings.broker || 'mqtt://192.168.1.2:1883'),
@@ -49,6 +47,9 @@ function start(): void {
           }
         : undefined,
   });
+  // Hourly; a failed sync (no Wi-Fi yet at boot, no DNS) is retried after 10 s, doubling up to the hour. The first
+  // waits 3 s, so that the broker connection is made first: an ESP8266 ran out of memory making both at once.
+  sntpKeep(mgr, String(settings.ntp || 'pool.ntp.org'), clock, null, { pool: 'udp', startMs: 3000 });
   if (httpPort > 0) {
     dashboard = new Dashboard(mgr, {
       url: 'http://0.0.0.0:' + httpPort,

@@ -42,6 +42,8 @@ export interface SntpOptions {
   everyMs?: number;
   /** sntpKeep: ms before retrying a failed sync, doubled after each failure up to `everyMs` (default 10 s). */
   retryMs?: number;
+  /** sntpKeep: ms before the first sync (default 0: at once). A small board staggers its start-up connections with it. */
+  startMs?: number;
 }
 
 /** Wall time derived from one SNTP exchange, advancing on the manager's clock. */
@@ -179,5 +181,6 @@ export function sntpKeep(mgr: Manager, url: string, clock: SntpClock, handler: (
     }
     if (c && handler) handler(c, ev as number, data);
   };
-  step();
+  if (o.startMs) mgr.timer(o.startMs, step, false);
+  else step();
 }
