@@ -265,6 +265,18 @@ for (const { name, make } of worlds) {
         })) as Connection;
         await w.until(() => ct.of(d.id, 'CLOSE').length === 1, 5000, 'close()');
         assert.deepEqual(ct.names(d.id), ['CONNECT', 'CLOSE']);
+        // A protocol that writes its framing into `unsent` itself gets it out with send() and no argument.
+        received = 0;
+        const e = w.client.connect('tcp://' + w.serverHost + ':' + listener.remote.port, ct.handler((c2, ev) => {
+          if (ev === Ev.CONNECT) {
+            assert.equal(c2.send(), false, 'nothing waits yet');
+            c2.unsent.writeString('framed by hand');
+            assert.ok(c2.send());
+          }
+          if (ev === Ev.SEND) c2.end();
+        })) as Connection;
+        await w.until(() => received === 'framed by hand'.length && ct.of(e.id, 'CLOSE').length === 1, 5000, 'the hand-framed bytes sent, then closed');
+        assert.ok(ct.names(e.id).indexOf('SEND') > 0);
       } finally {
         w.close();
       }
@@ -289,6 +301,8 @@ for (const { name, make } of worlds) {
           if (ev === Ev.CONNECT) {
             assert.ok(c2.send('one'));
             assert.ok(c2.send('two'));
+            assert.ok(c2.send(), 'send() with nothing queued after datagrams says bytes wait');
+            c2.send(); // asks for a poll and queues no (empty) datagram
             assert.ok(c2.send('x'.repeat(150))); // larger than the server's 100-byte ring
             assert.ok(c2.send('three'));
           }

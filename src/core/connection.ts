@@ -101,8 +101,17 @@ export class Connection implements Sink {
    * the socket. All or nothing: returns false and queues nothing when `unsent`
    * lacks room or the connection is closing, so protocol framing never breaks.
    * For UDP each call is one datagram.
+   *
+   * With no argument it queues nothing and asks for a poll: for a protocol
+   * that writes its framing into `unsent` itself (MQTT), so that the socket
+   * takes it soon. (One method, not a `flush()` besides: each function object
+   * costs RAM on the device.)
    */
-  send(data: Uint8Array | string): boolean {
+  send(data?: Uint8Array | string): boolean {
+    if (data === undefined) {
+      this.owner.wakeSoon();
+      return this.unsent.length > 0;
+    }
     const n = data.length;
     if (!this.canSend(n)) return false;
     if (this.flags & Flag.UDP) {

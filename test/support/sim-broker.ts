@@ -187,7 +187,7 @@ export class SimBroker {
     const n = encode(p, c.unsent);
     if (n < 0) throw new Error('broker built a bad packet');
     if (n === 0) return false;
-    c.send('');
+    c.send();
     return true;
   }
 

@@ -375,7 +375,7 @@ export class Session {
       }
     }
     this.lastSend = c.now();
-    c.send('');
+    c.send(); // wrote into the ring itself: asks for a poll
     return true;
   }
 
