@@ -6,8 +6,8 @@
  */
 import type { Manager } from '../../src/core/manager.js';
 import type { Timer } from '../../src/core/timer.js';
-import { mqttConnect } from '../../src/protocols/mqtt/client.js';
-import type { MqttClient, MqttOptions, MqttStats } from '../../src/protocols/mqtt/client.js';
+import { MqttClient } from '../../src/protocols/mqtt/client.js';
+import type { MqttOptions, MqttStats } from '../../src/protocols/mqtt/client.js';
 import { MqttEv } from '../../src/protocols/mqtt/events.js';
 import { utf8Decode, utf8Length } from '../../src/protocols/utf8.js';
 import type { Sensors } from './sensors.js';
@@ -75,23 +75,16 @@ export class Telemetry {
   periodMs: number;
   lastReading = '';
   lastConfigError = '';
-  private lastFreeMem = 0;
+  /** @internal */ lastFreeMem = 0;
   private readonly startedAt: number;
   private timer: Timer | null = null;
-  private readonly topic: string;
-  private readonly configTopic: string;
-  /** The Home Assistant discovery configs are to be published (at the first CONNACK, and after the broker lost the session). */
-  private discover: boolean;
-  /**
-   * The one closure of the app: the client's event handler and, called by
-   * the sample timer with no client, the sampler (sample() calls it too).
-   * Each function object costs RAM on a device, so a period change reuses it.
-   */
-  private readonly on: (m?: MqttClient, ev?: number, data?: any) => void;
-
+  /** @internal */ readonly topic: string;
+  /** @internal */ readonly configTopic: string;
+  /** @internal The Home Assistant discovery configs are to be published (at the first CONNACK, and after the broker lost the session). */
+  discover: boolean;
   constructor(
-    private readonly mgr: Manager,
-    private readonly o: TelemetryOptions,
+    /** @internal */ readonly mgr: Manager,
+    /** @internal */ readonly o: TelemetryOptions,
   ) {
     const id = o.deviceId;
     // Each would make every topic invalid or another device's: the client would refuse or misroute every reading.
@@ -106,49 +99,16 @@ export class Telemetry {
     const opts: MqttOptions = o.mqtt || {};
     opts.clientId = 'ringnet-' + id;
     opts.clean = false; // the broker keeps our QoS 1 exchanges across reconnects
-    const self = this;
-    this.on = function (m, ev, data) {
-      if (!m) {
-        // The timer (a timer function gets no argument): take one reading and publish it.
-        const r = o.sensors.read();
-        self.seq++;
-        self.lastFreeMem = r.freeMem;
-        const w = o.wallClock;
-        const json = JSON.stringify({ id: id, seq: self.seq, t: typeof w === 'function' ? w() : w.now(), temp: r.temp, analog: r.analog, freeMem: r.freeMem });
-        self.client.publish(self.topic, json, 1);
-        self.lastReading = json;
-        if (o.onReading) o.onReading(json);
-      } else if (ev === MqttEv.PUBACK || ev === MqttEv.CONNACK) {
-        if (ev === MqttEv.PUBACK) self.acked++;
-        else if (!data.sessionPresent && o.discovery !== false) self.discover = true; // a broker without our session may have lost retained messages too
-        // Home Assistant discovery, a retained config per field. Only while the outbox is empty (else at a later PUBACK):
-        // queued there, they would push readings out of a small one. QoS 0: no PUBACK to count as a reading's. Inline,
-        // not a method or a closure per field: on the device each function object costs RAM.
-        if (self.discover && m.open && m.outbox.live === 0) {
-          self.discover = false;
-          const e = JSON.stringify(id); // quoted, and escaped where JSON must
-          for (let k = 0; k < 3; k++) {
-            const f = k === 0 ? 'temp' : k === 1 ? 'analog' : 'freeMem';
-            m.publish(
-              'homeassistant/sensor/' + id + '_' + f + '/config',
-              '{"name":"' + f + '","unique_id":' + e.substring(0, e.length - 1) + '_' + f + '","state_topic":"ringnet/' + e.substring(1, e.length - 1) +
-                '/telemetry","value_template":"{{ value_json.' + f + ' }}",' + (k ? '' : '"device_class":"temperature","unit_of_measurement":"\u00b0C",') +
-                '"state_class":"measurement","device":{"identifiers":[' + e + '],"name":' + e + '}}',
-              0,
-              true,
-            );
-          }
-        }
-      } else if (ev === MqttEv.MESSAGE && data.topic === self.configTopic) self.configure(utf8Decode(data.payload) || '');
-    };
-    this.client = mqttConnect(mgr, o.broker, opts, this.on);
+    this.client = new MqttClient(mgr, o.broker, opts, telemetryEvent);
+    this.client.userData = this;
+    this.client.start();
     this.client.subscribe(this.configTopic, 1);
-    this.timer = mgr.timer(this.periodMs, this.on, true);
+    this.timer = mgr.timer(this.periodMs, telemetryEvent, true, this);
   }
 
   /** Takes one reading and publishes it; returns its JSON. (The timer runs the same code; a device bundle leaves this wrapper out.) */
   sample(): string {
-    this.on();
+    telemetryEvent(this);
     return this.lastReading;
   }
 
@@ -176,7 +136,7 @@ export class Telemetry {
     this.periodMs = period;
     // Sample at the new period (also after pause(), as before), with the same function.
     if (this.timer) this.timer.cancel();
-    this.timer = this.mgr.timer(this.periodMs, this.on, true);
+    this.timer = this.mgr.timer(this.periodMs, telemetryEvent, true, this);
   }
 
   status(): TelemetryStatus {
@@ -212,4 +172,50 @@ export class Telemetry {
     this.timer = null;
     this.client.close();
   }
+}
+
+/**
+ * The app's one function: the sample timer's (it gets the app: take one
+ * reading and publish it) and the client's event handler (it gets the client,
+ * whose userData is the app). Module-level, not a closure per app: on a device
+ * each function object and the scope it keeps cost RAM.
+ */
+function telemetryEvent(x: Telemetry | MqttClient, ev?: number, data?: any): void {
+  const self: Telemetry = ev === undefined ? (x as Telemetry) : (x as MqttClient).userData;
+  const o = self.o;
+  const id = o.deviceId;
+  if (ev === undefined) {
+    const r = o.sensors.read();
+    self.seq++;
+    self.lastFreeMem = r.freeMem;
+    const w = o.wallClock;
+    const json = JSON.stringify({ id: id, seq: self.seq, t: typeof w === 'function' ? w() : w.now(), temp: r.temp, analog: r.analog, freeMem: r.freeMem });
+    self.client.publish(self.topic, json, 1);
+    self.lastReading = json;
+    if (o.onReading) o.onReading(json);
+    return;
+  }
+  const m = x as MqttClient;
+  if (ev === MqttEv.PUBACK || ev === MqttEv.CONNACK) {
+    if (ev === MqttEv.PUBACK) self.acked++;
+    else if (!data.sessionPresent && o.discovery !== false) self.discover = true; // a broker without our session may have lost retained messages too
+    // Home Assistant discovery, a retained config per field. Only while the outbox is empty (else at a later PUBACK):
+    // queued there, they would push readings out of a small one. QoS 0: no PUBACK to count as a reading's. Inline,
+    // not a method or a closure per field: on the device each function object costs RAM.
+    if (self.discover && m.open && m.outbox.live === 0) {
+      self.discover = false;
+      const e = JSON.stringify(id); // quoted, and escaped where JSON must
+      for (let k = 0; k < 3; k++) {
+        const f = k === 0 ? 'temp' : k === 1 ? 'analog' : 'freeMem';
+        m.publish(
+          'homeassistant/sensor/' + id + '_' + f + '/config',
+          '{"name":"' + f + '","unique_id":' + e.substring(0, e.length - 1) + '_' + f + '","state_topic":"ringnet/' + e.substring(1, e.length - 1) +
+            '/telemetry","value_template":"{{ value_json.' + f + ' }}",' + (k ? '' : '"device_class":"temperature","unit_of_measurement":"\u00b0C",') +
+            '"state_class":"measurement","device":{"identifiers":[' + e + '],"name":' + e + '}}',
+          0,
+          true,
+        );
+      }
+    }
+  } else if (ev === MqttEv.MESSAGE && data.topic === self.configTopic) self.configure(utf8Decode(data.payload) || '');
 }

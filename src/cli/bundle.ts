@@ -25,7 +25,7 @@ import { paramsFromArguments } from './params.js';
 import { inlineConstants } from './inline-constants.js';
 import { breakLongLines } from './break-lines.js';
 import { declareBlockVars, flattenClasses } from './flatten.js';
-import { espruinoGlobals, internalNames, tsFiles } from './mangle.js';
+import { espruinoGlobals, internalNames, ownedNames, tsFiles } from './mangle.js';
 import { pruneUnusedMethods } from './prune.js';
 import { boardSandboxOptions, EspruinoSandbox } from './sandbox.js';
 
@@ -334,7 +334,10 @@ export function terserOptions(appDir: string) {
     ecma: 5 as const,
     toplevel: true,
     compress: { hoist_funs: true, hoist_vars: true, passes: 2 },
-    mangle: { properties: { regex }, reserved: espruinoGlobals() },
+    // `builtins`: terser would otherwise keep every name of its DOM list long (`opened`, `released`, `remote`,
+    // `capacity` …: a variable more per object that has one). The regex names only what may be shortened, and no
+    // short name may be one JavaScript or Espruino owns.
+    mangle: { properties: { regex, builtins: true, reserved: ownedNames() }, reserved: espruinoGlobals() },
     format: { ascii_only: true, max_line_len: LINE_TARGET },
   };
 }

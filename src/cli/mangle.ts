@@ -123,6 +123,21 @@ function isJsonLiteral(node: ts.Node): boolean {
 }
 
 /**
+ * Names a shortened member must not become: JavaScript's built-ins and
+ * Espruino's API (terser's own list of such names is the DOM's, which it is
+ * told to ignore: it kept names like `opened` and `capacity` long). Sorted.
+ */
+export function ownedNames(): string[] {
+  const out: string[] = [];
+  const all = new Set<string>();
+  builtinNames().forEach((n) => all.add(n));
+  espruinoNames().forEach((n) => all.add(n));
+  RUNTIME_NAMES.forEach((n) => all.add(n));
+  all.forEach((n) => out.push(n));
+  return out.sort();
+}
+
+/**
  * Member names of the sources under `dirs` (files or directories relative to
  * `root`: everything a bundle is made of) that may be shortened: those of
  * classes, interfaces and types, longer than 2 characters, unless the name
