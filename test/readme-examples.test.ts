@@ -62,14 +62,21 @@ async function connect(port: number): Promise<net.Socket> {
   }
 }
 
-test('README.md shows each examples/readme file exactly, and every ts example that names one is one', () => {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+test('README.md and docs/ show each examples/readme file exactly, once, and every ts example that names one is one', () => {
+  const pages = ['README.md'].concat(readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f)));
   const blocks = new Map<string, string>();
   const re = /```ts\n(\/\/ examples\/readme\/([\w-]+\.ts)\n[\s\S]*?)```/g;
-  for (let m = re.exec(readme); m; m = re.exec(readme)) blocks.set(m[2], m[1]);
+  for (const page of pages) {
+    const text = readFileSync(join(root, page), 'utf8');
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      assert.ok(!blocks.has(m[2]), m[2] + ' is shown twice');
+      blocks.set(m[2], m[1]);
+    }
+  }
   const files = readdirSync(sources).filter((f) => f.endsWith('.ts')).sort();
-  assert.deepEqual([...blocks.keys()].sort(), files, 'one README block per file under examples/readme');
-  for (const f of files) assert.equal(blocks.get(f), readFileSync(join(sources, f), 'utf8'), 'README block for ' + f);
+  assert.deepEqual([...blocks.keys()].sort(), files, 'one block per file under examples/readme');
+  for (const f of files) assert.equal(blocks.get(f), readFileSync(join(sources, f), 'utf8'), 'the block for ' + f);
+  assert.ok(readFileSync(join(root, 'README.md'), 'utf8').indexOf('// examples/readme/echo.ts') >= 0, 'the README keeps one example');
 });
 
 test('echo: a message eight times the send ring comes back whole (the handler retries on SEND)', async () => {
