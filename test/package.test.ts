@@ -88,9 +88,10 @@ const DEVICE = `/// <reference types="ringnet/device" />
 import board from 'ringnet:board';
 import { Manager } from 'ringnet';
 import { EspruinoDriver } from 'ringnet/drivers/espruino';
+import { superviseWifi } from 'ringnet/drivers/espruino-wifi';
 import { startEcho } from './app.js';
 
-const mgr = new Manager(new EspruinoDriver({ net: board.net, hasTls: board.hasTls, wifiFile: board.wifiFile }), {
+const mgr = new Manager(new EspruinoDriver({ net: board.net, hasTls: board.hasTls, wifi: superviseWifi, wifiFile: board.wifiFile }), {
   pools: { default: board.pools.default },
   pollMs: board.pollMs,
 });

@@ -6,9 +6,10 @@ import board from 'ringnet:board';
 import settings from 'ringnet:settings';
 import { Manager } from '../../src/core/manager.js';
 import { EspruinoDriver } from '../../src/drivers/espruino.js';
+import { superviseWifi } from '../../src/drivers/espruino-wifi.js';
 import { startEcho } from './app.js';
 
-const driver = new EspruinoDriver({ net: board.net, hasTls: board.hasTls, wifiFile: board.wifiFile });
+const driver = new EspruinoDriver({ net: board.net, hasTls: board.hasTls, wifi: superviseWifi, wifiFile: board.wifiFile });
 // Echo needs neither the MQTT pool nor the UDP one: on an ESP8266 their slots would take RAM it needs to serve.
 const mgr = new Manager(driver, { pools: { default: board.pools.default }, pollMs: board.pollMs });
 startEcho(mgr, 'tcp://0.0.0.0:' + (settings.port || 8000));

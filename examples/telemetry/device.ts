@@ -11,6 +11,7 @@ import board from 'ringnet:board';
 import settings from 'ringnet:settings';
 import { Manager } from '../../src/core/manager.js';
 import { EspruinoDriver } from '../../src/drivers/espruino.js';
+import { superviseWifi } from '../../src/drivers/espruino-wifi.js';
 import { espruinoDatagrams } from '../../src/drivers/espruino-udp.js';
 import { StorageFiles } from '../../src/drivers/espruino-files.js';
 import { SntpClock, sntpKeep } from '../../src/protocols/sntp/client.js';
@@ -20,7 +21,7 @@ import { Dashboard } from './web.js';
 
 declare function require(name: string): any;
 
-const driver = new EspruinoDriver({ net: board.net, hasTls: board.hasTls, wifiFile: board.wifiFile, datagrams: espruinoDatagrams(board.udp) });
+const driver = new EspruinoDriver({ net: board.net, hasTls: board.hasTls, wifi: superviseWifi, wifiFile: board.wifiFile, datagrams: espruinoDatagrams(board.udp) });
 // A build-time constant: with `--set http=0` rollup leaves the dashboard (HTTP, WebSocket) out of the bundle.
 const httpPort = (settings.http === undefined ? 80 : settings.http) as number;
 // Without the dashboard nothing is accepted, so the `default` pool (the dashboard's peers) is not allocated.

@@ -40,9 +40,10 @@ import board from 'ringnet:board';
 import settings from 'ringnet:settings';
 import { Manager } from 'ringnet';
 import { EspruinoDriver } from 'ringnet/drivers/espruino';
+import { superviseWifi } from 'ringnet/drivers/espruino-wifi';
 import { startApp } from './app.js';
 
-const driver = new EspruinoDriver({ net: board.net, hasTls: board.hasTls, wifiFile: board.wifiFile });
+const driver = new EspruinoDriver({ net: board.net, hasTls: board.hasTls, wifi: superviseWifi, wifiFile: board.wifiFile });
 // Only the default pool: the MQTT and UDP ones would take RAM this app does not use.
 const mgr = new Manager(driver, { pools: { default: board.pools.default }, pollMs: board.pollMs });
 startApp(mgr, Number(settings.port || 8000));

@@ -109,9 +109,9 @@ class EspruinoDatagrams implements DriverSocket {
 
 /** Datagram sockets for EspruinoDriver (its `datagrams` option), each holding at most `limits.queue` unread datagrams. */
 export function espruinoDatagrams(limits: { queue: number }): DatagramOpener {
-  return function (driver, host, port, remote, sink) {
+  return function (this: EspruinoDriver, host, port, remote, sink) {
     const socket: EsDgram = require('dgram').createSocket('udp4');
-    const d = new EspruinoDatagrams(socket, remote, sink, driver, limits.queue);
+    const d = new EspruinoDatagrams(socket, remote, sink, this, limits.queue);
     if (!remote || port) socket.bind(port); // a client socket gets its port with its first datagram
     return d;
   };

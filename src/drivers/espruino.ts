@@ -1,7 +1,8 @@
 /**
- * The Espruino driver: `net`, `dgram`, `tls` (where the board has it) and
- * `Wifi` under the core's driver contract, on ESP32, ESP8266 and Espruino's
- * Linux build. Callbacks only record what happened and wake the manager.
+ * The Espruino driver: `net` and `tls` (where the board has it) under the
+ * core's driver contract, on ESP32, ESP8266 and Espruino's Linux build;
+ * datagrams (./espruino-udp.js) and Wi-Fi supervision (./espruino-wifi.js)
+ * are opt-in modules. Callbacks only record what happened and wake the manager.
  *
  * What the interpreter does (measured on 2v29) and what this file does about it:
  * - Received data comes as binary strings in `data` events, at most one network
@@ -46,7 +47,7 @@ import type { Ring } from '../core/ring.js';
 
 // Espruino's globals, declared for this module only (Node's `require` type does not apply here).
 declare function require(module: string): any;
-declare function setTimeout(fn: () => void, ms: number): number;
+declare function setTimeout(fn: (a: any) => void, ms: number, arg?: any): number;
 declare function clearTimeout(id: number): void;
 declare const process: { env: { MODULES?: string }; memory(gc: boolean): { free: number; blocksize?: number } };
 declare const E: { toString(bytes: Uint8Array): string | undefined; toUint8Array(s: string): Uint8Array; hwRand?: () => number };
@@ -55,7 +56,9 @@ declare const E: { toString(bytes: Uint8Array): string | undefined; toUint8Array
 export interface EspruinoDriverOptions {
   net: { chunkBytes: number; inFlightBytes: number; holdBytes: number };
   hasTls: boolean;
-  /** Storage file with `{"ssid", "password"}`; joins Wi-Fi with it when the board has Wi-Fi. */
+  /** `superviseWifi` (./espruino-wifi.js) on a board on Wi-Fi: the link state, joining and rejoining. Without it the link is always up. */
+  wifi?: (driver: EspruinoDriver, wifiFile: string | undefined) => void;
+  /** Storage file with `{"ssid", "password"}` that `wifi` joins with. */
   wifiFile?: string;
   /**
    * `espruinoDatagrams(board.udp)` (./espruino-udp.js) when the app uses UDP (SNTP does).
@@ -64,8 +67,8 @@ export interface EspruinoDriverOptions {
   datagrams?: DatagramOpener;
 }
 
-/** Opens a datagram socket for the driver (see Driver.udp). */
-export type DatagramOpener = (driver: EspruinoDriver, host: string, port: number, remote: Address | null, sink: Sink) => DriverSocket;
+/** Opens a datagram socket for the driver (see Driver.udp); it becomes the driver's `udp`, so the driver is its `this`. */
+export type DatagramOpener = (this: EspruinoDriver, host: string, port: number, remote: Address | null, sink: Sink) => DriverSocket;
 
 interface EsSocket {
   write(data: string): boolean;
@@ -75,14 +78,6 @@ interface EsSocket {
   ringnet?: EspruinoStream;
 }
 
-const REJOIN_MS = 10000;
-
-const enum WifiEvent {
-  UP,
-  DOWN,
-  /** Time to (re)join with the saved credentials. */
-  JOIN,
-}
 /** The longest the driver waits between polls if a poll ever threw before scheduling the next one. */
 const KEEPALIVE_MS = 1000;
 
@@ -314,14 +309,12 @@ export class EspruinoDriver implements Driver {
   peers = 0;
   lastError = '';
   udp?: (host: string, port: number, remote: Address | null, sink: Sink) => DriverSocket;
-  private poller: (() => void) | null = null;
-  /** The setTimeout that runs the next poll. */
-  private pending: number | undefined = undefined;
+  /** @internal */ poller: (() => void) | null = null;
+  /** @internal The setTimeout that runs the next poll. */
+  pending: number | undefined = undefined;
   private due = 0;
-  private link = true;
-  private credentials: { ssid: string; password: string } | null = null;
-  private rejoinTimer: number | undefined = undefined;
-  private readonly fire: () => void;
+  /** @internal Whether the link is up: Wi-Fi supervision (./espruino-wifi.js) keeps it; without it, always. */
+  link = true;
   private noise = 0;
   /** Free variables when the first of the open peers arrived: what they took since is `freeBeforePeers - free`. */
   private freeBeforePeers = 0;
@@ -329,63 +322,8 @@ export class EspruinoDriver implements Driver {
   constructor(options: EspruinoDriverOptions) {
     this.limits = options.net;
     this.hasTls = options.hasTls;
-    const self = this;
-    const open = options.datagrams;
-    if (open)
-      this.udp = function (host: string, port: number, remote: Address | null, sink: Sink): DriverSocket {
-        return open(self, host, port, remote, sink);
-      };
-    this.fire = function () {
-      self.pending = undefined;
-      const poll = self.poller;
-      if (!poll) return;
-      try {
-        poll();
-      } catch (e) {
-        self.errors++;
-        self.lastError = String(e);
-      }
-      if (self.pending === undefined && self.poller) self.wake(KEEPALIVE_MS); // never left without a next poll
-    };
-    // Whether the firmware has Wi-Fi (`process.env.MODULES` lists its built-in modules). Asking first keeps boot free
-    // of a failed require(): an exception thrown while the bundle's outer function runs from flash copies that
-    // function's code into RAM for the stack trace (measured on 2v29: 1,422 of an ESP8266's 1,600 variables for 15 KB
-    // of code). An array search: 2v29's String indexOf also "finds" a needle whose start ends the string.
-    const modules = process.env.MODULES;
-    if (modules !== undefined && modules.split(',').indexOf('Wifi') < 0) return; // no Wi-Fi (Espruino's Linux build): the link is always up
-    const wifi = require('Wifi');
-    const ip = wifi.getIP();
-    this.link = !!(ip && ip.ip && ip.ip !== '0.0.0.0');
-    wifi.on('connected', function () {
-      self.wifi(WifiEvent.UP);
-    });
-    wifi.on('disconnected', function () {
-      self.wifi(WifiEvent.DOWN);
-    });
-    const file = options.wifiFile;
-    if (file) {
-      let saved: any = null;
-      try {
-        saved = require('Storage').readJSON(file, true);
-      } catch (e) {
-        // no Storage: keep whatever network the board has saved
-      }
-      if (saved && saved.ssid) this.credentials = { ssid: saved.ssid, password: saved.password || '' };
-    }
-    if (!this.link) this.wifi(WifiEvent.JOIN);
-  }
-
-  /** Wraps a callback handed to the interpreter: an exception is counted, never propagated. */
-  guard<F extends (a?: any, b?: any) => void>(fn: F): F {
-    const self = this;
-    return function (a?: any, b?: any) {
-      try {
-        fn(a, b);
-      } catch (e) {
-        self.errors++;
-        self.lastError = String(e);
-      }
-    } as F;
+    if (options.datagrams) this.udp = options.datagrams;
+    if (options.wifi) options.wifi(this, options.wifiFile);
   }
 
   now(): number {
@@ -408,7 +346,7 @@ export class EspruinoDriver implements Driver {
       clearTimeout(this.pending);
     }
     this.due = due;
-    this.pending = setTimeout(this.fire, ms);
+    this.pending = setTimeout(runPoll, ms, this);
   }
 
   linkUp(): boolean {
@@ -480,34 +418,18 @@ export class EspruinoDriver implements Driver {
     socket.on('connect', onSocketConnect);
     return stream;
   }
+}
 
-  /**
-   * The link went up or down, or it is time to join: called by the
-   * interpreter (Wi-Fi events, the rejoin timer, the connect callback), so it
-   * catches what it throws, like every callback here.
-   */
-  private wifi(event: WifiEvent): void {
-    const self = this;
-    const c = this.credentials;
-    try {
-      if (event === WifiEvent.JOIN) {
-        this.rejoinTimer = undefined;
-        if (this.link || !c) return;
-        require('Wifi').connect(c.ssid, { password: c.password }, function (err: unknown) {
-          if (err) self.wifi(WifiEvent.DOWN); // schedules the next attempt
-        });
-        return;
-      }
-      this.link = event === WifiEvent.UP;
-      if (!this.link && this.rejoinTimer === undefined && c) {
-        this.rejoinTimer = setTimeout(function () {
-          self.wifi(WifiEvent.JOIN);
-        }, REJOIN_MS);
-      }
-      this.wake(0); // the manager sees the change (onLinkChange) in its next poll
-    } catch (e) {
-      this.errors++;
-      this.lastError = String(e);
-    }
+/** The poll timer's function: runs the manager's poll, and never leaves the driver without a next one. */
+function runPoll(d: EspruinoDriver): void {
+  d.pending = undefined;
+  const poll = d.poller;
+  if (!poll) return;
+  try {
+    poll();
+  } catch (e) {
+    d.errors++;
+    d.lastError = String(e);
   }
+  if (d.pending === undefined && d.poller) d.wake(KEEPALIVE_MS);
 }

@@ -44,8 +44,9 @@ export async function coreAndEchoBytes(board: string): Promise<number> {
   const target = deviceTargets({ boards: [board], apps: ['echo'] })[0];
   const options = rollupOptions({ ...target, file: undefined, keepMethods: whole.keptMethods }, [], true);
   const driver = join(ROOT, 'src', 'drivers', 'espruino.ts');
-  options.external = (id: string) => id === driver;
-  options.output.globals = { [driver]: 'EspruinoDriver' };
+  const wifi = join(ROOT, 'src', 'drivers', 'espruino-wifi.ts');
+  options.external = (id: string) => id === driver || id === wifi;
+  options.output.globals = { [driver]: 'EspruinoDriver', [wifi]: 'EspruinoWifi' };
   options.output.format = 'iife'; // the missing driver comes in as the wrapper's argument (a script cannot import)
   // Not a bundle to run (the driver is missing), so not one for the gate either.
   options.output.plugins = (options.output.plugins as OutputPlugin[]).filter((p) => p.name !== 'ringnet-gate');

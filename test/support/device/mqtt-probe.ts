@@ -8,6 +8,7 @@
 import type { BoardProfile } from '../../../boards/profile.js';
 import { Manager } from '../../../src/core/manager.js';
 import { EspruinoDriver } from '../../../src/drivers/espruino.js';
+import { superviseWifi } from '../../../src/drivers/espruino-wifi.js';
 import { mqttConnect, MqttEv } from '../../../src/protocols/mqtt/index.js';
 import { utf8Decode } from '../../../src/protocols/utf8.js';
 
@@ -18,7 +19,7 @@ function log(what: string, data?: string | number): void {
 }
 
 export function main(board: BoardProfile, settings: { [key: string]: string | number | undefined }): void {
-  const driver = new EspruinoDriver({ net: board.net, hasTls: board.hasTls, wifiFile: board.wifiFile });
+  const driver = new EspruinoDriver({ net: board.net, hasTls: board.hasTls, wifi: superviseWifi, wifiFile: board.wifiFile });
   const mgr = new Manager(driver, { pools: board.pools, pollMs: board.pollMs });
   const l = board.mqtt;
   const m = mqttConnect(

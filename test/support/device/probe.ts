@@ -17,6 +17,7 @@ import type { Connection } from '../../../src/core/connection.js';
 import { Ev } from '../../../src/core/events.js';
 import { Manager } from '../../../src/core/manager.js';
 import { EspruinoDriver } from '../../../src/drivers/espruino.js';
+import { superviseWifi } from '../../../src/drivers/espruino-wifi.js';
 import { espruinoDatagrams } from '../../../src/drivers/espruino-udp.js';
 
 declare const console: { log(line: string): void };
@@ -26,7 +27,7 @@ function log(what: string, data?: string | number): void {
 }
 
 export function main(board: BoardProfile, settings: { [key: string]: string | number | undefined }): void {
-  const driver = new EspruinoDriver({ net: board.net, hasTls: board.hasTls, wifiFile: board.wifiFile, datagrams: espruinoDatagrams(board.udp) });
+  const driver = new EspruinoDriver({ net: board.net, hasTls: board.hasTls, wifi: superviseWifi, wifiFile: board.wifiFile, datagrams: espruinoDatagrams(board.udp) });
   const mgr = new Manager(driver, { pools: board.pools, pollMs: board.pollMs });
 
   mgr.onLinkChange = function (up: boolean) {
