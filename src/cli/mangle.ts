@@ -9,7 +9,7 @@
  * bundle. Those stay: JSON the device writes or reads (members of an
  * interface tagged `@wire`, keys of a literal given to JSON.stringify), the
  * runtime's objects (Espruino's API as @types/espruino declares it, ambient
- * declarations, the Espruino driver's interfaces), names code looks up by
+ * declarations, the Espruino drivers' interfaces tagged `@runtime`), names code looks up by
  * string (any identifier-like string literal), and JavaScript's built-ins.
  * A new JSON shape must be tagged `@wire`; a computed read (`o[k]`) of some
  * other name must list it in RUNTIME_NAMES.
@@ -105,10 +105,14 @@ function memberName(node: ts.Node): string | null {
   return null;
 }
 
-/** Whether `node` sits in an interface or type alias tagged `@wire`, or in an ambient declaration (`declare …`). */
+/**
+ * Whether `node` sits in an interface or type alias tagged `@wire` (JSON) or
+ * `@runtime` (an object the interpreter makes: a socket, Storage), or in an
+ * ambient declaration (`declare …`).
+ */
 function crossesOut(node: ts.Node): boolean {
   for (let n: ts.Node | undefined = node; n; n = n.parent) {
-    if ((ts.isInterfaceDeclaration(n) || ts.isTypeAliasDeclaration(n)) && ts.getJSDocTags(n).some((t) => t.tagName.text === 'wire')) return true;
+    if ((ts.isInterfaceDeclaration(n) || ts.isTypeAliasDeclaration(n)) && ts.getJSDocTags(n).some((t) => t.tagName.text === 'wire' || t.tagName.text === 'runtime')) return true;
     const mods = ts.canHaveModifiers(n) ? ts.getModifiers(n) : undefined;
     if (mods && mods.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword)) return true;
     if (ts.isModuleDeclaration(n)) return true;
@@ -142,8 +146,8 @@ export function ownedNames(): string[] {
  * `root`: everything a bundle is made of) that may be shortened: those of
  * classes, interfaces and types, longer than 2 characters, unless the name
  * also crosses out of the bundle — a member of an interface or type tagged
- * `@wire` (JSON a device writes or reads), of an ambient declaration or of
- * the Espruino driver's own interfaces (the runtime's objects), a key of an
+ * `@wire` (JSON a device writes or reads) or `@runtime` (the interpreter's
+ * objects, as the Espruino drivers describe them), of an ambient declaration, a key of an
  * object literal given to JSON.stringify, a string literal anywhere (code
  * that looks a name up), or a name Espruino or JavaScript owns. Sorted.
  */
@@ -154,7 +158,7 @@ export function internalNames(root: string, dirs: string[]): string[] {
   for (const dir of dirs) for (const f of tsFiles(join(root, dir), [], true)) files.add(f);
   files.forEach((file) => {
     const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2020, true);
-    const boundary = file.endsWith('.d.ts') || /[\\/]src[\\/]drivers[\\/]espruino[^\\/]*\.ts$/.test(file);
+    const boundary = file.endsWith('.d.ts');
     const visit = (node: ts.Node) => {
       const literal = node.parent && ts.isObjectLiteralExpression(node.parent) ? node.parent : null;
       const name = memberName(node);

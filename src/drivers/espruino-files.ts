@@ -8,7 +8,7 @@
  *   serveStatic(req, files, { prefix: '/' });
  */
 
-/** The part of Espruino's `Storage` module used here. */
+/** The part of Espruino's `Storage` module used here. @runtime */
 export interface EspruinoStorage {
   /** The file's contents as a string (memory-mapped from flash: no copy), or undefined when absent. */
   read(name: string, offset?: number, length?: number): string | undefined;

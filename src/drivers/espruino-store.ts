@@ -19,7 +19,7 @@ import { journal } from '../protocols/mqtt/store.js';
 import type { Journal, OutboxStore } from '../protocols/mqtt/store.js';
 import type { Outbox } from '../protocols/mqtt/outbox.js';
 
-/** The part of Espruino's StorageFile this store uses. */
+/** The part of Espruino's StorageFile this store uses. @runtime */
 export interface StorageFileLike {
   write(data: string): void;
   /** The next line including its "\n", or undefined at the end. */
@@ -27,7 +27,7 @@ export interface StorageFileLike {
   erase(): void;
 }
 
-/** The part of Espruino's `Storage` module this store uses: `require('Storage')`. */
+/** The part of Espruino's `Storage` module this store uses: `require('Storage')`. @runtime */
 export interface StorageLike {
   open(name: string, mode: string): StorageFileLike;
 }

@@ -16,7 +16,7 @@ import type { DatagramOpener, EspruinoDriver } from './espruino.js';
 declare function require(module: string): any;
 declare const E: { toUint8Array(s: string): Uint8Array };
 
-/** The interpreter's datagram socket, as far as this driver uses it. */
+/** The interpreter's datagram socket, as far as this driver uses it. @runtime */
 interface EsDgram {
   on(event: string, fn: (this: EsDgram, a: any, b?: any) => void): void;
   send(data: string, port: number, host: string): void;

@@ -70,6 +70,7 @@ export interface EspruinoDriverOptions {
 /** Opens a datagram socket for the driver (see Driver.udp); it becomes the driver's `udp`, so the driver is its `this`. */
 export type DatagramOpener = (this: EspruinoDriver, host: string, port: number, remote: Address | null, sink: Sink) => DriverSocket;
 
+/** The interpreter's socket, as far as this driver uses it. @runtime */
 interface EsSocket {
   write(data: string): boolean;
   end(): void;
