@@ -9,5 +9,5 @@ export type { ManagerOptions, OpenOptions, PoolSpec, ManagerStats } from './core
 export { parseAddress } from './core/address.js';
 export type { Address, Endpoint } from './core/address.js';
 export { SinkEvent } from './core/driver.js';
-export type { Driver, DriverSocket, Sink, ListenHandle, TlsOptions } from './core/driver.js';
+export type { Driver, DriverSocket, Sink, ListenHandle, Poller, TlsOptions } from './core/driver.js';
 export type { Timer } from './core/timer.js';

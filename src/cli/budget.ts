@@ -113,19 +113,19 @@ function protocolState(board: BoardProfile, modules: string[]): { protocols: Bud
  * Costs in variables, fitted to bundles booted from flash on Espruino 2v29's
  * Linux builds with a device's memory layout (docs/device-cost.md has the
  * cost model and test/device-interpreter.test.ts the runs): a function object
- * about 7.8 on average (4 at the top level, plus its name, plus its share of
+ * about 7.6 on average (4 at the top level, plus its name, plus its share of
  * prototypes and the objects it keeps), 0.92 more for each parameter it still
  * declares (params.ts moves most into locals), a pooled connection with its
- * two ring objects about 80, an accepted socket about 40, and a base for the
- * interpreter, the listener and the manager. Measured idle against this
- * estimate: esp8266 echo 872 (864), esp32 echo on 3,400 variables 1,421
- * (1,439), esp32 telemetry with http=0 2,340-2,372 (2,349), esp32 telemetry
- * with the dashboard 4,390 (4,591).
+ * two ring objects about 60 (61 measured per slot), an accepted socket about
+ * 40, and a base for the interpreter, the listener and the manager. Measured
+ * idle against this estimate: esp8266 echo 803 (806), esp32 echo on 3,400
+ * variables 1,349 (1,341), esp32 telemetry with http=0 2,118-2,231 (2,224),
+ * esp32 telemetry with the dashboard 4,174 (4,346).
  */
-export const VARS_PER_FUNCTION = 7.8;
+export const VARS_PER_FUNCTION = 7.6;
 /** A declared parameter, kept by its function object (0.92 measured on 2v29: docs/device-cost.md). */
 export const VARS_PER_PARAM = 0.92;
-const VARS_PER_CONNECTION = 80;
+const VARS_PER_CONNECTION = 60;
 const SOCKET_VARS = 40;
 const BASE_VARS = 75;
 

@@ -83,12 +83,17 @@ export interface TlsOptions {
   servername?: string;
 }
 
+/** What a driver's `wake` calls: the manager. */
+export interface Poller {
+  poll(): void;
+}
+
 export interface Driver {
   readonly name: string;
   /** Milliseconds on the driver's clock (virtual in the simulator). */
   now(): number;
-  /** The function `wake` calls; null detaches it. */
-  setPoller(poller: (() => void) | null): void;
+  /** What `wake` polls (the manager: an object, so no closure is made for it); null detaches it. */
+  setPoller(poller: Poller | null): void;
   /** Ask for one call of the poller within `ms` (0: as soon as possible). Pending requests merge: the earliest wins. */
   wake(ms: number): void;
   listen(host: string, port: number, sink: Sink, tls: TlsOptions | null): ListenHandle;

@@ -95,7 +95,8 @@ export class Manager implements Owner {
   private nextId = 1;
   private running = false;
   private inPoll = false;
-  private readonly noRing = new Ring(0);
+  /** The ring of every TCP listener (it holds no bytes), made with the first: an app that only connects never has one. */
+  private noRing: Ring | null = null;
 
   constructor(driver: Driver, options?: ManagerOptions) {
     this.driver = driver;
@@ -156,7 +157,8 @@ export class Manager implements Owner {
     }
     const tls = o.tls || (ep.scheme === 'tls' ? {} : null);
     // A TCP listener holds no rings: its own slot, outside the pools.
-    const c = new Connection(this, pool, this.noRing, this.noRing);
+    const none = this.noRing || (this.noRing = new Ring(0));
+    const c = new Connection(this, pool, none, none);
     c.reset(this.nextId++, Flag.LISTENING | (tls ? Flag.TLS : 0), handler);
     c.opened = true;
     c.remote = { host: ep.host, port: ep.port };
@@ -245,10 +247,7 @@ export class Manager implements Owner {
   run(): void {
     if (this.running) return;
     this.running = true;
-    const self = this;
-    this.driver.setPoller(function () {
-      self.poll();
-    });
+    this.driver.setPoller(this);
     this.driver.wake(0);
   }
 
@@ -384,7 +383,7 @@ export class Manager implements Owner {
           if (c.listenHandle) c.listenHandle.close();
           c.io = null;
           c.listenHandle = null;
-          if (c.recv !== this.noRing) this.pools[c.pool].push(c);
+          if (c.recv !== this.noRing) this.pools[c.pool].push(c); // a listener's slot is its own, not the pool's
         } else {
           c.recvAfterPoll = c.recv.length;
         }

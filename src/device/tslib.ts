@@ -13,11 +13,9 @@
 
 export function __extends(derived: any, base: any): void {
   for (const key in base) if (base.hasOwnProperty(key)) derived[key] = base[key];
-  function Prototype(this: any): void {
-    this.constructor = derived;
-  }
-  Prototype.prototype = base.prototype;
-  derived.prototype = new (Prototype as any)();
+  // Object.create with one argument runs on Espruino; a constructor function made here would cost a function object.
+  derived.prototype = Object.create(base.prototype);
+  derived.prototype.constructor = derived;
 }
 
 export function __assign(target: any): any {

@@ -40,7 +40,7 @@
  *   as `socket.ringnet`) instead of closures per socket.
  */
 import type { Address } from '../core/address.js';
-import type { Driver, DriverSocket, ListenHandle, Sink, TlsOptions } from '../core/driver.js';
+import type { Driver, DriverSocket, ListenHandle, Poller, Sink, TlsOptions } from '../core/driver.js';
 import { SinkEvent } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
 import type { Ring } from '../core/ring.js';
@@ -310,7 +310,7 @@ export class EspruinoDriver implements Driver {
   peers = 0;
   lastError = '';
   udp?: (host: string, port: number, remote: Address | null, sink: Sink) => DriverSocket;
-  /** @internal */ poller: (() => void) | null = null;
+  /** @internal */ poller: Poller | null = null;
   /** @internal The setTimeout that runs the next poll. */
   pending: number | undefined = undefined;
   private due = 0;
@@ -331,7 +331,7 @@ export class EspruinoDriver implements Driver {
     return Date.now();
   }
 
-  setPoller(poller: (() => void) | null): void {
+  setPoller(poller: Poller | null): void {
     this.poller = poller;
     if (!poller && this.pending !== undefined) {
       clearTimeout(this.pending);
@@ -424,10 +424,10 @@ export class EspruinoDriver implements Driver {
 /** The poll timer's function: runs the manager's poll, and never leaves the driver without a next one. */
 function runPoll(d: EspruinoDriver): void {
   d.pending = undefined;
-  const poll = d.poller;
-  if (!poll) return;
+  const poller = d.poller;
+  if (!poller) return;
   try {
-    poll();
+    poller.poll();
   } catch (e) {
     d.errors++;
     d.lastError = String(e);

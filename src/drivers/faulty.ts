@@ -5,7 +5,7 @@
  * reset. The wrapped driver does the real I/O.
  */
 import type { Address } from '../core/address.js';
-import type { Driver, DriverSocket, ListenHandle, Sink, TlsOptions } from '../core/driver.js';
+import type { Driver, DriverSocket, ListenHandle, Poller, Sink, TlsOptions } from '../core/driver.js';
 import { SinkEvent } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
 import type { Ring } from '../core/ring.js';
@@ -102,7 +102,7 @@ export class FaultyDriver implements Driver {
     return this.inner.now();
   }
 
-  setPoller(poller: (() => void) | null): void {
+  setPoller(poller: Poller | null): void {
     this.inner.setPoller(poller);
   }
 

@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { Address } from '../core/address.js';
-import type { Driver, DriverSocket, ListenHandle, Sink, TlsOptions } from '../core/driver.js';
+import type { Driver, DriverSocket, ListenHandle, Poller, Sink, TlsOptions } from '../core/driver.js';
 import { SinkEvent } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
 import { sendDatagrams, takeDatagram } from '../core/datagram.js';
@@ -196,7 +196,7 @@ class NodeDatagrams implements DriverSocket {
 export class NodeDriver implements Driver {
   readonly name = 'node';
   readonly hasTls = true;
-  private poller: (() => void) | null = null;
+  private poller: Poller | null = null;
   private immediate: NodeJS.Immediate | null = null;
   private timeout: NodeJS.Timeout | null = null;
   private timeoutDue = 0;
@@ -207,7 +207,7 @@ export class NodeDriver implements Driver {
     if (this.timeout) clearTimeout(this.timeout);
     this.immediate = null;
     this.timeout = null;
-    if (this.poller) this.poller();
+    if (this.poller) this.poller.poll();
   };
 
   constructor(options?: NodeDriverOptions) {
@@ -219,7 +219,7 @@ export class NodeDriver implements Driver {
     return performance.now();
   }
 
-  setPoller(poller: (() => void) | null): void {
+  setPoller(poller: Poller | null): void {
     this.poller = poller;
     if (!poller) {
       if (this.immediate) clearImmediate(this.immediate);

@@ -8,7 +8,7 @@
  * partitions and link down/up. Nothing here touches a real socket or timer.
  */
 import type { Address } from '../core/address.js';
-import type { Driver, DriverSocket, ListenHandle, Sink, TlsOptions } from '../core/driver.js';
+import type { Driver, DriverSocket, ListenHandle, Poller, Sink, TlsOptions } from '../core/driver.js';
 import { SinkEvent } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
 import { sendDatagrams, takeDatagram } from '../core/datagram.js';
@@ -295,7 +295,7 @@ export class SimHost implements Driver {
   readonly listeners: { [port: number]: SimListener } = {};
   readonly datagramSockets: { [port: number]: SimDatagrams } = {};
   readonly streams: SimStream[] = [];
-  private poller: (() => void) | null = null;
+  private poller: Poller | null = null;
   private wakeAt = Infinity;
   private nextPort = 49152;
   private readCredit = 0;
@@ -320,7 +320,7 @@ export class SimHost implements Driver {
     return this.net.now;
   }
 
-  setPoller(poller: (() => void) | null): void {
+  setPoller(poller: Poller | null): void {
     this.poller = poller;
     if (!poller) this.wakeAt = Infinity;
   }
@@ -334,7 +334,7 @@ export class SimHost implements Driver {
     this.net.at(at, function () {
       if (self.wakeAt !== at || !self.poller) return; // superseded by an earlier wake
       self.wakeAt = Infinity;
-      self.poller();
+      self.poller.poll();
     });
   }
 
