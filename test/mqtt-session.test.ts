@@ -7,7 +7,8 @@ import type { Connection } from '../src/core/connection.js';
 import { decode, encode, PacketType } from '../src/protocols/mqtt/codec.js';
 import type { Decoded, Message, Packet, QoS } from '../src/protocols/mqtt/codec.js';
 import { MqttEv } from '../src/protocols/mqtt/events.js';
-import { DropReason, Outbox } from '../src/protocols/mqtt/outbox.js';
+import { Outbox } from '../src/protocols/mqtt/outbox.js';
+import { DropReason } from '../src/protocols/mqtt/events.js';
 import { Session } from '../src/protocols/mqtt/session.js';
 
 /** Just enough of a Connection for the session: a send ring and a clock. */

@@ -16,7 +16,8 @@
  *   const store = new EspruinoStore(require('Storage'), 'mqob');
  */
 import { journal } from '../protocols/mqtt/store.js';
-import type { Journal, OutboxStore } from '../protocols/mqtt/store.js';
+import type { OutboxStore } from '../protocols/mqtt/store.js';
+import type { Journal } from '../protocols/mqtt/outbox.js';
 import type { Outbox } from '../protocols/mqtt/outbox.js';
 
 /** The part of Espruino's StorageFile this store uses. @runtime */

@@ -6,7 +6,8 @@
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, truncateSync, writeSync } from 'node:fs';
 import { journal } from '../protocols/mqtt/store.js';
-import type { Journal, OutboxStore } from '../protocols/mqtt/store.js';
+import type { OutboxStore } from '../protocols/mqtt/store.js';
+import type { Journal } from '../protocols/mqtt/outbox.js';
 import type { Outbox } from '../protocols/mqtt/outbox.js';
 
 export interface NodeFileStoreOptions {

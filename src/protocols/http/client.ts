@@ -11,6 +11,7 @@ import { parseAddress } from '../../core/address.js';
 import type { AnyHandler, Connection, Handler } from '../../core/connection.js';
 import type { TlsOptions } from '../../core/driver.js';
 import { ErrorCode, Ev } from '../../core/events.js';
+import type { CoreEvents } from '../../core/events.js';
 import type { Manager } from '../../core/manager.js';
 import { HttpParser } from './codec.js';
 import { HttpMessage, Step } from './message.js';
@@ -18,7 +19,6 @@ import { headerLines, linesHave } from './format.js';
 import type { HttpLimits } from './message.js';
 import type { HttpHeaders } from './format.js';
 import { HttpEv } from './events.js';
-import type { HttpClientEvents } from './events.js';
 import { Outbox } from './writer.js';
 import { indexOfText } from '../../core/text.js';
 
@@ -196,6 +196,13 @@ export function resolveUrl(base: string, location: string): string {
   const q = dir.indexOf('?');
   if (q >= 0) dir = dir.substring(0, q);
   return origin + dir.substring(0, dir.lastIndexOf('/') + 1) + location;
+}
+
+/** What an `httpRequest` handler receives: the core events plus these. */
+export interface HttpClientEvents extends CoreEvents {
+  [HttpEv.RESPONSE]: HttpClientResponse;
+  [HttpEv.RESPONSE_BODY]: HttpClientResponse;
+  [HttpEv.RESPONSE_END]: HttpClientResponse;
 }
 
 export type HttpClientHandler = Handler<HttpClientEvents>;

@@ -1,10 +1,8 @@
 /**
- * HTTP event numbers (100–199) and what each carries, so that
- * `switch (ev)` in a handler narrows `data`.
+ * HTTP event numbers (100–199). What each carries is in the event maps beside
+ * their payload types: HttpServerEvents in server.ts, HttpClientEvents in
+ * client.ts, so that `switch (ev)` in a handler narrows `data`.
  */
-import type { CoreEvents } from '../../core/events.js';
-import type { HttpClientResponse } from './client.js';
-import type { HttpRequest } from './server.js';
 
 export enum HttpEv {
   // ---- server (httpListen) ----
@@ -28,21 +26,4 @@ export enum HttpEv {
   RESPONSE_BODY = 111,
   /** The response is complete; the connection closes after it. */
   RESPONSE_END = 112,
-}
-
-/** What a server handler receives: the core events plus these. */
-export interface HttpServerEvents extends CoreEvents {
-  [HttpEv.HEADERS]: HttpRequest;
-  [HttpEv.BODY]: HttpRequest;
-  [HttpEv.END]: HttpRequest;
-  [HttpEv.MESSAGE]: HttpRequest;
-  [HttpEv.WRITABLE]: HttpRequest;
-  [HttpEv.REJECTED]: number;
-}
-
-/** What an `httpRequest` handler receives: the core events plus these. */
-export interface HttpClientEvents extends CoreEvents {
-  [HttpEv.RESPONSE]: HttpClientResponse;
-  [HttpEv.RESPONSE_BODY]: HttpClientResponse;
-  [HttpEv.RESPONSE_END]: HttpClientResponse;
 }

@@ -1,10 +1,9 @@
 /** HTTP/1.1 for ringnet: server, client, static files, router, Basic auth, and the codec under them. */
 export { HttpEv } from './events.js';
-export type { HttpServerEvents, HttpClientEvents } from './events.js';
 export { httpListen, httpServerOf, HttpRequest, HttpResponse, HttpServer } from './server.js';
-export type { HttpHandler, HttpServerOptions } from './server.js';
+export type { HttpHandler, HttpServerEvents, HttpServerOptions } from './server.js';
 export { httpRequest, HttpClientResponse, resolveUrl } from './client.js';
-export type { HttpClientHandler, HttpRequestOptions } from './client.js';
+export type { HttpClientEvents, HttpClientHandler, HttpRequestOptions } from './client.js';
 export { serveFile, serveStatic, contentTypeOf, acceptsGzip, safeName } from './static.js';
 export type { StaticOptions } from './static.js';
 export type { FileStore } from './writer.js';

@@ -15,6 +15,7 @@ import { Flag } from '../../core/connection.js';
 import type { AnyHandler, Connection, Handler } from '../../core/connection.js';
 import type { TlsOptions } from '../../core/driver.js';
 import { Ev } from '../../core/events.js';
+import type { CoreEvents } from '../../core/events.js';
 import type { Manager } from '../../core/manager.js';
 import { ringView } from '../../core/bytes.js';
 import { HttpParser } from './codec.js';
@@ -23,7 +24,6 @@ import { CHUNK_END, LAST_CHUNK, chunkStart, headerLines, linesHave, linesValue, 
 import type { HttpLimits } from './message.js';
 import type { HttpHeaders } from './format.js';
 import { HttpEv } from './events.js';
-import type { HttpServerEvents } from './events.js';
 import { utf8Text } from '../utf8.js';
 import { Outbox } from './writer.js';
 import type { FileStore } from './writer.js';
@@ -614,6 +614,16 @@ export class HttpServer {
 }
 
 /** Handler type for `httpListen`. */
+/** What a server handler receives: the core events plus these. */
+export interface HttpServerEvents extends CoreEvents {
+  [HttpEv.HEADERS]: HttpRequest;
+  [HttpEv.BODY]: HttpRequest;
+  [HttpEv.END]: HttpRequest;
+  [HttpEv.MESSAGE]: HttpRequest;
+  [HttpEv.WRITABLE]: HttpRequest;
+  [HttpEv.REJECTED]: number;
+}
+
 export type HttpHandler = Handler<HttpServerEvents>;
 
 /**

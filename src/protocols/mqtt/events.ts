@@ -1,7 +1,17 @@
 /** MQTT client events (300–399) and the payload each one carries. */
 import type { ErrorInfo } from '../../core/events.js';
 import type { Message } from './codec.js';
-import type { DropReason } from './outbox.js';
+
+export enum DropReason {
+  /** The outbox was full and this, the oldest, made room (default policy). */
+  OLDEST = 1,
+  /** The outbox was full and refused this new one (`refuseNew`). */
+  REFUSED = 2,
+  /** A newer message for the same topic replaced this unsent one (`latestPerTopic`). */
+  REPLACED = 3,
+  /** Larger than the outbox, or than the connection's send ring. */
+  TOO_BIG = 4,
+}
 
 export enum MqttEv {
   /** Every CONNACK; `returnCode` 0 means the session is open. */

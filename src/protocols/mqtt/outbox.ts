@@ -20,21 +20,11 @@
 import { Ring } from '../../core/ring.js';
 import { encode } from './codec.js';
 import type { PublishPacket } from './codec.js';
-import type { Journal } from './store.js';
 import { MqttEv } from './events.js';
 import type { MqttDropped } from './events.js';
+import { DropReason } from './events.js';
 import { utf8Read } from '../utf8.js';
 
-export enum DropReason {
-  /** The outbox was full and this, the oldest, made room (default policy). */
-  OLDEST = 1,
-  /** The outbox was full and refused this new one (`refuseNew`). */
-  REFUSED = 2,
-  /** A newer message for the same topic replaced this unsent one (`latestPerTopic`). */
-  REPLACED = 3,
-  /** Larger than the outbox, or than the connection's send ring. */
-  TOO_BIG = 4,
-}
 
 /** Record state bits. */
 const enum St {
@@ -68,6 +58,14 @@ export interface OutboxOptions {
   count: number;
   refuseNew?: boolean;
   latestPerTopic?: boolean;
+}
+
+/** What an outbox tells its store about QoS 1/2 records. */
+export interface Journal {
+  /** `record` is the state byte (0, which reads as Entry.ADD) and the PUBLISH packet. */
+  added(record: Uint8Array): void;
+  done(id: number): void;
+  released(id: number): void;
 }
 
 export class Outbox {

@@ -19,7 +19,7 @@ import { Ring } from '../../core/ring.js';
 import { decode, PacketType } from './codec.js';
 import type { Message } from './codec.js';
 import { Field } from './outbox.js';
-import type { Outbox } from './outbox.js';
+import type { Journal, Outbox } from './outbox.js';
 
 export enum Entry {
   ADD = 0,
@@ -27,13 +27,6 @@ export enum Entry {
   RELEASED = 2,
 }
 
-/** What an outbox tells its store about QoS 1/2 records. */
-export interface Journal {
-  /** `record` is the state byte (0, which reads as Entry.ADD) and the PUBLISH packet. */
-  added(record: Uint8Array): void;
-  done(id: number): void;
-  released(id: number): void;
-}
 
 export interface OutboxStore {
   /** Calls `entry` with every saved entry, oldest first. The bytes are only valid during the call. */
