@@ -4,10 +4,11 @@
  * imports this file (it reads Espruino globals).
  */
 import type { Reading, Sensors } from './sensors.js';
+import type { EspruinoE, EspruinoProcess } from '../../src/drivers/espruino-globals.js';
 
-declare const E: { getTemperature(): number };
+declare const E: EspruinoE;
 declare function analogRead(pin: any): number;
-declare const process: { memory(gc?: boolean): { free: number } };
+declare const process: EspruinoProcess;
 
 export function deviceSensors(analogPin: string): Sensors {
   return {

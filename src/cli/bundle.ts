@@ -316,7 +316,7 @@ export function smokeRun(code: string, board: BoardProfile, label: string): { er
 const shortenable: { [appDir: string]: RegExp } = {};
 
 /** What a bundle is made of besides its app: where mangle.ts looks for names. */
-const BUNDLE_SOURCES = ['src/core', 'src/protocols', 'src/device', 'src/drivers/espruino.ts', 'src/drivers/espruino-udp.ts', 'src/drivers/espruino-store.ts', 'src/drivers/espruino-files.ts', 'src/drivers/espruino-wifi.ts', 'boards'];
+const BUNDLE_SOURCES = ['src/core', 'src/protocols', 'src/device', 'src/drivers/espruino.ts', 'src/drivers/espruino-udp.ts', 'src/drivers/espruino-store.ts', 'src/drivers/espruino-files.ts', 'src/drivers/espruino-wifi.ts', 'src/drivers/espruino-globals.ts', 'boards'];
 
 /**
  * Terser settings: ES5 output; Espruino hoists neither functions nor vars, so

@@ -7,6 +7,7 @@
  *   const files = new StorageFiles(require('Storage'));
  *   serveStatic(req, files, { prefix: '/' });
  */
+import type { EspruinoE } from './espruino-globals.js';
 
 /** The part of Espruino's `Storage` module used here. @runtime */
 export interface EspruinoStorage {
@@ -14,7 +15,7 @@ export interface EspruinoStorage {
   read(name: string, offset?: number, length?: number): string | undefined;
 }
 
-declare const E: { toUint8Array?: (s: string) => Uint8Array } | undefined;
+declare const E: EspruinoE | undefined; // undefined off the device: the files are then read as they are
 
 /** Storage names are at most 28 characters. */
 const MAX_NAME = 28;

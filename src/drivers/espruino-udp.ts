@@ -12,9 +12,10 @@ import { ErrorCode } from '../core/events.js';
 import type { Ring } from '../core/ring.js';
 import { toBinary } from './espruino.js';
 import type { DatagramOpener, EspruinoDriver } from './espruino.js';
+import type { EspruinoE, EspruinoRequire } from './espruino-globals.js';
 
-declare function require(module: string): any;
-declare const E: { toUint8Array(s: string): Uint8Array };
+declare const require: EspruinoRequire;
+declare const E: EspruinoE;
 
 /** The interpreter's datagram socket, as far as this driver uses it. @runtime */
 interface EsDgram {

@@ -12,9 +12,11 @@
  */
 import type { EspruinoDriver } from './espruino.js';
 
-declare function require(module: string): any;
-declare function setTimeout(fn: (a: any) => void, ms: number, arg?: any): number;
-declare const process: { env: { MODULES?: string } };
+import type { EspruinoProcess, EspruinoRequire, EspruinoSetTimeout } from './espruino-globals.js';
+
+declare const require: EspruinoRequire;
+declare const setTimeout: EspruinoSetTimeout;
+declare const process: EspruinoProcess;
 
 const REJOIN_MS = 10000;
 

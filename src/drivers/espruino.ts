@@ -44,13 +44,14 @@ import type { Driver, DriverSocket, ListenHandle, Poller, Sink, TlsOptions } fro
 import { SinkEvent } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
 import type { Ring } from '../core/ring.js';
+import type { EspruinoE, EspruinoProcess, EspruinoRequire, EspruinoSetTimeout } from './espruino-globals.js';
 
 // Espruino's globals, declared for this module only (Node's `require` type does not apply here).
-declare function require(module: string): any;
-declare function setTimeout(fn: (a: any) => void, ms: number, arg?: any): number;
+declare const require: EspruinoRequire;
+declare const setTimeout: EspruinoSetTimeout;
 declare function clearTimeout(id: number): void;
-declare const process: { env: { MODULES?: string }; memory(gc: boolean): { free: number; blocksize?: number } };
-declare const E: { toString(bytes: Uint8Array): string | undefined; toUint8Array(s: string): Uint8Array; hwRand?: () => number };
+declare const process: EspruinoProcess;
+declare const E: EspruinoE;
 
 /** The part of the board profile this driver reads (plain data, see boards/profile.ts). */
 export interface EspruinoDriverOptions {
