@@ -110,21 +110,20 @@ export function flattenClasses(code: string): { code: string; lifted: string[] }
   return { code: applyEdits(code, edits), lifted };
 }
 
-/** Whether `node` is a function that binds `name` itself: as its name, a parameter, or a var or function inside it. */
-function declares(node: AnyNode, name: string): boolean {
-  if (!/Function/.test(node.type)) return false;
-  if (node.id && node.id.name === name && node.type !== 'FunctionDeclaration') return true;
-  for (const p of node.params as AnyNode[]) if (p.name === name) return true;
-  let found = false;
-  ancestor(node.body, {
+/** The names function `fn` binds itself: its own name (an expression's), its parameters, and the vars and functions inside it. */
+function boundNames(fn: AnyNode): Set<string> {
+  const names = new Set<string>();
+  if (fn.id && fn.type !== 'FunctionDeclaration') names.add(fn.id.name);
+  for (const p of fn.params as AnyNode[]) names.add(p.name);
+  ancestor(fn.body, {
     VariableDeclarator(d: AnyNode, _s: unknown, anc: AnyNode[]) {
-      if (d.id.name === name && innermostFunction(anc) === null) found = true;
+      if (innermostFunction(anc) === null) names.add(d.id.name);
     },
     FunctionDeclaration(f: AnyNode, _s: unknown, anc: AnyNode[]) {
-      if (f.id.name === name && innermostFunction(anc) === null) found = true;
+      if (innermostFunction(anc) === null) names.add(f.id.name);
     },
   });
-  return found;
+  return names;
 }
 
 /** The innermost function among `ancestors` (the node itself, at the end, excluded); null when there is none below the walk's start. */
@@ -149,6 +148,13 @@ function liftedBody(code: string, w: NonNullable<ReturnType<typeof wrapper>>, ou
     if (st.type === 'FunctionDeclaration' && st !== w.cls && renames[st.id.name] !== undefined) shadowed = true;
   }
   if (shadowed) return null;
+  const bound = new Map<AnyNode, Set<string>>(); // per function inside, what it binds: each is walked once
+  const binds = (fn: AnyNode, name: string): boolean => {
+    if (!/Function/.test(fn.type)) return false;
+    let names = bound.get(fn);
+    if (!names) bound.set(fn, (names = boundNames(fn)));
+    return names.has(name);
+  };
   ancestor(body, {
     Identifier(node: AnyNode, _state: unknown, ancestors: AnyNode[]) {
       const to = renames[node.name];
@@ -156,7 +162,7 @@ function liftedBody(code: string, w: NonNullable<ReturnType<typeof wrapper>>, ou
       const parent = ancestors[ancestors.length - 2];
       if (parent && parent.type === 'MemberExpression' && parent.property === node && !parent.computed) return;
       if (parent && parent.type === 'Property' && parent.key === node && !parent.computed) return;
-      for (let i = ancestors.length - 2; i >= 0 && ancestors[i] !== w.fn; i--) if (declares(ancestors[i], node.name)) return;
+      for (let i = ancestors.length - 2; i >= 0 && ancestors[i] !== w.fn; i--) if (binds(ancestors[i], node.name)) return;
       edits.push({ start: node.start, end: node.end, text: to });
     },
   });

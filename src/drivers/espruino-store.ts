@@ -17,8 +17,7 @@
  */
 import { journal } from '../protocols/mqtt/store.js';
 import type { OutboxStore } from '../protocols/mqtt/store.js';
-import type { Journal } from '../protocols/mqtt/outbox.js';
-import type { Outbox } from '../protocols/mqtt/outbox.js';
+import type { Journal, Outbox } from '../protocols/mqtt/outbox.js';
 
 /** The part of Espruino's StorageFile this store uses. @runtime */
 export interface StorageFileLike {

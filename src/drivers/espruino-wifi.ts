@@ -11,7 +11,6 @@
  * rejoins).
  */
 import type { EspruinoDriver } from './espruino.js';
-
 import type { EspruinoProcess, EspruinoRequire, EspruinoSetTimeout } from './espruino-globals.js';
 
 declare const require: EspruinoRequire;

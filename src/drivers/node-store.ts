@@ -7,8 +7,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, truncateSync, writeSync } from 'node:fs';
 import { journal } from '../protocols/mqtt/store.js';
 import type { OutboxStore } from '../protocols/mqtt/store.js';
-import type { Journal } from '../protocols/mqtt/outbox.js';
-import type { Outbox } from '../protocols/mqtt/outbox.js';
+import type { Journal, Outbox } from '../protocols/mqtt/outbox.js';
 
 export interface NodeFileStoreOptions {
   /** fsync after every append and compaction: survives power loss, not just a process restart (default false). */

@@ -20,9 +20,8 @@
 import { Ring } from '../../core/ring.js';
 import { encode } from './codec.js';
 import type { PublishPacket } from './codec.js';
-import { MqttEv } from './events.js';
+import { DropReason, MqttEv } from './events.js';
 import type { MqttDropped } from './events.js';
-import { DropReason } from './events.js';
 import { utf8Read } from '../utf8.js';
 
 

@@ -17,10 +17,9 @@
 import type { Connection } from '../../core/connection.js';
 import { encode, PacketType, validTopic } from './codec.js';
 import type { Message, Packet, PublishPacket, QoS, Data } from './codec.js';
-import { MqttEv } from './events.js';
+import { DropReason, MqttEv } from './events.js';
 import type { MqttDropped, MqttEvents } from './events.js';
 import { Field, Outbox } from './outbox.js';
-import { DropReason } from './events.js';
 import { utf8Length } from '../utf8.js';
 
 /** Send-ring bytes a publish leaves free, so an ack or PINGREQ always fits behind it. */
