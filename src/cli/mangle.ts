@@ -126,19 +126,22 @@ function isJsonLiteral(node: ts.Node): boolean {
   return !!call && ts.isCallExpression(call) && call.expression.getText() === 'JSON.stringify';
 }
 
+let owned: string[] | null = null;
+
 /**
  * Names a shortened member must not become: JavaScript's built-ins and
  * Espruino's API (terser's own list of such names is the DOM's, which it is
  * told to ignore: it kept names like `opened` and `capacity` long). Sorted.
  */
 export function ownedNames(): string[] {
-  const out: string[] = [];
+  if (owned) return owned; // every bundle's terser pass asks: the same list each time
   const all = new Set<string>();
   builtinNames().forEach((n) => all.add(n));
   espruinoNames().forEach((n) => all.add(n));
   RUNTIME_NAMES.forEach((n) => all.add(n));
+  const out: string[] = [];
   all.forEach((n) => out.push(n));
-  return out.sort();
+  return (owned = out.sort());
 }
 
 /**
