@@ -3,7 +3,7 @@
  *
  * About 1,600 JsVars (≈ 25 KB) hold everything JavaScript owns, code included
  * unless it runs from flash, so the pools are small: 4 connections and about
- * 3.3 KB of rings. No TLS module exists on this port.
+ * 2.8 KB of rings. No TLS module exists on this port.
  */
 import type { BoardProfile } from './profile.js';
 
@@ -17,19 +17,23 @@ const esp8266: BoardProfile = {
     // out of memory under one peer that sent without reading, or kept 4 KB in flight; the 1 KB of rings a third slot
     // takes is what that peer's held data and in-flight strings needed.
     default: { conns: 2, recvBytes: 512, sendBytes: 512 },
-    mqtt: { conns: 1, recvBytes: 512, sendBytes: 512 },
-    udp: { conns: 1, recvBytes: 128, sendBytes: 130 },
+    // The broker sends small packets (CONNACK, acks, a config message); what we send is larger (a reading, a
+    // discovery config of about 310 bytes), and the outbox only sends what fits this ring whole.
+    mqtt: { conns: 1, recvBytes: 256, sendBytes: 384 },
+    // SNTP: 48-byte datagrams.
+    udp: { conns: 1, recvBytes: 64, sendBytes: 66 },
   },
   pollMs: 100,
   // What one peer may take (the driver's peerVars: held, the chunk arriving over it, in flight, the piece being
   // written, plus overhead) must fit twice in what the echo leaves free on the 1,600-variable build: 1,664 held
-  // and a peer 8 KB ahead ran it out of memory; 1,072 held (two chunks of the Linux build) and one chunk in flight
-  // come to 303 variables a peer.
-  net: { chunkBytes: 268, inFlightBytes: 268, holdBytes: 1072 },
-  udp: { datagramMax: 128, queue: 2 },
+  // and a peer 8 KB ahead ran it out of memory. 536 held (two chunks of this network, one of the Linux build) and
+  // one chunk in flight come to 243 variables a peer: two echo clients 1 KB ahead pass byte-exact, and what the
+  // telemetry app's broker connection may hold (179 of them) fits beside it. A peer further ahead gets ERROR(TOO_BIG).
+  net: { chunkBytes: 268, inFlightBytes: 268, holdBytes: 536 },
+  udp: { datagramMax: 64, queue: 2 },
   http: { headerBytes: 512, headerCount: 12, bodyBytes: 512 },
   ws: { messageBytes: 256, fragments: 16 },
-  mqtt: { packetMax: 512, outboxBytes: 1024, outboxCount: 16, inflight: 4 },
+  mqtt: { packetMax: 256, outboxBytes: 768, outboxCount: 16, inflight: 4 },
   hasTls: false,
   variables: 1600,
   variableBytes: 12,

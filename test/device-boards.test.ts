@@ -79,9 +79,11 @@ test('boards: protocol limits fit the rings that carry them', () => {
 test('boards: the network limits cover what Espruino delivers between two polls', () => {
   for (const n of names) {
     const net = boards[n].net;
-    // A peer's data arrives in 536-byte chunks; the hold takes at least two past a full recv ring. (On the
-    // 1,600-variable build the esp8266's 1,072 served peers 2 KB ahead byte-exact; more did not fit its memory.)
-    assert.ok(net.holdBytes >= 2 * 536, n + ': holdBytes');
+    // A peer's data arrives in chunks of the board's network (268 bytes on an ESP8266) or of the Linux build (536):
+    // the hold takes at least two of the board's and one of the Linux build's past a full recv ring. (On the
+    // 1,600-variable build the esp8266's 536 serves two echo clients 1 KB ahead byte-exact at once; 1,072 did too,
+    // but left the telemetry app less than its worst case.)
+    assert.ok(net.holdBytes >= 2 * net.chunkBytes && net.holdBytes >= 536, n + ': holdBytes');
     assert.ok(net.inFlightBytes >= net.chunkBytes, n + ': at least one chunk in flight');
     assert.ok(net.chunkBytes === 268 || net.chunkBytes === 536, n + ': chunk size of an Espruino network');
   }

@@ -73,15 +73,17 @@ export class Telemetry {
   /** PUBACKs: `seq - acked` is every reading not (yet) at the broker, whatever became of it. */
   acked = 0;
   periodMs: number;
-  lastReading = '';
   lastConfigError = '';
   /** @internal */ lastFreeMem = 0;
   private readonly startedAt: number;
   private timer: Timer | null = null;
   /** @internal */ readonly topic: string;
   /** @internal */ readonly configTopic: string;
-  /** @internal The Home Assistant discovery configs are to be published (at the first CONNACK, and after the broker lost the session). */
-  discover: boolean;
+  /**
+   * @internal Home Assistant discovery configs still to publish (3: all; again after a CONNACK without our
+   * session): one per sample, ahead of its reading (a number, not a boolean: one variable on the device, not two).
+   */
+  discover: number;
   constructor(
     /** @internal */ readonly mgr: Manager,
     /** @internal */ readonly o: TelemetryOptions,
@@ -95,7 +97,7 @@ export class Telemetry {
     this.startedAt = mgr.driver.now();
     this.topic = telemetryTopic(id);
     this.configTopic = configTopic(id);
-    this.discover = o.discovery !== false;
+    this.discover = o.discovery !== false ? 3 : 0;
     const opts: MqttOptions = o.mqtt || {};
     opts.clientId = 'ringnet-' + id;
     opts.clean = false; // the broker keeps our QoS 1 exchanges across reconnects
@@ -108,8 +110,7 @@ export class Telemetry {
 
   /** Takes one reading and publishes it; returns its JSON. (The timer runs the same code; a device bundle leaves this wrapper out.) */
   sample(): string {
-    telemetryEvent(this);
-    return this.lastReading;
+    return telemetryEvent(this) as string;
   }
 
   /**
@@ -180,42 +181,42 @@ export class Telemetry {
  * whose userData is the app). Module-level, not a closure per app: on a device
  * each function object and the scope it keeps cost RAM.
  */
-function telemetryEvent(x: Telemetry | MqttClient, ev?: number, data?: any): void {
+function telemetryEvent(x: Telemetry | MqttClient, ev?: number, data?: any): string | undefined {
   const self: Telemetry = ev === undefined ? (x as Telemetry) : (x as MqttClient).userData;
   const o = self.o;
   const id = o.deviceId;
+  const m = self.client;
   if (ev === undefined) {
+    // Home Assistant discovery: a retained config per field, one per sample and only while the outbox is empty:
+    // queued there, they would push readings out of a small one. QoS 0: no PUBACK to count as a reading's. Here,
+    // not in the CONNACK handler: there the protocol's stack and the received packet already hold memory, and an
+    // ESP8266 ran out of it building all three configs at once. Inline, not a function per field: on the device each
+    // function object costs RAM.
+    if (self.discover > 0 && m.open && m.outbox.live === 0) {
+      const k = 3 - self.discover--;
+      const f = k === 0 ? 'temp' : k === 1 ? 'analog' : 'freeMem';
+      const e = JSON.stringify(id); // quoted, and escaped where JSON must
+      m.publish(
+        'homeassistant/sensor/' + id + '_' + f + '/config',
+        '{"name":"' + f + '","unique_id":' + e.substring(0, e.length - 1) + '_' + f + '","state_topic":"ringnet/' + e.substring(1, e.length - 1) +
+          '/telemetry","value_template":"{{ value_json.' + f + ' }}",' + (k ? '' : '"device_class":"temperature","unit_of_measurement":"\u00b0C",') +
+          '"state_class":"measurement","device":{"identifiers":[' + e + '],"name":' + e + '}}',
+        0,
+        true,
+      );
+    }
     const r = o.sensors.read();
     self.seq++;
     self.lastFreeMem = r.freeMem;
     const w = o.wallClock;
     const json = JSON.stringify({ id: id, seq: self.seq, t: typeof w === 'function' ? w() : w.now(), temp: r.temp, analog: r.analog, freeMem: r.freeMem });
-    self.client.publish(self.topic, json, 1);
-    self.lastReading = json;
+    m.publish(self.topic, json, 1);
     if (o.onReading) o.onReading(json);
-    return;
+    return json; // not kept: on the device a reading's text costs about 10 variables
   }
-  const m = x as MqttClient;
-  if (ev === MqttEv.PUBACK || ev === MqttEv.CONNACK) {
-    if (ev === MqttEv.PUBACK) self.acked++;
-    else if (!data.sessionPresent && o.discovery !== false) self.discover = true; // a broker without our session may have lost retained messages too
-    // Home Assistant discovery, a retained config per field. Only while the outbox is empty (else at a later PUBACK):
-    // queued there, they would push readings out of a small one. QoS 0: no PUBACK to count as a reading's. Inline,
-    // not a method or a closure per field: on the device each function object costs RAM.
-    if (self.discover && m.open && m.outbox.live === 0) {
-      self.discover = false;
-      const e = JSON.stringify(id); // quoted, and escaped where JSON must
-      for (let k = 0; k < 3; k++) {
-        const f = k === 0 ? 'temp' : k === 1 ? 'analog' : 'freeMem';
-        m.publish(
-          'homeassistant/sensor/' + id + '_' + f + '/config',
-          '{"name":"' + f + '","unique_id":' + e.substring(0, e.length - 1) + '_' + f + '","state_topic":"ringnet/' + e.substring(1, e.length - 1) +
-            '/telemetry","value_template":"{{ value_json.' + f + ' }}",' + (k ? '' : '"device_class":"temperature","unit_of_measurement":"\u00b0C",') +
-            '"state_class":"measurement","device":{"identifiers":[' + e + '],"name":' + e + '}}',
-          0,
-          true,
-        );
-      }
-    }
+  if (ev === MqttEv.PUBACK) self.acked++;
+  else if (ev === MqttEv.CONNACK) {
+    if (!data.sessionPresent && o.discovery !== false) self.discover = 3; // a broker without our session may have lost retained messages too
   } else if (ev === MqttEv.MESSAGE && data.topic === self.configTopic) self.configure(utf8Decode(data.payload) || '');
+  return undefined;
 }

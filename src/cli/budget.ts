@@ -113,19 +113,21 @@ function protocolState(board: BoardProfile, modules: string[]): { protocols: Bud
  * Costs in variables, fitted to bundles booted from flash on Espruino 2v29's
  * Linux builds with a device's memory layout (docs/device-cost.md has the
  * cost model and test/device-interpreter.test.ts the runs): a function object
- * about 7.6 on average (4 at the top level, plus its name, plus its share of
+ * about 7.4 on average (4 at the top level, plus its name, plus its share of
  * prototypes and the objects it keeps), 0.92 more for each parameter it still
  * declares (params.ts moves most into locals), a pooled connection with its
- * two ring objects about 60 (61 measured per slot), an accepted socket about
- * 40, and a base for the interpreter, the listener and the manager. Measured
- * idle against this estimate: esp8266 echo 803 (806), esp32 echo on 3,400
- * variables 1,349 (1,341), esp32 telemetry with http=0 2,118-2,231 (2,224),
- * esp32 telemetry with the dashboard 4,174 (4,346).
+ * two ring objects about 44 (its life in the bits of one number, "no value"
+ * undefined, not null: 60 before), an accepted socket about 40, and a base
+ * for the interpreter, the listener and the manager. Measured idle against
+ * this estimate: esp8266 echo 759 (763), esp32 echo on 3,400 variables 1,270
+ * (1,266), esp32 telemetry with http=0 2,181 (2,168), esp32 telemetry with
+ * the dashboard 4,048 (4,192), esp8266 telemetry with http=0 on 1,600
+ * 1,311-1,371 (1,346).
  */
-export const VARS_PER_FUNCTION = 7.6;
+export const VARS_PER_FUNCTION = 7.4;
 /** A declared parameter, kept by its function object (0.92 measured on 2v29: docs/device-cost.md). */
 export const VARS_PER_PARAM = 0.92;
-const VARS_PER_CONNECTION = 60;
+const VARS_PER_CONNECTION = 44;
 const SOCKET_VARS = 40;
 const BASE_VARS = 75;
 
@@ -145,7 +147,11 @@ export interface RamEstimate {
   /** Parameters the functions still declare: the ones params.ts could not move into locals. */
   params: number;
   connections: number;
-  /** One more peer at its worst: its socket and what the driver lets it take (`peerVars`). */
+  /**
+   * What the bundle may grow by at its worst: one more peer, its socket and what the driver lets it take
+   * (`peerVars`), for an app that accepts; for one that only connects (its connections open when it is idle),
+   * what the driver lets one of them hold (`peerVars` held only).
+   */
   peer: number;
   /** The variables of the target: the board's, or `--set variables=N`; undefined on the host. */
   board: number | undefined;
@@ -158,9 +164,10 @@ export interface RamEstimate {
 /**
  * An estimate of a bundle's RAM on the device (from flash), from its function
  * objects and budget; `variables` overrides the board's count (a larger
- * target, e.g. an ESP32 with PSRAM).
+ * target, e.g. an ESP32 with PSRAM); `accepts` (default true) whether the app
+ * listens for peers.
  */
-export function ramEstimate(board: BoardProfile, budget: Budget, shape: { functions: number; params: number }, variables?: number): RamEstimate {
+export function ramEstimate(board: BoardProfile, budget: Budget, shape: { functions: number; params: number }, variables?: number, accepts?: boolean): RamEstimate {
   const functions = shape.functions;
   let connections = 0;
   for (const p of budget.pools) connections += p.conns;
@@ -168,7 +175,7 @@ export function ramEstimate(board: BoardProfile, budget: Budget, shape: { functi
   let state = 0;
   for (const p of budget.protocols) state += PROTOCOL_OBJECT_VARS[p.name] || 0;
   const idle = Math.round(functions * VARS_PER_FUNCTION + shape.params * VARS_PER_PARAM) + connections * VARS_PER_CONNECTION + Math.ceil(budget.total / size) + state + BASE_VARS;
-  const peer = SOCKET_VARS + peerVars(board.net, size);
+  const peer = accepts === false ? peerVars(board.net, size, true) : SOCKET_VARS + peerVars(board.net, size);
   const target = variables || board.variables;
   return { idle: idle, functions: functions, params: shape.params, connections: connections, peer: peer, board: target, variableBytes: size, fits: target === undefined || idle + peer <= target };
 }

@@ -69,6 +69,8 @@ export interface BundleResult {
   modules: string[];
   /** Class methods the pruner left in the bundle, by their source names. */
   keptMethods: string[];
+  /** Whether the bundle made a TCP server when it started (so accepts peers): the worst case it must fit differs. */
+  accepts: boolean;
 }
 
 /** Apps with a device entry: every examples/<app>/device.ts, sorted. */
@@ -275,9 +277,10 @@ function gatePlugin(target: BundleTarget, results: BundleResult[] | null, quiet:
           code: chunk.code,
           bytes: Buffer.byteLength(chunk.code),
           budget: budget,
-          ram: ramEstimate(target.board, budget, functionShape(chunk.code), Number((target.settings || {}).variables) || undefined),
+          ram: ramEstimate(target.board, budget, functionShape(chunk.code), Number((target.settings || {}).variables) || undefined, smoke.accepts),
           modules: modules,
           keptMethods: pruned.kept,
+          accepts: smoke.accepts,
         };
         if (!quiet || !result.ram.fits) console.log(formatBudget(result));
         if (!result.ram.fits) this.error({ message: doesNotFit(result), code: DOES_NOT_FIT });
@@ -294,7 +297,7 @@ export const DOES_NOT_FIT = 'RINGNET_DOES_NOT_FIT';
 export function doesNotFit(r: BundleResult): string {
   return (
     r.board + '/' + r.app + '.js does not fit its board: it needs about ' + num(r.ram.idle) + ' variables idle and ' + num(r.ram.peer) +
-    ' more for a peer at its worst, and the target has ' + num(r.ram.board || 0) + ' (' + r.ram.functions + ' function objects at about ' + VARS_PER_FUNCTION + ' each, ' +
+    ' more at its worst (' + (r.accepts ? 'one more peer' : 'what one connection may hold') + '), and the target has ' + num(r.ram.board || 0) + ' (' + r.ram.functions + ' function objects at about ' + VARS_PER_FUNCTION + ' each, ' +
     num(r.budget.total) + ' B of rings and buffers). Build a smaller app (e.g. --set http=0), or name a larger target with --set variables=N ' +
     '(an ESP32 with PSRAM has tens of thousands).'
   );
@@ -303,14 +306,14 @@ export function doesNotFit(r: BundleResult): string {
 /**
  * Starts a bundle in the Espruino-shaped sandbox and lets it run two virtual
  * seconds: it must load and keep running without an error the interpreter
- * would print (`errors`), and `allocatedBytes` is what its typed arrays took.
- * (App behaviour is for the tests, e.g. the echo test.)
+ * would print (`errors`), `allocatedBytes` is what its typed arrays took, and
+ * `accepts` whether it made a TCP server. (App behaviour is for the tests, e.g. the echo test.)
  */
-export function smokeRun(code: string, board: BoardProfile, label: string): { errors: string[]; allocatedBytes: number } {
+export function smokeRun(code: string, board: BoardProfile, label: string): { errors: string[]; allocatedBytes: number; accepts: boolean } {
   const sb = new EspruinoSandbox(boardSandboxOptions(board));
   sb.load(code, label);
   sb.runFor(2000);
-  return { errors: sb.errors, allocatedBytes: sb.allocatedBytes };
+  return { errors: sb.errors, allocatedBytes: sb.allocatedBytes, accepts: sb.serversMade > 0 };
 }
 
 const shortenable: { [appDir: string]: RegExp } = {};
@@ -460,7 +463,7 @@ export function formatBudget(r: BundleResult): string {
   row('per peer at most (interpreter memory)', r.budget.perPeer);
   lines.push('  RAM, estimated in ' + r.ram.variableBytes + '-byte variables:');
   row('idle (' + r.ram.functions + ' functions, ' + r.ram.connections + ' slots)', r.ram.idle, 'vars');
-  row('one more peer at most, socket included', r.ram.peer, 'vars');
+  row(r.accepts ? 'one more peer at most, socket included' : 'what one connection may hold', r.ram.peer, 'vars');
   if (r.ram.board !== undefined) row(r.ram.fits ? 'the board has' : 'the board has (DOES NOT FIT)', r.ram.board, 'vars');
   return lines.join('\n');
 }

@@ -99,6 +99,8 @@ export class EspruinoSandbox {
    * allocates later. Views over existing memory (subarray) do not count.
    */
   allocatedBytes = 0;
+  /** TCP servers the code created: an app that makes none never accepts a peer. */
+  serversMade = 0;
   /** What `process.memory().free` reports (16-byte variables); a test lowers it to put the device under memory pressure. */
   freeVars: number;
   /** Variables a garbage collection (`process.memory()` or `process.memory(true)`) would free. */

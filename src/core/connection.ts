@@ -22,6 +22,21 @@ export enum Flag {
   TLS = 32,
 }
 
+/**
+ * @internal Where a connection is in its life: bits of `Connection.life`. One number, not four booleans: on the
+ * device a boolean (or null) field costs two variables and a small number one.
+ */
+export enum Life {
+  /** ACCEPT or CONNECT(0) has been delivered. */
+  OPENED = 1,
+  /** An ACCEPT waits to be delivered. */
+  ACCEPT_PENDING = 2,
+  /** The peer closed; close after reading what the socket still holds. */
+  PEER_CLOSED = 4,
+  /** CLOSE has been delivered; the slot is free for reuse. */
+  RELEASED = 8,
+}
+
 /** Bits 16–23 belong to the application; no ringnet layer reads or writes them. */
 export const USER_FLAGS = 0xff0000;
 
@@ -49,6 +64,9 @@ export interface Owner {
   adopt(listener: Connection, socket: DriverSocket, remote: Address): Connection | null;
 }
 
+/** The peer of a slot that has none yet (never written: BOUND replaces it). */
+const NOBODY: Address = { host: '', port: 0 };
+
 /** A connection is the sink of its own socket, or of its listening socket when it listens. */
 export class Connection implements Sink {
   // Every per-life field is set by reset(), which the constructor calls: one place, so the minified code says it once.
@@ -61,29 +79,27 @@ export class Connection implements Sink {
   readonly unsent: Ring;
   /** The peer (for UDP: the sender of the last datagram, where replies go). */
   remote!: Address;
+  // "No value" is undefined, not null, here and below: on the device an undefined field costs one variable, a null two.
   /** The application's own per-connection value. */
   userData: any;
   /** Sees every event before `handler` (a protocol layer: HTTP, MQTT …). */
-  protocol!: AnyHandler | null;
+  protocol?: AnyHandler;
   /** The protocol layer's own per-connection state. */
   protocolState: any;
-  handler!: AnyHandler | null;
+  handler?: AnyHandler;
   /** Which pool the rings came from. */
   readonly pool: string;
 
   // --- manager state, written by driver callbacks and consumed by poll() ---
-  /** @internal */ io!: DriverSocket | null;
-  /** @internal ACCEPT or CONNECT(0) has been delivered. */ opened!: boolean;
-  /** @internal An ACCEPT waits to be delivered. */ acceptPending!: boolean;
+  /** @internal */ io?: DriverSocket;
+  /** @internal Life bits: opened, accept pending, peer closed, released. */ life!: number;
   /** @internal CONNECT result waiting (-1: none). */ connectResult!: number;
   /** @internal When a pending connect gives up (-1: never). */ connectDeadline!: number;
-  /** @internal The peer closed; close after reading what the socket still holds. */ peerClosed!: boolean;
   /** @internal `recv.length` when the last poll ended: less now means the handler is still consuming. */ recvAfterPoll!: number;
   /** @internal Since when a full ring has not been consumed after the peer closed (-1: it is moving). */ stalledSince!: number;
-  /** @internal What will be reported as ERROR before CLOSE. */ error!: ErrorInfo | null;
+  /** @internal What will be reported as ERROR before CLOSE. */ error?: ErrorInfo;
   /** @internal One-shot TIMER due time (-1: none). */ timerAt!: number;
-  /** @internal CLOSE has been delivered; the slot is free for reuse. */ released!: boolean;
-  /** @internal Listener handle for a TCP listening connection. */ listenHandle!: { close(): void; port: number } | null;
+  /** @internal Listener handle for a TCP listening connection. */ listenHandle?: { close(): void; port: number };
 
   private readonly owner: Owner;
 
@@ -92,8 +108,8 @@ export class Connection implements Sink {
     this.pool = pool;
     this.recv = recv;
     this.unsent = unsent;
-    this.reset(0, 0, null);
-    this.released = true;
+    this.reset(0, 0, undefined);
+    this.life = Life.RELEASED;
   }
 
   /**
@@ -136,7 +152,7 @@ export class Connection implements Sink {
 
   /** Whether `send()` of `n` bytes would be accepted now. */
   canSend(n: number): boolean {
-    if (this.released || this.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE)) return false;
+    if (this.life & Life.RELEASED || this.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE)) return false;
     if (this.flags & Flag.UDP) return n <= 65535 && n + DATAGRAM_HEADER <= this.unsent.free;
     if (this.flags & Flag.LISTENING) return false;
     return n <= this.unsent.free;
@@ -165,7 +181,7 @@ export class Connection implements Sink {
   }
 
   get isClosing(): boolean {
-    return (this.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE)) !== 0 || this.error !== null;
+    return (this.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE)) !== 0 || this.error !== undefined;
   }
 
   /**
@@ -176,18 +192,18 @@ export class Connection implements Sink {
   notify(what: SinkEvent, a?: any, b?: any): any {
     if (what === SinkEvent.ACCEPT) return this.owner.adopt(this, a, b);
     if (what === SinkEvent.BOUND) {
-      this.remote.port = a;
+      this.remote = { host: this.remote.host, port: a }; // a new one: the address may be shared (see reset)
       return null;
     }
     if (what === SinkEvent.CONNECTED) {
-      if (this.connectResult < 0 && !this.opened) this.connectResult = a;
+      if (this.connectResult < 0 && !(this.life & Life.OPENED)) this.connectResult = a;
     } else if (what === SinkEvent.CLOSED) {
       let error: ErrorCode = a;
-      this.peerClosed = true;
+      this.life |= Life.PEER_CLOSED;
       if (this.flags & Flag.LISTENING && error === ErrorCode.OK) error = ErrorCode.SOCKET; // a listener never closes in order
-      if (this.flags & Flag.CONNECTING && !this.opened) {
+      if (this.flags & Flag.CONNECTING && !(this.life & Life.OPENED)) {
         if (this.connectResult < 0) this.connectResult = error === ErrorCode.OK ? ErrorCode.RESET : error;
-      } else if (error !== ErrorCode.OK && this.error === null) {
+      } else if (error !== ErrorCode.OK && this.error === undefined) {
         this.error = { code: error, message: b };
       }
     }
@@ -196,27 +212,24 @@ export class Connection implements Sink {
   }
 
   /** @internal Resets a pooled slot for a new life. */
-  reset(id: number, flags: number, handler: AnyHandler | null): void {
+  reset(id: number, flags: number, handler: AnyHandler | undefined): void {
     this.id = id;
     this.flags = flags;
     this.recv.discard(this.recv.length);
     this.unsent.discard(this.unsent.length);
-    this.remote = { host: '', port: 0 };
-    this.userData = null;
-    this.protocol = null;
-    this.protocolState = null;
+    this.remote = NOBODY; // until connect or accept gives the peer: one shared object, not one per idle slot
+    this.userData = undefined;
+    this.protocol = undefined;
+    this.protocolState = undefined;
     this.handler = handler;
-    this.io = null;
-    this.opened = false;
-    this.acceptPending = false;
+    this.io = undefined;
+    this.life = 0;
     this.connectResult = -1;
     this.connectDeadline = -1;
-    this.peerClosed = false;
     this.recvAfterPoll = 0;
     this.stalledSince = -1;
-    this.error = null;
+    this.error = undefined;
     this.timerAt = -1;
-    this.released = false;
-    this.listenHandle = null;
+    this.listenHandle = undefined;
   }
 }

@@ -4,7 +4,7 @@
  */
 import { parseAddress } from './address.js';
 import type { Address, Endpoint } from './address.js';
-import { Connection, Flag } from './connection.js';
+import { Connection, Flag, Life } from './connection.js';
 import type { AnyHandler, Owner } from './connection.js';
 import { SinkEvent } from './driver.js';
 import type { Driver, DriverSocket, TlsOptions } from './driver.js';
@@ -150,7 +150,7 @@ export class Manager implements Owner {
     if (ep.scheme === 'udp') {
       const u = this.take(pool, Flag.UDP | Flag.LISTENING, handler);
       if (u) {
-        u.opened = true;
+        u.life |= Life.OPENED;
         u.io = this.driver.udp!(ep.host, ep.port, null, u);
       }
       return u;
@@ -160,7 +160,7 @@ export class Manager implements Owner {
     const none = this.noRing || (this.noRing = new Ring(0));
     const c = new Connection(this, pool, none, none);
     c.reset(this.nextId++, Flag.LISTENING | (tls ? Flag.TLS : 0), handler);
-    c.opened = true;
+    c.life |= Life.OPENED;
     c.remote = { host: ep.host, port: ep.port };
     this.conns.push(c);
     try {
@@ -174,12 +174,12 @@ export class Manager implements Owner {
 
   /** @internal A peer reached `listener` (Connection.notify(ACCEPT)). */
   adopt(listener: Connection, socket: DriverSocket, remote: Address): Connection | null {
-    if (listener.released || listener.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE) || listener.error !== null) return null;
+    if (listener.life & Life.RELEASED || listener.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE) || listener.error !== undefined) return null;
     const child = this.take(listener.pool, listener.flags & Flag.TLS, listener.handler);
     if (!child) return null;
     child.io = socket;
     child.remote = remote;
-    child.acceptPending = true;
+    child.life |= Life.ACCEPT_PENDING;
     child.userData = listener.userData;
     child.protocol = listener.protocol;
     this.wakeSoon();
@@ -234,7 +234,7 @@ export class Manager implements Owner {
     const list = this.conns;
     for (let i = 0; i < list.length; i++) {
       const c = list[i];
-      if (!c.opened || c.flags & (Flag.LISTENING | Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE) || c.error !== null) continue;
+      if (!(c.life & Life.OPENED) || c.flags & (Flag.LISTENING | Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE) || c.error !== undefined) continue;
       try {
         fn(c);
       } catch (e) {
@@ -311,16 +311,15 @@ export class Manager implements Owner {
       const n = list.length; // connections made by handlers during this poll start next poll
       for (let i = 0; i < n; i++) {
         const c = list[i];
-        if (c.released) continue;
-        if (c.opened) {
+        if (c.life & Life.RELEASED) continue;
+        if (c.life & Life.OPENED) {
           if (c.timerAt >= 0 && now >= c.timerAt) {
             c.timerAt = -1;
             this.emit(c, Ev.TIMER, undefined);
           }
           this.emit(c, Ev.POLL, undefined);
-        } else if (c.acceptPending) {
-          c.acceptPending = false;
-          c.opened = true;
+        } else if (c.life & Life.ACCEPT_PENDING) {
+          c.life = (c.life & ~Life.ACCEPT_PENDING) | Life.OPENED;
           this.emit(c, Ev.ACCEPT, c.remote);
         } else {
           if (c.connectResult < 0 && c.connectDeadline >= 0 && now >= c.connectDeadline) c.connectResult = ErrorCode.TIMEOUT;
@@ -328,19 +327,19 @@ export class Manager implements Owner {
             const result = c.connectResult;
             c.flags &= ~Flag.CONNECTING;
             c.connectDeadline = -1; // decided: a stale deadline would make the next wake-up come at once, forever
-            if (result === ErrorCode.OK) c.opened = true;
+            if (result === ErrorCode.OK) c.life |= Life.OPENED;
             else c.flags |= Flag.CLOSE_IMMEDIATELY; // a failed connect is followed by CLOSE only
             this.emit(c, Ev.CONNECT, result);
           }
         }
         const io = c.io;
-        if (c.opened && io && !(c.flags & Flag.CLOSE_IMMEDIATELY) && !(c.flags & Flag.LISTENING && !(c.flags & Flag.UDP))) {
+        if (c.life & Life.OPENED && io && !(c.flags & Flag.CLOSE_IMMEDIATELY) && !(c.flags & Flag.LISTENING && !(c.flags & Flag.UDP))) {
           const consumed = c.recv.length < c.recvAfterPoll;
           // Receive. Stream: a RECV per read while `recv` has room. Datagram: a RECV per datagram, with `recv`
           // holding exactly it (what the handler leaves is cleared).
           const udp = c.flags & Flag.UDP;
           let got = 0;
-          for (let round = 0; round < (udp ? READS_PER_POLL * 4 : READS_PER_POLL) && !(c.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE)) && c.error === null; round++) {
+          for (let round = 0; round < (udp ? READS_PER_POLL * 4 : READS_PER_POLL) && !(c.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE)) && c.error === undefined; round++) {
             if (udp) c.recv.discard(c.recv.length);
             const r = io.readInto(c.recv);
             if (r < 0) {
@@ -352,7 +351,7 @@ export class Manager implements Owner {
             this.emit(c, Ev.RECV, r);
           }
           if (udp) c.recv.discard(c.recv.length);
-          if (c.peerClosed && got === 0) {
+          if (c.life & Life.PEER_CLOSED && got === 0) {
             // The peer closed: close once the driver holds nothing more for us. A handler that keeps a full ring
             // unconsumed for PEER_GONE_GRACE_MS is not going to, and waiting would then be forever.
             if (!io.held || io.held() === 0) c.flags |= Flag.SEND_AND_CLOSE;
@@ -371,24 +370,24 @@ export class Manager implements Owner {
             }
             if (pushedBack) break;
           }
-        } else if (c.peerClosed && !c.opened && c.connectResult < 0 && !c.acceptPending) {
+        } else if ((c.life & (Life.PEER_CLOSED | Life.OPENED | Life.ACCEPT_PENDING)) === Life.PEER_CLOSED && c.connectResult < 0) {
           c.flags |= Flag.CLOSE_IMMEDIATELY;
         }
-        if (c.flags & Flag.CLOSE_IMMEDIATELY || c.error !== null || (c.flags & Flag.SEND_AND_CLOSE && (c.unsent.length === 0 || c.peerClosed))) {
+        if (c.flags & Flag.CLOSE_IMMEDIATELY || c.error !== undefined || (c.flags & Flag.SEND_AND_CLOSE && (c.unsent.length === 0 || c.life & Life.PEER_CLOSED))) {
           // Release: ERROR (if any) and CLOSE, then the socket closes and the slot goes back to its pool.
-          if (c.error !== null) this.emit(c, Ev.ERROR, c.error);
+          if (c.error !== undefined) this.emit(c, Ev.ERROR, c.error);
           this.emit(c, Ev.CLOSE, undefined);
-          c.released = true;
+          c.life |= Life.RELEASED;
           if (c.io) c.io.close();
           if (c.listenHandle) c.listenHandle.close();
-          c.io = null;
-          c.listenHandle = null;
+          // What the slot's life held goes now, not at its next use: an idle slot keeps nothing alive.
+          c.io = c.listenHandle = c.protocol = c.protocolState = c.handler = undefined;
           if (c.recv !== this.noRing) this.pools[c.pool].push(c); // a listener's slot is its own, not the pool's
         } else {
           c.recvAfterPoll = c.recv.length;
         }
       }
-      for (let i = list.length - 1; i >= 0; i--) if (list[i].released) list.splice(i, 1);
+      for (let i = list.length - 1; i >= 0; i--) if (list[i].life & Life.RELEASED) list.splice(i, 1);
     } finally {
       // Even if a driver throws, the next poll must run: a manager stuck "in poll" would leave the device deaf.
       this.inPoll = false;
@@ -402,8 +401,8 @@ export class Manager implements Owner {
           for (let i = 0; i < this.conns.length; i++) {
             const c = this.conns[i];
             // A TIMER waits for CONNECT/ACCEPT; a deadline only matters while connecting.
-            if (c.opened && c.timerAt >= 0 && c.timerAt < next) next = c.timerAt;
-            if (!c.opened && c.connectDeadline >= 0 && c.connectDeadline < next) next = c.connectDeadline;
+            if (c.life & Life.OPENED && c.timerAt >= 0 && c.timerAt < next) next = c.timerAt;
+            if (!(c.life & Life.OPENED) && c.connectDeadline >= 0 && c.connectDeadline < next) next = c.connectDeadline;
           }
         }
         driver.wake(moved || next <= now ? 0 : next - now);
@@ -434,7 +433,7 @@ export class Manager implements Owner {
     } catch (e) {
       this.stats.handlerErrors++;
       if (ev === Ev.CLOSE || ev === Ev.ERROR) return;
-      if (c.error === null) c.error = { code: ErrorCode.HANDLER, message: e instanceof Error ? e.message : String(e) };
+      if (c.error === undefined) c.error = { code: ErrorCode.HANDLER, message: e instanceof Error ? e.message : String(e) };
       c.flags |= Flag.CLOSE_IMMEDIATELY;
     }
   }
@@ -453,7 +452,7 @@ export class Manager implements Owner {
   }
 
   /** A slot from `pool` made ready for a new life, or null (counted) when the pool is empty. */
-  private take(pool: string, flags: number, handler: AnyHandler | null): Connection | null {
+  private take(pool: string, flags: number, handler: AnyHandler | undefined): Connection | null {
     const c = this.pools[pool].pop();
     if (!c) {
       this.stats.refused++;

@@ -101,10 +101,11 @@ const PEER_OVERHEAD_VARS = 64;
  * flight and the piece being written, as strings (a string keeps about
  * blockSize - STRING_BLOCK_OVERHEAD characters per block), plus its overhead. Measured on 2v29
  * with 1,600 variables: a peer held 1,120 B with 536 in flight while 234
- * variables fewer were free than when it arrived.
+ * variables fewer were free than when it arrived. `heldOnly`: the strings
+ * alone, what an open connection (its stream already made) may still grow by.
  */
-export function peerVars(net: EspruinoDriverOptions['net'], blockSize: number): number {
-  return Math.ceil((net.holdBytes + NET_CHUNK + net.inFlightBytes + net.chunkBytes) / (blockSize - STRING_BLOCK_OVERHEAD)) + PEER_OVERHEAD_VARS;
+export function peerVars(net: EspruinoDriverOptions['net'], blockSize: number, heldOnly?: boolean): number {
+  return Math.ceil((net.holdBytes + NET_CHUNK + net.inFlightBytes + net.chunkBytes) / (blockSize - STRING_BLOCK_OVERHEAD)) + (heldOnly ? 0 : PEER_OVERHEAD_VARS);
 }
 
 /** Bytes → a binary string for `write()`/`send()`: E.toString copies natively (null when no flat block is free). */

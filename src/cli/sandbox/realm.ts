@@ -191,7 +191,10 @@ export function requireModule(sb: EspruinoSandbox, name: string): unknown {
   switch (name) {
     case 'net':
       return {
-        createServer: (cb: Listener) => new DeviceServer(sb, cb),
+        createServer: (cb: Listener) => {
+          sb.serversMade++;
+          return new DeviceServer(sb, cb);
+        },
         connect: (opts: { host: string; port: number }, cb?: Listener) => deviceConnect(sb, opts, cb),
       };
     case 'tls':

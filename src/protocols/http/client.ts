@@ -9,6 +9,7 @@
  */
 import { parseAddress } from '../../core/address.js';
 import type { AnyHandler, Connection, Handler } from '../../core/connection.js';
+import { Life } from '../../core/connection.js';
 import type { TlsOptions } from '../../core/driver.js';
 import { ErrorCode, Ev } from '../../core/events.js';
 import type { CoreEvents } from '../../core/events.js';
@@ -107,7 +108,7 @@ function clientProtocol(c: Connection, ev: number, data: any): void {
       if (c.now() > s.deadline) fail(c, s, ErrorCode.TIMEOUT, 'no complete response within ' + (s.opts.timeoutMs || 30000) + ' ms');
       break;
     case Ev.CLOSE:
-      if (!c.opened) break; // the connect failed: CONNECT told the handler
+      if (!(c.life & Life.OPENED)) break; // the connect failed: CONNECT told the handler
       if (s.res) {
         const st = s.parser.finish();
         if (st === Step.END) {
@@ -179,7 +180,7 @@ function follow(c: Connection, s: ClientConn, res: HttpMessage): boolean {
   o.timeoutMs = s.deadline - c.now() > 1 ? s.deadline - c.now() : 1;
   const handler = s.userHandler;
   s.done = true;
-  c.handler = null; // this hop is over; the application hears from the next connection
+  c.handler = undefined; // this hop is over; the application hears from the next connection
   c.close();
   httpRequest(s.mgr, next, handler as HttpClientHandler, o);
   return true;

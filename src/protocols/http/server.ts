@@ -426,7 +426,7 @@ export class HttpServer {
       // Over the cap: this slot comes from the reserve; answer at once so it is free again soon.
       s.closing = true;
       this.stats.overflow++;
-      c.handler = null; // the application never sees these
+      c.handler = undefined; // the application never sees these
       c.send(statusLine(503) + 'Content-Length: 0\r\nRetry-After: 1\r\nConnection: close\r\n\r\n');
       c.end();
     }

@@ -182,7 +182,7 @@ export class MqttClient extends Session {
     }
     c.protocol = mqttProtocol; // the client works on the protocol slot; its events go to `handler`
     c.protocolState = this;
-    c.handler = null;
+    c.handler = undefined;
     this.conn = c;
   }
 

@@ -229,9 +229,6 @@ function rd(what: R, n?: number): any {
   return v;
 }
 
-/** Fixed header flags each type must carry (PUBLISH's vary and are checked apart). */
-const FLAGS = [-1, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, -1];
-
 /**
  * Decodes the packet at the front of `r`, of any of the 14 types: returns it
  * and discards its bytes; null when more bytes are needed (nothing consumed);
@@ -256,11 +253,14 @@ export function decode(r: Ring, limit: number, fromServer?: boolean): Decoded | 
   const type = b0 >> 4;
   const flags = b0 & 15;
   let bad = '';
-  if (FLAGS[type] < 0 && type !== PacketType.PUBLISH) bad = 'reserved packet type ' + type;
+  // The fixed header flags each type must carry (PUBLISH's vary and are checked apart); -1: a reserved type.
+  // Computed, not a table: on the device an array of 16 numbers costs 17 variables for as long as the program runs.
+  const must = type === 0 || type === 15 ? -1 : type === PacketType.PUBREL || type === PacketType.SUBSCRIBE || type === PacketType.UNSUBSCRIBE ? 2 : 0;
+  if (must < 0) bad = 'reserved packet type ' + type;
   else if (type === PacketType.PUBLISH) {
     if ((flags & 6) === 6) bad = 'PUBLISH with QoS 3';
     else if ((flags & 14) === 8) bad = 'DUP set on QoS 0';
-  } else if (flags !== FLAGS[type]) {
+  } else if (flags !== must) {
     bad = 'reserved flags set';
   }
   if (!bad && fromServer && (type === PacketType.CONNECT || type === PacketType.SUBSCRIBE || type === PacketType.UNSUBSCRIBE || type === PacketType.PINGREQ || type === PacketType.DISCONNECT)) {
