@@ -151,15 +151,19 @@ export function validTopic(t: string, filter: boolean): boolean {
 }
 
 // ---------------------------------------------------------------- decoding
-// One packet is read at a time, so the reader's state lives in module
-// variables: no reader object per packet. On Espruino every function object
-// costs RAM, so the reader is one function (`rd`) and the decoder another.
+// The reader's state is one object per decode call, passed to `rd`: decoding
+// is re-entrant, and the device keeps no reader state between packets. On
+// Espruino every function object costs RAM, so the reader is one function
+// (`rd`) and the decoder another.
 
-let rBuf: Uint8Array = new Uint8Array(0);
-let rWrap = 0;
-let rPos = 0;
-let rLeft = 0;
-let rBad = '';
+/** Where `rd` reads: the ring's bytes, its capacity, the next index, bytes left in the packet, the first fault. */
+interface Reader {
+  buf: Uint8Array;
+  wrap: number;
+  pos: number;
+  left: number;
+  bad: string;
+}
 
 /** What `rd` reads. */
 const enum R {
@@ -178,56 +182,57 @@ const enum R {
   PBYTES = 7,
 }
 
-/** Reads the next field; on short or bad input sets `rBad` (first reason kept) and returns 0, '' or no bytes. */
-function rd(what: R, n?: number): any {
+/** Reads the next field; on short or bad input sets `s.bad` (first reason kept) and returns 0, '' or no bytes. */
+function rd(s: Reader, what: R, n?: number): any {
   if (what <= R.ID) {
     let v = 0;
     for (let k = what === R.U8 ? 1 : 2; k > 0; k--) {
-      if (rLeft <= 0) {
-        rBad = rBad || 'packet shorter than its fields';
+      if (s.left <= 0) {
+        s.bad = s.bad || 'packet shorter than its fields';
         return 0;
       }
-      rLeft--;
-      v = (v << 8) | rBuf[rPos];
-      if (++rPos === rWrap) rPos = 0;
+      s.left--;
+      v = (v << 8) | s.buf[s.pos];
+      if (++s.pos === s.wrap) s.pos = 0;
     }
-    if (what === R.ID && v === 0) rBad = rBad || 'packet identifier 0';
+    if (what === R.ID && v === 0) s.bad = s.bad || 'packet identifier 0';
     return v;
   }
-  if (what !== R.BYTES) n = rd(R.U16);
+  if (what !== R.BYTES) n = rd(s, R.U16);
   let v: any;
   if (what >= R.BYTES) {
-    if ((n as number) > rLeft) {
-      rBad = rBad || 'packet shorter than its fields';
+    if ((n as number) > s.left) {
+      s.bad = s.bad || 'packet shorter than its fields';
       return new Uint8Array(0);
     }
-    if (rPos + (n as number) <= rWrap) {
-      v = rBuf.subarray(rPos, rPos + (n as number));
+    if (s.pos + (n as number) <= s.wrap) {
+      v = s.buf.subarray(s.pos, s.pos + (n as number));
     } else {
       v = new Uint8Array(n as number);
-      const first = rWrap - rPos;
-      v.set(rBuf.subarray(rPos, rWrap), 0);
-      v.set(rBuf.subarray(0, (n as number) - first), first);
+      const first = s.wrap - s.pos;
+      v.set(s.buf.subarray(s.pos, s.wrap), 0);
+      v.set(s.buf.subarray(0, (n as number) - first), first);
     }
   } else {
-    if ((n as number) > rLeft) {
-      rBad = rBad || 'string longer than its packet';
+    if ((n as number) > s.left) {
+      s.bad = s.bad || 'string longer than its packet';
       return '';
     }
-    v = utf8Read(rBuf, rPos, n as number, rWrap);
+    v = utf8Read(s.buf, s.pos, n as number, s.wrap);
   }
-  rLeft -= n as number;
-  rPos += n as number;
-  if (rPos >= rWrap) rPos -= rWrap;
+  s.left -= n as number;
+  s.pos += n as number;
+  if (s.pos >= s.wrap) s.pos -= s.wrap;
   if (v === null) {
-    rBad = rBad || 'invalid UTF-8';
+    s.bad = s.bad || 'invalid UTF-8';
     return '';
   }
   if (what === R.TOPIC || what === R.FILTER) {
-    if (!rBad && !validTopic(v, what === R.FILTER)) rBad = what === R.FILTER ? 'invalid topic filter' : 'invalid topic name';
+    if (!s.bad && !validTopic(v, what === R.FILTER)) s.bad = what === R.FILTER ? 'invalid topic filter' : 'invalid topic name';
   }
   return v;
 }
+
 
 /**
  * Decodes the packet at the front of `r`, of any of the 14 types: returns it
@@ -301,42 +306,38 @@ export function decode(r: Ring, limit: number, fromServer?: boolean): Decoded | 
   if (bad) return { type: 0, code: code, message: bad };
   if (held < need) return null;
 
-  rBuf = r.bytes;
-  rWrap = r.capacity;
-  rPos = r.start + at;
-  if (rPos >= rWrap) rPos -= rWrap;
-  rLeft = rl;
-  rBad = '';
+  const s: Reader = { buf: r.bytes, wrap: r.capacity, pos: r.start + at, left: rl, bad: '' };
+  if (s.pos >= s.wrap) s.pos -= s.wrap;
   let p: Decoded;
   switch (type) {
     case PacketType.CONNACK: {
-      const ack = rd(R.U8);
-      const rc = rd(R.U8);
-      if (ack & 0xfe) rBad = 'reserved CONNACK flags set';
-      else if (rc > 5) rBad = 'unknown CONNACK return code';
+      const ack = rd(s, R.U8);
+      const rc = rd(s, R.U8);
+      if (ack & 0xfe) s.bad = 'reserved CONNACK flags set';
+      else if (rc > 5) s.bad = 'unknown CONNACK return code';
       p = { type: type, sessionPresent: (ack & 1) === 1, returnCode: rc };
       break;
     }
     case PacketType.PUBLISH: {
       const qos = ((flags >> 1) & 3) as QoS;
-      const t: string = rd(R.TOPIC);
-      const id: number = qos ? rd(R.ID) : 0;
-      p = { type: type, topic: t, payload: rd(R.BYTES, big || rLeft < 0 ? 0 : rLeft), qos: qos, retain: (flags & 1) === 1, dup: (flags & 8) === 8, id: id };
+      const t: string = rd(s, R.TOPIC);
+      const id: number = qos ? rd(s, R.ID) : 0;
+      p = { type: type, topic: t, payload: rd(s, R.BYTES, big || s.left < 0 ? 0 : s.left), qos: qos, retain: (flags & 1) === 1, dup: (flags & 8) === 8, id: id };
       if (big) {
         p.size = size;
-        rLeft = 0; // the payload is the caller's to discard
+        s.left = 0; // the payload is the caller's to discard
       }
       break;
     }
     case PacketType.SUBACK: {
-      const id: number = rd(R.ID);
+      const id: number = rd(s, R.ID);
       const codes: number[] = [];
-      while (rLeft > 0) {
-        const c: number = rd(R.U8);
-        if (c > 2 && c !== 0x80) rBad = rBad || 'bad SUBACK return code';
+      while (s.left > 0) {
+        const c: number = rd(s, R.U8);
+        if (c > 2 && c !== 0x80) s.bad = s.bad || 'bad SUBACK return code';
         codes.push(c);
       }
-      if (codes.length === 0) rBad = rBad || 'SUBACK without return codes';
+      if (codes.length === 0) s.bad = s.bad || 'SUBACK without return codes';
       p = { type: type, id: id, codes: codes };
       break;
     }
@@ -346,50 +347,50 @@ export function decode(r: Ring, limit: number, fromServer?: boolean): Decoded | 
       p = { type: type };
       break;
     case PacketType.CONNECT: {
-      const name: string = rd(R.STR);
-      const level: number = rd(R.U8);
-      const cf: number = rd(R.U8);
-      const keepalive: number = rd(R.U16);
-      if (!rBad && (name !== 'MQTT' || level !== 4)) rBad = 'not MQTT 3.1.1';
-      if (cf & 1) rBad = rBad || 'reserved CONNECT flag set';
+      const name: string = rd(s, R.STR);
+      const level: number = rd(s, R.U8);
+      const cf: number = rd(s, R.U8);
+      const keepalive: number = rd(s, R.U16);
+      if (!s.bad && (name !== 'MQTT' || level !== 4)) s.bad = 'not MQTT 3.1.1';
+      if (cf & 1) s.bad = s.bad || 'reserved CONNECT flag set';
       const willQos = (cf >> 3) & 3;
-      if (!(cf & 4) && cf & 0x38) rBad = rBad || 'will flags without a will';
-      if (willQos === 3) rBad = rBad || 'will QoS 3';
-      if (cf & 0x40 && !(cf & 0x80)) rBad = rBad || 'password without user name';
-      const clientId: string = rd(R.STR);
+      if (!(cf & 4) && cf & 0x38) s.bad = s.bad || 'will flags without a will';
+      if (willQos === 3) s.bad = s.bad || 'will QoS 3';
+      if (cf & 0x40 && !(cf & 0x80)) s.bad = s.bad || 'password without user name';
+      const clientId: string = rd(s, R.STR);
       let will: Will | null = null;
       if (cf & 4) {
-        const wt: string = rd(R.TOPIC);
-        will = { topic: wt, payload: rd(R.PBYTES), qos: willQos as QoS, retain: (cf & 0x20) !== 0 };
+        const wt: string = rd(s, R.TOPIC);
+        will = { topic: wt, payload: rd(s, R.PBYTES), qos: willQos as QoS, retain: (cf & 0x20) !== 0 };
       }
-      const username: string | null = cf & 0x80 ? rd(R.STR) : null;
-      const password: Uint8Array | null = cf & 0x40 ? rd(R.PBYTES) : null;
+      const username: string | null = cf & 0x80 ? rd(s, R.STR) : null;
+      const password: Uint8Array | null = cf & 0x40 ? rd(s, R.PBYTES) : null;
       p = { type: type, clientId: clientId, clean: (cf & 2) !== 0, keepalive: keepalive, will: will, username: username, password: password };
       break;
     }
     case PacketType.SUBSCRIBE:
     case PacketType.UNSUBSCRIBE: {
-      const id: number = rd(R.ID);
+      const id: number = rd(s, R.ID);
       const topics: string[] = [];
       const qos: QoS[] = [];
-      while (rLeft > 0 && !rBad) {
-        topics.push(rd(R.FILTER));
+      while (s.left > 0 && !s.bad) {
+        topics.push(rd(s, R.FILTER));
         if (type === PacketType.SUBSCRIBE) {
-          const q: number = rd(R.U8);
-          if (q > 2) rBad = 'bad requested QoS';
+          const q: number = rd(s, R.U8);
+          if (q > 2) s.bad = 'bad requested QoS';
           qos.push(q as QoS);
         }
       }
-      if (topics.length === 0) rBad = rBad || 'no topic filters';
+      if (topics.length === 0) s.bad = s.bad || 'no topic filters';
       p = type === PacketType.SUBSCRIBE ? { type: type, id: id, topics: topics, qos: qos } : { type: PacketType.UNSUBSCRIBE, id: id, topics: topics };
       break;
     }
     default:
       // PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK: just the packet identifier.
-      p = { type: type as AckPacket['type'], id: rd(R.ID) };
+      p = { type: type as AckPacket['type'], id: rd(s, R.ID) };
   }
-  if (!rBad && rLeft !== 0) rBad = 'bytes left over in packet';
-  if (rBad) return { type: 0, code: ErrorCode.PROTOCOL, message: rBad };
+  if (!s.bad && s.left !== 0) s.bad = 'bytes left over in packet';
+  if (s.bad) return { type: 0, code: ErrorCode.PROTOCOL, message: s.bad };
   if (!big) r.discard(size);
   return p;
 }
@@ -403,9 +404,12 @@ export function decodeFromServer(r: Ring, limit: number): Decoded | null {
 // The body is walked twice: once to count its bytes (no ring), once to write
 // them after the fixed header, so no packet is assembled anywhere else.
 
-let wOut: Ring | null = null;
-let wCount = 0;
-let wBad = false;
+/** What `wr` writes to: the ring (null while counting), the bytes counted, whether a value MQTT cannot carry was seen. One per encode call. */
+interface Writer {
+  out: Ring | null;
+  count: number;
+  bad: boolean;
+}
 
 /** What `wr` writes. */
 const enum W {
@@ -424,37 +428,37 @@ const enum W {
   QOS = 7,
 }
 
-/** Counts (and, with `wOut` set, writes) one field; a value MQTT cannot carry sets `wBad`. */
-function wr(what: W, v: any): void {
+/** Counts (and, with `o.out` set, writes) one field; a value MQTT cannot carry sets `o.bad`. */
+function wr(o: Writer, what: W, v: any): void {
   switch (what) {
     case W.QOS:
-      if (v !== 0 && v !== 1 && v !== 2) wBad = true;
+      if (v !== 0 && v !== 1 && v !== 2) o.bad = true;
       return;
     case W.BYTE:
-      wCount++;
-      if (wOut) wOut.writeByte(v);
+      o.count++;
+      if (o.out) o.out.writeByte(v);
       return;
     case W.ID:
     case W.U16:
-      if (v < (what === W.ID ? 1 : 0) || v > 65535) wBad = true;
-      wCount += 2;
-      if (wOut) {
-        wOut.writeByte(v >> 8);
-        wOut.writeByte(v & 255);
+      if (v < (what === W.ID ? 1 : 0) || v > 65535) o.bad = true;
+      o.count += 2;
+      if (o.out) {
+        o.out.writeByte(v >> 8);
+        o.out.writeByte(v & 255);
       }
       return;
   }
-  if (what >= W.TOPIC && !validTopic(v, what === W.FILTER)) wBad = true;
+  if (what >= W.TOPIC && !validTopic(v, what === W.FILTER)) o.bad = true;
   const n = typeof v === 'string' ? utf8Length(v) : v.length;
   if (n < 0 || (what !== W.DATA && n > 65535)) {
-    wBad = true;
+    o.bad = true;
     return;
   }
-  if (what !== W.DATA) wr(W.U16, n);
-  wCount += n;
-  if (wOut) {
-    if (typeof v === 'string') utf8Write(v, wOut);
-    else wOut.write(v);
+  if (what !== W.DATA) wr(o, W.U16, n);
+  o.count += n;
+  if (o.out) {
+    if (typeof v === 'string') utf8Write(v, o.out);
+    else o.out.write(v);
   }
 }
 
@@ -466,15 +470,13 @@ function wr(what: W, v: any): void {
  * packet identifier, string, or a packet over the varint's range).
  */
 export function encode(p: Packet, out: Ring | null, room?: number): number {
-  wOut = null;
-  wCount = 0;
-  wBad = false;
+  const o: Writer = { out: null, count: 0, bad: false };
   let size = 0;
   // Pass 0 counts the body; pass 1 writes the fixed header, then the body.
   for (let pass = 0; pass < 2; pass++) {
     if (pass === 1) {
-      const rl = wCount;
-      if (wBad || rl > MAX_REMAINING) return -1;
+      const rl = o.count;
+      if (o.bad || rl > MAX_REMAINING) return -1;
       size = 1 + (rl < 128 ? 1 : rl < 16384 ? 2 : rl < 2097152 ? 3 : 4) + rl;
       if (!out) return size;
       if (out.free < size || (room !== undefined && room < size)) return 0;
@@ -487,66 +489,66 @@ export function encode(p: Packet, out: Ring | null, room?: number): number {
         out.writeByte(n > 127 ? (n & 127) | 128 : n);
         n = n >> 7;
       } while (n > 0);
-      wOut = out;
+      o.out = out;
     }
     switch (p.type) {
       case PacketType.CONNECT: {
         const w = p.will;
         let cf = p.clean ? 2 : 0;
         if (w) {
-          wr(W.QOS, w.qos);
+          wr(o, W.QOS, w.qos);
           cf |= 4 | (w.qos << 3) | (w.retain ? 0x20 : 0);
         }
         if (p.username !== null && p.username !== undefined) cf |= 0x80;
         if (p.password !== null && p.password !== undefined) {
-          if (!(cf & 0x80)) wBad = true;
+          if (!(cf & 0x80)) o.bad = true;
           cf |= 0x40;
         }
-        wr(W.PDATA, 'MQTT');
-        wr(W.BYTE, 4);
-        wr(W.BYTE, cf);
-        wr(W.U16, p.keepalive);
-        wr(W.PDATA, p.clientId);
+        wr(o, W.PDATA, 'MQTT');
+        wr(o, W.BYTE, 4);
+        wr(o, W.BYTE, cf);
+        wr(o, W.U16, p.keepalive);
+        wr(o, W.PDATA, p.clientId);
         if (w) {
-          wr(W.TOPIC, w.topic);
-          wr(W.PDATA, w.payload);
+          wr(o, W.TOPIC, w.topic);
+          wr(o, W.PDATA, w.payload);
         }
-        if (cf & 0x80) wr(W.PDATA, p.username);
-        if (cf & 0x40) wr(W.PDATA, p.password);
+        if (cf & 0x80) wr(o, W.PDATA, p.username);
+        if (cf & 0x40) wr(o, W.PDATA, p.password);
         break;
       }
       case PacketType.CONNACK:
-        if (p.returnCode < 0 || p.returnCode > 255) wBad = true;
-        wr(W.BYTE, p.sessionPresent ? 1 : 0);
-        wr(W.BYTE, p.returnCode);
+        if (p.returnCode < 0 || p.returnCode > 255) o.bad = true;
+        wr(o, W.BYTE, p.sessionPresent ? 1 : 0);
+        wr(o, W.BYTE, p.returnCode);
         break;
       case PacketType.PUBLISH:
-        wr(W.QOS, p.qos);
-        if (p.dup && !p.qos) wBad = true;
-        wr(W.TOPIC, p.topic);
-        if (p.qos) wr(W.ID, p.id);
-        wr(W.DATA, p.payload);
+        wr(o, W.QOS, p.qos);
+        if (p.dup && !p.qos) o.bad = true;
+        wr(o, W.TOPIC, p.topic);
+        if (p.qos) wr(o, W.ID, p.id);
+        wr(o, W.DATA, p.payload);
         break;
       case PacketType.SUBSCRIBE:
       case PacketType.UNSUBSCRIBE: {
-        wr(W.ID, p.id);
-        if (p.topics.length === 0) wBad = true;
+        wr(o, W.ID, p.id);
+        if (p.topics.length === 0) o.bad = true;
         for (let i = 0; i < p.topics.length; i++) {
-          wr(W.FILTER, p.topics[i]);
+          wr(o, W.FILTER, p.topics[i]);
           if (p.type === PacketType.SUBSCRIBE) {
-            wr(W.QOS, p.qos[i]);
-            wr(W.BYTE, p.qos[i]);
+            wr(o, W.QOS, p.qos[i]);
+            wr(o, W.BYTE, p.qos[i]);
           }
         }
         break;
       }
       case PacketType.SUBACK:
-        wr(W.ID, p.id);
-        if (p.codes.length === 0) wBad = true;
+        wr(o, W.ID, p.id);
+        if (p.codes.length === 0) o.bad = true;
         for (let i = 0; i < p.codes.length; i++) {
           const c = p.codes[i];
-          if (c !== 0x80) wr(W.QOS, c);
-          wr(W.BYTE, c);
+          if (c !== 0x80) wr(o, W.QOS, c);
+          wr(o, W.BYTE, c);
         }
         break;
       case PacketType.PINGREQ:
@@ -554,9 +556,8 @@ export function encode(p: Packet, out: Ring | null, room?: number): number {
       case PacketType.DISCONNECT:
         break;
       default:
-        wr(W.ID, p.id);
+        wr(o, W.ID, p.id);
     }
   }
-  wOut = null;
   return size;
 }
