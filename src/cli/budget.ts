@@ -113,23 +113,23 @@ function protocolState(board: BoardProfile, modules: string[]): { protocols: Bud
  * Costs in variables, fitted to bundles booted from flash on Espruino 2v29's
  * Linux builds with a device's memory layout (docs/device-cost.md has the
  * cost model and test/device-interpreter.test.ts the runs): a function object
- * about 7.4 on average (4 at the top level, plus its name, plus its share of
+ * about 7.2 on average (4 at the top level, plus its name, plus its share of
  * prototypes and the objects it keeps), 0.92 more for each parameter it still
  * declares (params.ts moves most into locals), a pooled connection with its
- * two ring objects about 44 (its life in the bits of one number, "no value"
+ * two ring objects about 35 (its life in the bits of one number, "no value"
  * undefined, not null: 60 before), an accepted socket about 40, and a base
- * for the interpreter, the listener and the manager. Measured idle against
- * this estimate: esp8266 echo 759 (763), esp32 echo on 3,400 variables 1,270
- * (1,266), esp32 telemetry with http=0 2,181 (2,168), esp32 telemetry with
- * the dashboard 4,048 (4,192), esp8266 telemetry with http=0 on 1,600
- * 1,311-1,371 (1,346).
+ * of 139 for the interpreter, the driver, the listener and the manager.
+ * Measured idle against this estimate: esp8266 echo 752 (776), esp32 echo on
+ * 3,400 variables 1,264 (1,261), esp32 telemetry with http=0 2,163 after 8
+ * readings (2,161), esp32 telemetry with the dashboard 3,981 (4,116), esp8266
+ * telemetry with http=0 on 1,600 1,344 after 8 readings (1,339).
  */
-export const VARS_PER_FUNCTION = 7.4;
+export const VARS_PER_FUNCTION = 7.2;
 /** A declared parameter, kept by its function object (0.92 measured on 2v29: docs/device-cost.md). */
 export const VARS_PER_PARAM = 0.92;
-const VARS_PER_CONNECTION = 44;
+const VARS_PER_CONNECTION = 35;
 const SOCKET_VARS = 40;
-const BASE_VARS = 75;
+const BASE_VARS = 139;
 
 /**
  * Variables a protocol's long-lived objects take beyond their buffers (the

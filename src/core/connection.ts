@@ -196,7 +196,8 @@ export class Connection implements Sink {
       return null;
     }
     if (what === SinkEvent.CONNECTED) {
-      if (this.connectResult < 0 && !(this.life & Life.OPENED)) this.connectResult = a;
+      // Only while connecting: a driver may say CONNECTED again (Espruino's `drain` does), and an accepted socket is open.
+      if (this.flags & Flag.CONNECTING && this.connectResult < 0 && !(this.life & Life.OPENED)) this.connectResult = a;
     } else if (what === SinkEvent.CLOSED) {
       let error: ErrorCode = a;
       this.life |= Life.PEER_CLOSED;
