@@ -109,9 +109,9 @@ async function runRingnet(url: string, sink: ChildProcess, qos: QoS, n: number):
   const ringBytes = Number(process.env.MQTT_BENCH_RING || 16384); // a usual Node ring size; larger rings gained nothing end to end
   const mgr = new Manager(new NodeDriver(), { pools: { default: { conns: 1, recvBytes: ringBytes, sendBytes: ringBytes } } });
   let open = false;
-  const m = mqttConnect(mgr, url, { clientId: 'bench-ringnet', outboxBytes: 1 << 20, outboxCount: WINDOW + 100, maxInflight: WINDOW }, (_m, ev, _data) => {
+  const m = mqttConnect(mgr, url, (_m, ev, _data) => {
     if (ev === MqttEv.CONNACK) open = true;
-  });
+  }, { clientId: 'bench-ringnet', outboxBytes: 1 << 20, outboxCount: WINDOW + 100, maxInflight: WINDOW });
   mgr.run();
   while (!open) await new Promise((r) => setTimeout(r, 5));
   const payload = new Uint8Array(PAYLOAD_BYTES).fill(97);

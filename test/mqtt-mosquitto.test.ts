@@ -63,7 +63,7 @@ function ringnet(url: string, opts: MqttOptions, recvBytes?: number) {
     connacks: [] as boolean[],
     m: null as unknown as MqttClient,
   };
-  rec.m = mqttConnect(mgr, url, opts, (m, ev, data) => {
+  rec.m = mqttConnect(mgr, url, (m, ev, data) => {
     rec.events.push(ev);
     if (ev === MqttEv.MESSAGE) {
       const payload = new Uint8Array(data.payload); // a view into the ring: copy to keep
@@ -71,7 +71,7 @@ function ringnet(url: string, opts: MqttOptions, recvBytes?: number) {
     } else if (ev === MqttEv.ERROR) rec.errors.push(data.message);
     else if (ev === MqttEv.SUBACK) rec.subacks.push(data.qos);
     else if (ev === MqttEv.CONNACK) rec.connacks.push(data.sessionPresent);
-  });
+  }, opts);
   mgr.run();
   return rec;
 }

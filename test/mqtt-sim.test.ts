@@ -55,7 +55,7 @@ function client(mgr: Manager, opts: MqttOptions, url?: string) {
     connacks: [] as { returnCode: number; sessionPresent: boolean }[],
     m: null as unknown as MqttClient,
   };
-  rec.m = mqttConnect(mgr, url || 'mqtt://broker:1883', opts, (m, ev, data) => {
+  rec.m = mqttConnect(mgr, url || 'mqtt://broker:1883', (m, ev, data) => {
     rec.events.push(ev);
     switch (ev) {
       case MqttEv.MESSAGE:
@@ -77,7 +77,7 @@ function client(mgr: Manager, opts: MqttOptions, url?: string) {
         rec.connacks.push(data);
         break;
     }
-  });
+  }, opts);
   return rec;
 }
 

@@ -40,12 +40,12 @@ function echoApp(mgr: Manager, extra?: { maxMessage?: number; pingIntervalMs?: n
       const req = data as HttpRequest;
       if (req.path === '/ws' || req.path === '/ws-ping') {
         const o = req.path === '/ws-ping' ? { pingIntervalMs: 100, pongTimeoutMs: 150 } : {};
-        wsUpgrade(req, { protocols: ['telemetry'], fragmentBytes: 1000, maxMessage: 8192, ...extra, ...o }, (c2, ev2, d2) => {
+        wsUpgrade(req, (c2, ev2, d2) => {
           if (ev2 === WsEv.OPEN) opened++;
           else if (ev2 === WsEv.MESSAGE) onMessage(mgr, d2 as WsMessage);
           else if (ev2 === WsEv.PONG) serverPongs++;
           else if (ev2 === WsEv.CLOSED) serverClosed.push(d2 as WsCloseInfo);
-        });
+        }, { protocols: ['telemetry'], fragmentBytes: 1000, maxMessage: 8192, ...extra, ...o });
       }
     } else if (ev === HttpEv.MESSAGE) {
       const req = data as HttpRequest;

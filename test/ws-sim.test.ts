@@ -33,7 +33,7 @@ function run(seed: number): Run {
   const r: Run = { serverGot: [], clientGot: [], clientClosed: null, serverClosed: null, pongs: 0, random: '' };
   httpListen(device, 'http://0.0.0.0:80', (c, ev, req) => {
     if (ev === HttpEv.HEADERS && req.path === '/live') {
-      wsUpgrade(req, { fragmentBytes: 50 }, (c2, ev2, d) => {
+      wsUpgrade(req, (c2, ev2, d) => {
         if (ev2 === WsEv.MESSAGE) {
           const text = d.binary ? 'bin:' + d.data.length : d.text();
           if (text === 'bye?') d.ws.close(4000, 'bye!');
@@ -44,7 +44,7 @@ function run(seed: number): Run {
           r.serverGot.push(text);
         }
         if (ev2 === WsEv.CLOSED) r.serverClosed = d;
-      });
+      }, { fragmentBytes: 50 });
     }
   });
   let ws: WebSocket | null = null;

@@ -42,11 +42,11 @@ if (kind === 'node-http') {
     const req = data as HttpRequest;
     if (kind === 'ringnet-ws') {
       if (ev === HttpEv.HEADERS)
-        wsUpgrade(req, {}, (c2, ev2, m) => {
+        wsUpgrade(req, (c2, ev2, m) => {
           if (ev2 !== WsEv.MESSAGE) return;
           const msg = m as WsMessage;
           if (!msg.ws.send(msg.data, msg.binary)) msg.deferUntilWritable();
-        });
+        }, {});
     } else if (ev === HttpEv.MESSAGE) {
       req.res.send(200, BODY, 'Content-Type: text/plain\r\n');
     }

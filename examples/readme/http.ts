@@ -21,9 +21,9 @@ api.add('GET', '/*', (req, res) => {
 
 httpListen(mgr, 'http://127.0.0.1:' + (process.env.PORT || 80), (c, ev, req) => {
   if (ev === HttpEv.HEADERS && req.path === '/live') {
-    wsUpgrade(req, { pingIntervalMs: 20000 }, (c2, ev2, data) => {
+    wsUpgrade(req, (c2, ev2, data) => {
       if (ev2 === WsEv.MESSAGE) data.ws.send('got ' + data.text());
-    });
+    }, { pingIntervalMs: 20000 });
     return;
   }
   if (ev === HttpEv.MESSAGE && req.path === '/admin' && !requireBasicAuth(req, 'device', (u, p) => u === 'admin' && p === process.env.PIN)) return;

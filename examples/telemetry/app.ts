@@ -101,7 +101,7 @@ export class Telemetry {
     const opts: MqttOptions = o.mqtt || {};
     opts.clientId = 'ringnet-' + id;
     opts.clean = false; // the broker keeps our QoS 1 exchanges across reconnects
-    this.client = new MqttClient(mgr, o.broker, opts, telemetryEvent);
+    this.client = new MqttClient(mgr, o.broker, telemetryEvent, opts);
     this.client.userData = this;
     this.client.start();
     this.client.subscribe(this.configTopic, 1);

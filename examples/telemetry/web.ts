@@ -46,9 +46,9 @@ export class Dashboard {
       res.send(200, JSON.stringify(o.status()), { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
     });
     router.get('/ws', function (req) {
-      const ws = wsUpgrade(req, o.ws, function (c, ev, data) {
+      const ws = wsUpgrade(req, function (c, ev, data) {
         if (ev === Ev.CLOSE) self.forget(c);
-      });
+      }, o.ws);
       if (ws) self.viewers.push(ws);
     });
     this.listener = httpListen(mgr, o.url, router.handler, o.http);

@@ -178,7 +178,7 @@ export async function runFleet(app: FleetApp, o: FleetOptions): Promise<FleetRep
   let lastError = '';
   let loggedAt = -Infinity;
   let restarting = false;
-  const monitor = mqttConnect(monitorMgr, url, { clientId: 'ringnet-fleet-monitor', clean: false, keepalive: 30, reconnectMinMs: 100, reconnectMaxMs: 1000 }, (m, ev, data) => {
+  const monitor = mqttConnect(monitorMgr, url, (m, ev, data) => {
     if (ev === MqttEv.SUBACK) subscribed = true;
     if (ev === MqttEv.ERROR) {
       // The monitor retries about every second: print a new error at once, a repeated one every 5 s.
@@ -200,7 +200,7 @@ export async function runFleet(app: FleetApp, o: FleetOptions): Promise<FleetRep
     const before = s.duplicates;
     s.add(r.seq);
     if (s.duplicates === before) latencies.push(now - r.t);
-  });
+  }, { clientId: 'ringnet-fleet-monitor', clean: false, keepalive: 30, reconnectMinMs: 100, reconnectMaxMs: 1000 });
   monitor.subscribe(app.subscribe, 1);
   let waited = 0;
   while (!subscribed) {

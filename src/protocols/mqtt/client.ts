@@ -6,9 +6,9 @@
  * reconnects with exponential backoff and jitter, and no attempts while the
  * driver's link (Wi-Fi) is down.
  *
- *   const m = mqttConnect(mgr, 'mqtt://broker:1883', { clientId: 'dev1' }, (m, ev, data) => {
+ *   const m = mqttConnect(mgr, 'mqtt://broker:1883', (m, ev, data) => {
  *     if (ev === MqttEv.MESSAGE) console.log(data.topic, utf8Decode(data.payload));
- *   });
+ *   }, { clientId: 'dev1' });
  *   m.subscribe('cmd/#', 1);
  *   m.publish('sensors/t', '21.5', 1);
  *
@@ -149,7 +149,7 @@ export class MqttClient extends Session {
   /** @internal Bytes of a PUBLISH over the receive limit still to discard as they arrive. */
   skip = 0;
 
-  constructor(mgr: Manager, url: string, opts: MqttOptions | null, handler: MqttHandler | null) {
+  constructor(mgr: Manager, url: string, handler: MqttHandler | null, opts?: MqttOptions) {
     const o = opts || {};
     const outbox = new Outbox({ bytes: o.outboxBytes || 4096, count: o.outboxCount || 64, refuseNew: o.refuseNew, latestPerTopic: o.latestPerTopic });
     if (o.store) outbox.journal = o.store.attach(outbox); // restores what the store kept
@@ -366,9 +366,9 @@ function mqttProtocol(c: Connection, ev: number, data: any): void {
   }
 }
 
-/** Creates a client and starts connecting to `url` (mqtt://host:port or mqtts://host:port). */
-export function mqttConnect(mgr: Manager, url: string, opts: MqttOptions | null, handler: MqttHandler | null): MqttClient {
-  const m = new MqttClient(mgr, url, opts, handler);
+/** Creates a client and starts connecting to `url` (mqtt://host:port or mqtts://host:port). The handler comes before the options, as in every entry point. */
+export function mqttConnect(mgr: Manager, url: string, handler: MqttHandler | null, opts?: MqttOptions): MqttClient {
+  const m = new MqttClient(mgr, url, handler, opts);
   m.start();
   return m;
 }

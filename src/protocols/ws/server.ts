@@ -3,7 +3,7 @@
  * request, to turn its connection into a WebSocket.
  *
  *   httpListen(mgr, url, (c, ev, req) => {
- *     if (ev === HttpEv.HEADERS && req.path === '/ws') wsUpgrade(req, {}, onSocket);
+ *     if (ev === HttpEv.HEADERS && req.path === '/ws') wsUpgrade(req, onSocket);
  *   });
  */
 import type { AnyHandler } from '../../core/connection.js';
@@ -25,7 +25,7 @@ export interface WsServerOptions extends WsOptions {
  * connection's HTTP handler). When `req` is not a valid WebSocket handshake it
  * is answered (400, or 426 for another protocol version) and null returned.
  */
-export function wsUpgrade(req: HttpRequest, opts?: WsServerOptions, handler?: WsHandler): WebSocket | null {
+export function wsUpgrade(req: HttpRequest, handler?: WsHandler | null, opts?: WsServerOptions): WebSocket | null {
   const o = opts || {};
   const res = req.res;
   const server = httpServerOf(req.c);

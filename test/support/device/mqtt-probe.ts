@@ -25,7 +25,6 @@ export function main(board: BoardProfile, settings: { [key: string]: string | nu
   const m = mqttConnect(
     mgr,
     'mqtt://127.0.0.1:' + settings.brokerPort,
-    { clientId: 'probe-' + board.name, clean: false, keepalive: 5, pool: 'mqtt', outboxBytes: l.outboxBytes, outboxCount: l.outboxCount, maxInflight: l.inflight, maxPacket: l.packetMax, reconnectMinMs: 200, reconnectMaxMs: 800, linkCheckMs: 100 },
     function (client, ev, data) {
       if (ev === MqttEv.CONNACK) log('connack', data.returnCode + ' ' + data.sessionPresent);
       else if (ev === MqttEv.SUBACK) log('suback', data.topic + ' ' + data.qos);
@@ -36,6 +35,7 @@ export function main(board: BoardProfile, settings: { [key: string]: string | nu
       else if (ev === MqttEv.ERROR) log('error', data.code);
       else if (ev === MqttEv.CLOSE) log('close');
     },
+    { clientId: 'probe-' + board.name, clean: false, keepalive: 5, pool: 'mqtt', outboxBytes: l.outboxBytes, outboxCount: l.outboxCount, maxInflight: l.inflight, maxPacket: l.packetMax, reconnectMinMs: 200, reconnectMaxMs: 800, linkCheckMs: 100 },
   );
   m.subscribe('cmd/#', 1);
   let n = 0;
