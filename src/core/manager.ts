@@ -35,6 +35,13 @@ export interface OpenOptions {
   tls?: TlsOptions;
   /** Outbound only: CONNECT(TIMEOUT) when not connected by then. */
   timeoutMs?: number;
+  /**
+   * A protocol layer (HTTP, MQTT …): it sees every event before `handler`, as `c.protocol`. The one way a
+   * protocol plugs in; a listener's accepted connections get it too.
+   */
+  protocol?: AnyHandler;
+  /** The protocol's state for this connection, as `c.protocolState` (a listener's is its own, not its children's). */
+  state?: unknown;
 }
 
 export interface ManagerStats {
@@ -143,12 +150,12 @@ export class Manager implements Owner {
    * address throws; a failed bind is ERROR then CLOSE on the returned listener.
    * Returns null only for a UDP listener when its pool is full.
    */
-  listen(url: string | Endpoint, handler: AnyHandler, opts?: OpenOptions): Connection | null {
+  listen(url: string | Endpoint, handler: AnyHandler | null, opts?: OpenOptions): Connection | null {
     const o = opts || {};
     const pool = o.pool || 'default';
     const ep = this.open(url, '0.0.0.0', pool);
     if (ep.scheme === 'udp') {
-      const u = this.take(pool, Flag.UDP | Flag.LISTENING, handler);
+      const u = this.take(pool, Flag.UDP | Flag.LISTENING, handler, o);
       if (u) {
         u.life |= Life.OPENED;
         u.io = this.driver.udp!(ep.host, ep.port, null, u);
@@ -159,7 +166,9 @@ export class Manager implements Owner {
     // A TCP listener holds no rings: its own slot, outside the pools.
     const none = this.noRing || (this.noRing = new Ring(0));
     const c = new Connection(this, pool, none, none);
-    c.reset(this.nextId++, Flag.LISTENING | (tls ? Flag.TLS : 0), handler);
+    c.reset(this.nextId++, Flag.LISTENING | (tls ? Flag.TLS : 0), handler || undefined);
+    c.protocol = o.protocol;
+    c.protocolState = o.state;
     c.life |= Life.OPENED;
     c.remote = { host: ep.host, port: ep.port };
     this.conns.push(c);
@@ -175,7 +184,7 @@ export class Manager implements Owner {
   /** @internal A peer reached `listener` (Connection.notify(ACCEPT)). */
   adopt(listener: Connection, socket: DriverSocket, remote: Address): Connection | null {
     if (listener.life & Life.RELEASED || listener.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE) || listener.error !== undefined) return null;
-    const child = this.take(listener.pool, listener.flags & Flag.TLS, listener.handler);
+    const child = this.take(listener.pool, listener.flags & Flag.TLS, listener.handler, null);
     if (!child) return null;
     child.io = socket;
     child.remote = remote;
@@ -191,13 +200,13 @@ export class Manager implements Owner {
    * as CONNECT (0 or an ErrorCode) from a later poll; a failed connect is then
    * closed. A bad address throws. Returns null when the pool is full (counted).
    */
-  connect(url: string | Endpoint, handler: AnyHandler, opts?: OpenOptions): Connection | null {
+  connect(url: string | Endpoint, handler: AnyHandler | null, opts?: OpenOptions): Connection | null {
     const o = opts || {};
     const pool = o.pool || 'default';
     const ep = this.open(url, '127.0.0.1', pool);
     const udp = ep.scheme === 'udp';
     const tls = !udp && (!!o.tls || ep.scheme === 'tls');
-    const c = this.take(pool, (udp ? Flag.UDP : 0) | (tls ? Flag.TLS : 0) | Flag.CONNECTING, handler);
+    const c = this.take(pool, (udp ? Flag.UDP : 0) | (tls ? Flag.TLS : 0) | Flag.CONNECTING, handler, o);
     if (!c) return null;
     c.remote = { host: ep.host, port: ep.port };
     if (o.timeoutMs) c.connectDeadline = this.driver.now() + o.timeoutMs;
@@ -452,13 +461,17 @@ export class Manager implements Owner {
   }
 
   /** A slot from `pool` made ready for a new life, or null (counted) when the pool is empty. */
-  private take(pool: string, flags: number, handler: AnyHandler | undefined): Connection | null {
+  private take(pool: string, flags: number, handler: AnyHandler | null | undefined, o: OpenOptions | null): Connection | null {
     const c = this.pools[pool].pop();
     if (!c) {
       this.stats.refused++;
       return null;
     }
-    c.reset(this.nextId++, flags, handler);
+    c.reset(this.nextId++, flags, handler || undefined);
+    if (o) {
+      c.protocol = o.protocol;
+      c.protocolState = o.state;
+    }
     this.conns.push(c);
     return c;
   }

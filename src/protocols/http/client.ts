@@ -238,9 +238,9 @@ export function httpRequest(mgr: Manager, url: string, handler: HttpClientHandle
     pool: o.pool,
     tls: secure ? o.tls || {} : undefined,
     timeoutMs: o.timeoutMs || 30000,
+    protocol: clientProtocol,
   });
-  if (!c) return null;
-  c.protocolState = new ClientConn(c, mgr, url, o, handler as AnyHandler, limits, head);
-  c.protocol = clientProtocol;
+  // The state writes into the connection, so it is made with it (no event arrives before the next poll).
+  if (c) c.protocolState = new ClientConn(c, mgr, url, o, handler as AnyHandler, limits, head);
   return c;
 }

@@ -638,12 +638,7 @@ export function httpListen(mgr: Manager, url: string, handler: HttpHandler, opts
   if (ep.scheme !== 'http' && ep.scheme !== 'https' && ep.scheme !== 'tcp' && ep.scheme !== 'tls') throw new Error('httpListen: unsupported scheme ' + ep.scheme);
   const at: Endpoint = { scheme: secure ? 'tls' : 'tcp', host: ep.host, port: ep.port, path: ep.path };
   const server = new HttpServer(mgr, o);
-  const l = mgr.listen(at, handler as AnyHandler, { pool: o.pool, tls: secure ? o.tls || {} : undefined });
-  if (l) {
-    l.protocol = server.protocol;
-    l.protocolState = server;
-  }
-  return l;
+  return mgr.listen(at, handler as AnyHandler, { pool: o.pool, tls: secure ? o.tls || {} : undefined, protocol: server.protocol, state: server });
 }
 
 /** The `HttpServer` of a connection made by `httpListen` (listener or accepted), or null. */

@@ -174,15 +174,13 @@ export class MqttClient extends Session {
       this.retry = this.mgr.timer(o.linkCheckMs || 1000, restart, false, this);
       return;
     }
-    const c = this.mgr.connect(this.ep, mqttProtocol, { pool: o.pool, tls: o.tls, timeoutMs: o.connectTimeoutMs || 10000 });
+    // The client works on the protocol slot (its events go to the client's handler, not the connection's).
+    const c = this.mgr.connect(this.ep, null, { pool: o.pool, tls: o.tls, timeoutMs: o.connectTimeoutMs || 10000, protocol: mqttProtocol, state: this });
     if (!c) {
       this.emit(MqttEv.ERROR, { code: ErrorCode.SOCKET, message: 'no free connection in the pool' });
       if (!this.stopped && !this.retry) this.retry = this.mgr.timer(this.backoff(), restart, false, this);
       return;
     }
-    c.protocol = mqttProtocol; // the client works on the protocol slot; its events go to `handler`
-    c.protocolState = this;
-    c.handler = undefined;
     this.conn = c;
   }
 

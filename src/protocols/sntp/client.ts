@@ -4,7 +4,7 @@
  */
 import type { Endpoint } from '../../core/address.js';
 import { parseAddress } from '../../core/address.js';
-import type { AnyHandler, Connection } from '../../core/connection.js';
+import type { Connection } from '../../core/connection.js';
 import { Ev } from '../../core/events.js';
 import type { Manager } from '../../core/manager.js';
 import { SNTP_PACKET_BYTES, decodeReply, encodeRequest } from './codec.js';
@@ -140,10 +140,8 @@ export function sntpSync(mgr: Manager, url: string, clock: SntpClock, handler: (
   const o = opts || {};
   const ep: Endpoint = parseAddress(indexOfText(url, '://') < 0 ? 'sntp://' + url : url, '127.0.0.1', { sntp: 123, udp: 123, ntp: 123 });
   ep.scheme = 'udp';
-  const c = mgr.connect(ep, handler as AnyHandler, { pool: o.pool }); // null is fine: the manager skips a missing handler
-  if (!c) return null;
   const mono = mgr.driver.now();
-  c.protocolState = {
+  const state: Exchange = {
     clock: clock,
     triesLeft: o.tries || 3,
     timeoutMs: o.timeoutMs || 2000,
@@ -151,9 +149,8 @@ export function sntpSync(mgr: Manager, url: string, clock: SntpClock, handler: (
     sentAt: 0,
     scratch: new Uint8Array(SNTP_PACKET_BYTES),
     done: false,
-  } as Exchange;
-  c.protocol = sntpProtocol;
-  return c;
+  };
+  return mgr.connect(ep, handler, { pool: o.pool, protocol: sntpProtocol, state: state });
 }
 
 /**

@@ -37,9 +37,9 @@ class Handshake {
     readonly key: string,
     readonly opts: WsClientOptions,
     readonly random: (into: Uint8Array) => void,
-    c: Connection,
+    now: number,
   ) {
-    this.deadline = c.now() + (opts.timeoutMs || 10000);
+    this.deadline = now + (opts.timeoutMs || 10000);
   }
 }
 
@@ -113,13 +113,11 @@ export function wsConnect(mgr: Manager, url: string, handler: WsHandler, opts?: 
   let request = 'GET ' + ep.path + ' HTTP/1.1\r\nHost: ' + host + '\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ' + key + '\r\nSec-WebSocket-Version: 13\r\n';
   if (o.protocols && o.protocols.length) request += 'Sec-WebSocket-Protocol: ' + o.protocols.join(', ') + '\r\n';
   request += headerLines(o.headers) + '\r\n';
-  const c = mgr.connect({ scheme: secure ? 'tls' : 'tcp', host: ep.host, port: ep.port, path: ep.path }, handler as AnyHandler, {
+  return mgr.connect({ scheme: secure ? 'tls' : 'tcp', host: ep.host, port: ep.port, path: ep.path }, handler as AnyHandler, {
     pool: o.pool,
     tls: secure ? o.tls || {} : undefined,
     timeoutMs: o.timeoutMs || 10000,
+    protocol: handshakeProtocol,
+    state: new Handshake(request, key, o, random, mgr.now()),
   });
-  if (!c) return null;
-  c.protocolState = new Handshake(request, key, o, random, c);
-  c.protocol = handshakeProtocol;
-  return c;
 }
