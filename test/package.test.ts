@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:net';
+import { freePort } from './support/wait.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -27,17 +27,6 @@ function run(cmd: string, args: string[], cwd: string): string {
   }
 }
 
-/** A port nothing listens on now (the OS's pick for a listener closed at once). */
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.on('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => done(port));
-    });
-  });
-}
 
 /** The app's shared code: the names it uses exist at run time, so isolatedModules accepts them. */
 const APP = `import { Ev, ErrorCode } from 'ringnet';

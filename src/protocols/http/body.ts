@@ -2,32 +2,15 @@
  * The body of an HTTP/1.1 message (RFC 9112 6-7): how the head says it is
  * delimited, and reading it from the ring: a declared length, until close,
  * or chunked, whose framing is parsed one byte at a time so any split of the
- * input reads the same. The state lives on the parser (codec.ts).
+ * input reads the same. The state lives on the parser (codec.ts), seen
+ * through ParserState.
  */
 import type { Ring } from '../../core/ring.js';
 import { ringMove } from '../../core/bytes.js';
-import type { HttpParser } from './codec.js';
+import { State } from './parser-state.js';
+import type { ParserState } from './parser-state.js';
 import { BodyKind, CR, hexValue, isToken, LF, Step, trimOws } from './message.js';
 import type { HttpMessage } from './message.js';
-
-export const enum State {
-  HEAD = 0,
-  LENGTH = 1,
-  CHUNK_SIZE = 2,
-  CHUNK_EXT = 3,
-  CHUNK_SIZE_LF = 4,
-  CHUNK_DATA = 5,
-  CHUNK_DATA_CR = 6,
-  CHUNK_DATA_LF = 7,
-  TRAILER_LINE_START = 8,
-  TRAILER_LINE = 9,
-  TRAILER_LINE_LF = 10,
-  TRAILER_END_LF = 11,
-  UNTIL_CLOSE = 12,
-  /** A body-less message was parsed; the next call ends it. */
-  BODY_NONE = 13,
-  ERROR = 14,
-}
 
 /** What a Transfer-Encoding list amounts to. */
 const enum Codings {
@@ -38,7 +21,7 @@ const enum Codings {
 }
 
 /** RFC 9112 6.1–6.3 for requests, without the lenient options. */
-export function requestFraming(p: HttpParser, m: HttpMessage, hosts: number, transfer: string | null, lengthSeen: boolean, length: number): Step {
+export function requestFraming(p: ParserState, m: HttpMessage, hosts: number, transfer: string | null, lengthSeen: boolean, length: number): Step {
   if (hosts > 1 || (hosts === 0 && m.version === 11)) return p.fail(400, hosts ? 'more than one Host' : 'missing Host');
   if (transfer !== null) {
     if (lengthSeen) return p.fail(400, 'both Content-Length and Transfer-Encoding');
@@ -57,7 +40,7 @@ export function requestFraming(p: HttpParser, m: HttpMessage, hosts: number, tra
 }
 
 /** RFC 9112 6.3 for responses; the status and the request method decide first. */
-export function responseFraming(p: HttpParser, m: HttpMessage, transfer: string | null, lengthSeen: boolean, length: number): Step {
+export function responseFraming(p: ParserState, m: HttpMessage, transfer: string | null, lengthSeen: boolean, length: number): Step {
   const s = m.status;
   if (p.noBody || s < 200 || s === 204 || s === 304) return startBody(p, m, BodyKind.NONE, lengthSeen ? length : -1);
   if (transfer !== null) {
@@ -107,7 +90,7 @@ function transferCodings(list: string): Codings {
 }
 
 /** Records how the body is delimited and sets the state that reads it; HEAD. */
-function startBody(p: HttpParser, m: HttpMessage, kind: BodyKind, length: number): Step {
+function startBody(p: ParserState, m: HttpMessage, kind: BodyKind, length: number): Step {
   m.bodyKind = kind;
   m.contentLength = length;
   p.bodyTotal = 0;
@@ -133,7 +116,7 @@ function startBody(p: HttpParser, m: HttpMessage, kind: BodyKind, length: number
 }
 
 /** Hands out up to `most` contiguous body bytes at the ring's front as DATA. */
-export function bodyData(p: HttpParser, ring: Ring, most: number): Step {
+export function bodyData(p: ParserState, ring: Ring, most: number): Step {
   let n = ring.contiguousLength();
   if (most < n) n = most;
   if (n <= 0) return Step.MORE;
@@ -143,7 +126,7 @@ export function bodyData(p: HttpParser, ring: Ring, most: number): Step {
 }
 
 /** A body of declared length: handed out as DATA, or kept in place. */
-export function lengthBody(p: HttpParser, ring: Ring): Step {
+export function lengthBody(p: ParserState, ring: Ring): Step {
   if (p.keep) {
     let n = ring.length - p.kept;
     if (n > p.remaining) n = p.remaining;
@@ -158,7 +141,7 @@ export function lengthBody(p: HttpParser, ring: Ring): Step {
 }
 
 /** The chunked body (RFC 9112 7.1), one framing byte at a time. */
-export function chunkedBody(p: HttpParser, ring: Ring): Step {
+export function chunkedBody(p: ParserState, ring: Ring): Step {
   const lim = p.limits;
   // Framing bytes parsed but not yet removed: a gap after the kept body. Chunk data moves up over it (each
   // byte once); the gap itself is dropped when it is all that follows, or goes with the body at END.
@@ -269,7 +252,7 @@ export function chunkedBody(p: HttpParser, ring: Ring): Step {
 }
 
 /** One byte of a trailer line; false (failed) when refused. */
-function trailerByte(p: HttpParser, b: number): boolean {
+function trailerByte(p: ParserState, b: number): boolean {
   if (b === CR) p.state = State.TRAILER_LINE_LF;
   else if (b === LF || (b < 32 && b !== 9) || b === 127) return !p.refuse(400, 'control character in a trailer');
   else if (++p.lineBytes > p.limits.headerBytes) return !p.refuse(431, 'trailer fields too large');
@@ -277,6 +260,6 @@ function trailerByte(p: HttpParser, b: number): boolean {
 }
 
 /** The body limit in force: the buffer's size while keeping, else `limits.bodyBytes`. */
-function bodyLimit(p: HttpParser): number {
+function bodyLimit(p: ParserState): number {
   return p.keep && p.keepLimit < p.limits.bodyBytes ? p.keepLimit : p.limits.bodyBytes;
 }

@@ -16,7 +16,9 @@
  */
 import type { Ring } from '../../core/ring.js';
 import { ringText } from '../../core/bytes.js';
-import { bodyData, chunkedBody, lengthBody, State } from './body.js';
+import { bodyData, chunkedBody, lengthBody } from './body.js';
+import { State } from './parser-state.js';
+import type { ParserState } from './parser-state.js';
 import { parseHead } from './head.js';
 import { CR, HttpMessage, LF, Step } from './message.js';
 import type { HttpLimits } from './message.js';
@@ -26,7 +28,7 @@ import type { HttpLimits } from './message.js';
  * the bytes arrive in, call `next()` until it says MORE, and call it again on
  * the next RECV. Safe at every split of the input.
  */
-export class HttpParser {
+export class HttpParser implements ParserState {
   /** The last head parsed (valid from HEAD until the next HEAD). */
   message: HttpMessage = new HttpMessage();
   /** Body bytes at the ring's front after DATA (and after END in keep mode). */

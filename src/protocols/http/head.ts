@@ -6,7 +6,7 @@
  */
 import { indexOfText } from '../../core/text.js';
 import { requestFraming, responseFraming } from './body.js';
-import type { HttpParser } from './codec.js';
+import type { ParserState } from './parser-state.js';
 import { hasToken, hexValue, isFieldValue, isToken, trimOws, HttpMessage, Step, TOKEN } from './message.js';
 
 /** Parses a Content-Length value: -1 when malformed, Infinity when too large to matter. */
@@ -46,7 +46,7 @@ function isHost(v: string): boolean {
 }
 
 /** `s`: the head without its final empty line; every line ends in CRLF. */
-export function parseHead(p: HttpParser, m: HttpMessage, s: string): Step {
+export function parseHead(p: ParserState, m: HttpMessage, s: string): Step {
   let eol = indexOfText(s, '\r\n');
   const first = s.substring(0, eol);
   if (first.indexOf('\r') >= 0) return p.fail(400, 'stray CR');
@@ -103,7 +103,7 @@ export function parseHead(p: HttpParser, m: HttpMessage, s: string): Step {
 }
 
 /** Returns true (after failing) when the line is refused. */
-function parseRequestLine(p: HttpParser, m: HttpMessage, line: string): boolean {
+function parseRequestLine(p: ParserState, m: HttpMessage, line: string): boolean {
   const sp1 = line.indexOf(' ');
   const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
   if (sp1 <= 0 || sp2 < 0 || line.indexOf(' ', sp2 + 1) >= 0) return p.refuse(400, 'malformed request line');
@@ -135,7 +135,7 @@ function parseRequestLine(p: HttpParser, m: HttpMessage, line: string): boolean 
   return false;
 }
 
-function parseStatusLine(p: HttpParser, m: HttpMessage, line: string): boolean {
+function parseStatusLine(p: ParserState, m: HttpMessage, line: string): boolean {
   const sp = line.indexOf(' ');
   if (sp < 0) return p.refuse(400, 'malformed status line');
   const version = parseVersion(p, line.substring(0, sp));
@@ -158,7 +158,7 @@ function parseStatusLine(p: HttpParser, m: HttpMessage, line: string): boolean {
 }
 
 /** 11 or 10; else fails (505 for another HTTP version, 400 for garbage) and returns -1. */
-function parseVersion(p: HttpParser, v: string): number {
+function parseVersion(p: ParserState, v: string): number {
   if (v === 'HTTP/1.1') return 11;
   if (v === 'HTTP/1.0') return 10;
   const d1 = v.charCodeAt(5);
