@@ -11,3 +11,4 @@ export type { Address, Endpoint } from './core/address.js';
 export { SinkEvent } from './core/driver.js';
 export type { Driver, DriverSocket, Sink, ListenHandle, Poller, TlsOptions } from './core/driver.js';
 export type { Timer } from './core/timer.js';
+export type { AppendLog } from './core/append-log.js';

@@ -16,6 +16,7 @@ import { Manager } from '../src/core/manager.js';
 import { Ring } from '../src/core/ring.js';
 import { NodeDriver } from '../src/drivers/node.js';
 import { NodeFileStore } from '../src/drivers/node-store.js';
+import { outboxStore } from '../src/protocols/mqtt/store.js';
 import { decode, mqttConnect, MqttEv, PacketType } from '../src/protocols/mqtt/index.js';
 import type { MqttClient, MqttOptions, QoS } from '../src/protocols/mqtt/index.js';
 import { utf8Decode } from '../src/protocols/utf8.js';
@@ -452,7 +453,7 @@ test('process restart with the outbox in a file: a new manager and client send w
   const sink = await mqttjs(broker.url, { clientId: 'js-8' });
   await sink.c.subscribeAsync('persist', { qos: 1 });
   const N = 3000;
-  const opts = (store: NodeFileStore): MqttOptions => ({ clientId: 'rn-8', store, outboxCount: N, outboxBytes: 100000, maxInflight: 8 });
+  const opts = (store: NodeFileStore): MqttOptions => ({ clientId: 'rn-8', store: outboxStore(store), outboxCount: N, outboxBytes: 100000, maxInflight: 8 });
   const store1 = new NodeFileStore(path);
   const first = ringnet(broker.url, opts(store1));
   await until(() => first.m.open, 5000, 'open');

@@ -7,7 +7,7 @@ import { Field, Outbox } from '../src/protocols/mqtt/outbox.js';
 import { DropReason } from '../src/protocols/mqtt/events.js';
 import type { OutboxOptions } from '../src/protocols/mqtt/outbox.js';
 import { journal, MemoryStore } from '../src/protocols/mqtt/store.js';
-import type { OutboxStore } from '../src/protocols/mqtt/store.js';
+import type { AppendLog } from '../src/core/append-log.js';
 
 function pub(topic: string, size: number, qos: QoS, id: number): PublishPacket {
   return { type: PacketType.PUBLISH, topic: topic, payload: new Uint8Array(size).fill(topic.length), qos: qos, retain: false, dup: false, id: qos ? id : 0 };
@@ -19,7 +19,7 @@ interface Drop {
   id: number;
 }
 
-function outbox(o: OutboxOptions & { store?: OutboxStore; compactFactor?: number }): { ob: Outbox; drops: Drop[] } {
+function outbox(o: OutboxOptions & { store?: AppendLog; compactFactor?: number }): { ob: Outbox; drops: Drop[] } {
   const ob = new Outbox(o);
   if (o.store) ob.journal = journal(ob, o.store, o.compactFactor);
   const drops: Drop[] = [];
@@ -281,8 +281,7 @@ test('store: the log is compacted, so it stays bounded however many messages pas
 });
 
 test('store: a failing store is counted and the outbox carries on in RAM', () => {
-  const broken: OutboxStore = {
-    attach: (ob) => journal(ob, broken),
+  const broken: AppendLog = {
     load() {},
     append() {
       throw new Error('flash full');

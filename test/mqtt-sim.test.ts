@@ -10,7 +10,7 @@ import type { SimOptions } from '../src/drivers/sim.js';
 import { Manager } from '../src/core/manager.js';
 import { ErrorCode, Ev } from '../src/core/events.js';
 import type { Connection } from '../src/core/connection.js';
-import { mqttConnect, MqttEv, DropReason, MemoryStore } from '../src/protocols/mqtt/index.js';
+import { mqttConnect, MqttEv, DropReason, MemoryStore, outboxStore } from '../src/protocols/mqtt/index.js';
 import type { MqttClient, MqttOptions, QoS } from '../src/protocols/mqtt/index.js';
 import { utf8Decode } from '../src/protocols/utf8.js';
 import { SimBroker } from './support/sim-broker.js';
@@ -501,7 +501,7 @@ test('restart from a persisted outbox: a new manager and client on the same stor
   const w = world(19);
   const app = subscriber(w, 'log', 1);
   const store = new MemoryStore();
-  const opts = { clientId: 'dev', random: w.net.random, store: store, outboxCount: 400, outboxBytes: 8000 };
+  const opts = { clientId: 'dev', random: w.net.random, store: outboxStore(store), outboxCount: 400, outboxBytes: 8000 };
   let dev = client(w.dm, opts);
   connected(w, dev);
   for (let i = 0; i < 150; i++) dev.m.publish('log', String(i), 1);

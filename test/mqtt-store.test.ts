@@ -11,20 +11,20 @@ import { PacketType } from '../src/protocols/mqtt/codec.js';
 import type { QoS } from '../src/protocols/mqtt/codec.js';
 import { Field, Outbox } from '../src/protocols/mqtt/outbox.js';
 import { journal } from '../src/protocols/mqtt/store.js';
-import type { OutboxStore } from '../src/protocols/mqtt/store.js';
+import type { AppendLog } from '../src/core/append-log.js';
 import type { OutboxOptions } from '../src/protocols/mqtt/outbox.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ringnet-store-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function entries(store: OutboxStore): number[][] {
+function entries(store: AppendLog): number[][] {
   const out: number[][] = [];
   store.load((b) => out.push(Array.from(b)));
   return out;
 }
 
 /** An outbox restored from, and journaling to, `store`. */
-function stored(o: OutboxOptions & { store: OutboxStore; compactFactor?: number }): Outbox {
+function stored(o: OutboxOptions & { store: AppendLog; compactFactor?: number }): Outbox {
   const ob = new Outbox(o);
   ob.journal = journal(ob, o.store, o.compactFactor);
   return ob;

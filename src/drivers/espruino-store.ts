@@ -13,11 +13,9 @@
  * the newest whole file wins and the other is erased. "#" is not base64, so
  * markers and entries cannot be confused.
  *
- *   const store = new EspruinoStore(require('Storage'), 'mqob');
+ *   mqttConnect(mgr, url, handler, { store: outboxStore(new EspruinoStore(require('Storage'), 'mqob')) });
  */
-import { journal } from '../protocols/mqtt/store.js';
-import type { OutboxStore } from '../protocols/mqtt/store.js';
-import type { Journal, Outbox } from '../protocols/mqtt/outbox.js';
+import type { AppendLog } from '../core/append-log.js';
 
 /** The part of Espruino's StorageFile this store uses. @runtime */
 export interface StorageFileLike {
@@ -32,7 +30,7 @@ export interface StorageLike {
   open(name: string, mode: string): StorageFileLike;
 }
 
-export class EspruinoStore implements OutboxStore {
+export class EspruinoStore implements AppendLog {
   private readonly storage: StorageLike;
   private readonly names: string[];
   /** Which of the two files is live, and its generation. */
@@ -47,10 +45,6 @@ export class EspruinoStore implements OutboxStore {
   constructor(storage: StorageLike, name: string) {
     this.storage = storage;
     this.names = [name + '0', name + '1'];
-  }
-
-  attach(outbox: Outbox): Journal {
-    return journal(outbox, this, this.compactFactor);
   }
 
   load(entry: (bytes: Uint8Array) => void): void {

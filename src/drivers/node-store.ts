@@ -5,9 +5,7 @@
  * renames it over the old one, so a crash leaves one whole log or the other.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, truncateSync, writeSync } from 'node:fs';
-import { journal } from '../protocols/mqtt/store.js';
-import type { OutboxStore } from '../protocols/mqtt/store.js';
-import type { Journal, Outbox } from '../protocols/mqtt/outbox.js';
+import type { AppendLog } from '../core/append-log.js';
 
 export interface NodeFileStoreOptions {
   /** fsync after every append and compaction: survives power loss, not just a process restart (default false). */
@@ -16,20 +14,16 @@ export interface NodeFileStoreOptions {
   compactFactor?: number;
 }
 
-export class NodeFileStore implements OutboxStore {
+export class NodeFileStore implements AppendLog {
   readonly path: string;
   private fd = -1;
   private readonly fsync: boolean;
-  private readonly compactFactor: number;
+  readonly compactFactor: number;
 
   constructor(path: string, opts?: NodeFileStoreOptions) {
     this.path = path;
     this.fsync = !!(opts && opts.fsync);
     this.compactFactor = (opts && opts.compactFactor) || 4;
-  }
-
-  attach(outbox: Outbox): Journal {
-    return journal(outbox, this, this.compactFactor);
   }
 
   load(entry: (bytes: Uint8Array) => void): void {

@@ -78,7 +78,7 @@ export interface MqttOptions {
   refuseNew?: boolean;
   /** A new message replaces an unsent one with the same topic. */
   latestPerTopic?: boolean;
-  /** Keeps unacknowledged QoS 1/2 publishes across restarts. */
+  /** Keeps unacknowledged QoS 1/2 publishes across restarts: `outboxStore(log)` over a driver's log (NodeFileStore, EspruinoStore, MemoryStore). */
   store?: OutboxStore;
   /** Connection pool for the broker connection (default "default"). */
   pool?: string;

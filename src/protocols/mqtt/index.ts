@@ -7,6 +7,6 @@ export { decode, decodeFromServer, encode, validTopic, PacketType, MAX_REMAINING
 export type { Packet, Decoded, DecodeError, Message, PublishPacket, ConnectPacket, ConnackPacket, AckPacket, SubscribePacket, SubackPacket, UnsubscribePacket, EmptyPacket, Will, QoS, Data } from './codec.js';
 export { Outbox, Field } from './outbox.js';
 export type { OutboxOptions, Journal } from './outbox.js';
-export { MemoryStore, Entry, journal } from './store.js';
+export { MemoryStore, Entry, journal, outboxStore } from './store.js';
 export type { OutboxStore } from './store.js';
 export { utf8Decode, utf8Encode } from '../utf8.js';

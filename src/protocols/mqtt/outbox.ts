@@ -14,7 +14,7 @@
  * `latestPerTopic` drops a not-yet-sent record when a newer one for the same
  * topic arrives. Every drop is counted and reported to `sink` (DROPPED).
  *
- * With a journal (from a store's `attach`), QoS 1/2 records are reported as
+ * With a journal (`journal` in store.ts, over a store), QoS 1/2 records are reported as
  * they are added, released and done, so the store can keep them over a restart.
  */
 import { Ring } from '../../core/ring.js';

@@ -15,6 +15,7 @@
  *   1, id high, id low               message `id` was acknowledged or dropped
  *   2, id high, id low               QoS 2 message `id` got PUBREC (PUBREL is next)
  */
+import type { AppendLog } from '../../core/append-log.js';
 import { Ring } from '../../core/ring.js';
 import { decode, PacketType } from './codec.js';
 import type { Message } from './codec.js';
@@ -27,27 +28,33 @@ export enum Entry {
   RELEASED = 2,
 }
 
-
+/**
+ * The MQTT client's `store` option: it restores the outbox and returns the
+ * journal it reports to. `outboxStore(log)` makes one over any append-only log
+ * a driver provides; an app without a store bundles none of this code.
+ */
 export interface OutboxStore {
-  /** Calls `entry` with every saved entry, oldest first. The bytes are only valid during the call. */
-  load(entry: (bytes: Uint8Array) => void): void;
-  /** Appends one entry; it must survive a restart once this returns. `bytes` is only valid during the call. */
-  append(bytes: Uint8Array): void;
-  /** Replaces the whole log with the entries `write` appends (compaction); atomic where the medium allows. */
-  rewrite(write: (append: (bytes: Uint8Array) => void) => void): void;
-  /** Restores `outbox` from this store and returns the journal it reports to: `return journal(outbox, this)`. */
   attach(outbox: Outbox): Journal;
+}
+
+/** The client's store over `log` (a driver's medium: NodeFileStore, EspruinoStore, MemoryStore). */
+export function outboxStore(log: AppendLog, compactFactor?: number): OutboxStore {
+  return {
+    attach: function (outbox: Outbox): Journal {
+      return journal(outbox, log, compactFactor);
+    },
+  };
 }
 
 /**
  * Replays `store`'s log into `outbox` (every message not done comes back,
  * marked DUP: it may have been sent) and returns the journal that keeps the
- * log from then on, compacting it when it reaches `compactFactor` (default 4)
- * times the outbox's size. A failing store is counted in `outbox.storeErrors`
+ * log from then on, compacting it when it reaches `compactFactor` (default:
+ * the store's, else 4) times the outbox's size. A failing store is counted in `outbox.storeErrors`
  * and the outbox goes on in RAM.
  */
-export function journal(outbox: Outbox, store: OutboxStore, compactFactor?: number): Journal {
-  const compactAt = (compactFactor || 4) * outbox.capacity;
+export function journal(outbox: Outbox, store: AppendLog, compactFactor?: number): Journal {
+  const compactAt = (compactFactor || store.compactFactor || 4) * outbox.capacity;
   const entry = new Uint8Array(3);
   let logBytes = 0;
 
@@ -137,12 +144,12 @@ export function journal(outbox: Outbox, store: OutboxStore, compactFactor?: numb
 }
 
 /** A store in RAM: survives tearing down a manager and client (a simulated restart), not a real one. */
-export class MemoryStore implements OutboxStore {
+export class MemoryStore implements AppendLog {
   /** The log, oldest first; its size is bounded by compaction. */
   entries: Uint8Array[] = [];
   /** Bytes appended over the store's life (what flash wear would be). */
   bytesWritten = 0;
-  /** Passed to `journal` (default 4). */
+  /** Compact at this many times the outbox's size (0: the journal's default, 4). */
   compactFactor = 0;
 
   load(entry: (bytes: Uint8Array) => void): void {
@@ -170,7 +177,4 @@ export class MemoryStore implements OutboxStore {
     }
   }
 
-  attach(outbox: Outbox): Journal {
-    return journal(outbox, this, this.compactFactor);
-  }
 }
