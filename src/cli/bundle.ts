@@ -318,8 +318,14 @@ export function smokeRun(code: string, board: BoardProfile, label: string): { er
 
 const shortenable: { [appDir: string]: RegExp } = {};
 
-/** What a bundle is made of besides its app: where mangle.ts looks for names. */
-const BUNDLE_SOURCES = ['src/core', 'src/protocols', 'src/device', 'src/drivers/espruino.ts', 'src/drivers/espruino-udp.ts', 'src/drivers/espruino-store.ts', 'src/drivers/espruino-files.ts', 'src/drivers/espruino-wifi.ts', 'src/drivers/espruino-globals.ts', 'boards'];
+/**
+ * What a bundle is made of besides its app: where mangle.ts looks for names. Every Espruino driver module
+ * (src/drivers/espruino*.ts), found, not listed: a new one is covered without an edit here.
+ */
+function bundleSources(): string[] {
+  const drivers = readdirSync(join(ROOT, 'src', 'drivers')).filter((f) => /^espruino.*\.ts$/.test(f) && !/\.d\.ts$/.test(f));
+  return ['src/core', 'src/protocols', 'src/device', 'boards'].concat(drivers.sort().map((f) => 'src/drivers/' + f));
+}
 
 /**
  * Terser settings: ES5 output; Espruino hoists neither functions nor vars, so
@@ -330,7 +336,7 @@ const BUNDLE_SOURCES = ['src/core', 'src/protocols', 'src/device', 'src/drivers/
 export function terserOptions(appDir: string) {
   let regex = shortenable[appDir];
   if (!regex) {
-    const names = internalNames(ROOT, BUNDLE_SOURCES.concat(relative(ROOT, appDir) || '.'));
+    const names = internalNames(ROOT, bundleSources().concat(relative(ROOT, appDir) || '.'));
     regex = shortenable[appDir] = names.length ? new RegExp('^(' + names.join('|') + ')$') : /^$/;
   }
   return {
