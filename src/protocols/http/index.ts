@@ -12,6 +12,7 @@ export type { RouteHandler } from './router.js';
 export { basicAuth, requireBasicAuth } from './auth.js';
 export type { BasicCredentials } from './auth.js';
 export { HttpParser } from './codec.js';
+export type { ParserState } from './parser-state.js';
 export { HttpMessage, BodyKind, Step, DEFAULT_HTTP_LIMITS } from './message.js';
 export { headerLines, reasonPhrase, statusLine } from './format.js';
 export type { HttpLimits } from './message.js';
