@@ -67,8 +67,9 @@ const ESP32_ROOMY_VARS = 4000;
 const TELEMETRY_ESP32_VARS = 3400;
 
 /**
- * ... where it holds about 2,045 after boot and 2,163 after 8 readings (after GC) once booted, retrying
- * a stopped broker, and publishing (2,075 / 2,190 before the codec kept its state per call and one
+ * ... where it holds about 2,039 after boot and 2,149 after 8 readings (after GC) once booted, retrying
+ * a stopped broker, and publishing (2,045 / 2,163 before the driver's and the MQTT client's unset fields were
+ * undefined, 2,075 / 2,190 before the codec kept its state per call and one
  * function served every socket event, 2,118 / 2,231 before a connection kept its life in one number and no
  * nulls, 2,329 before member names terser kept long
  * were shortened and the driver and the app kept no closures, 2,340-2,372 before the board profile was
@@ -76,16 +77,16 @@ const TELEMETRY_ESP32_VARS = 3400;
  * function, 2,493-2,525 before parameters became
  * locals, 4,052 before, 6,722 before that). It may only go down.
  */
-const TELEMETRY_ESP32_IDLE_MAX = 2200;
+const TELEMETRY_ESP32_IDLE_MAX = 2180;
 
 /**
- * dist/esp8266/telemetry.js (http=0) on an ESP8266's 1,600 variables: 1,225 after boot and 1,344 after 8
- * readings (after GC; 1,255 / 1,371 before the codec kept its state per call and one function served every
- * socket event).
+ * dist/esp8266/telemetry.js (http=0) on an ESP8266's 1,600 variables: 1,219 after boot and 1,331 after 8
+ * readings (after GC; 1,225 / 1,344 before the driver's and the MQTT client's unset fields were undefined,
+ * 1,255 / 1,371 before the codec kept its state per call and one function served every socket event).
  * It ran out of memory at boot until connections kept no booleans, nulls or idle peer objects (4,900 when
  * first measured). It may only go down.
  */
-const TELEMETRY_ESP8266_IDLE_MAX = 1380;
+const TELEMETRY_ESP8266_IDLE_MAX = 1360;
 
 /** What the interpreter prints when something went wrong. */
 const TROUBLE = /Uncaught|OUT OF MEMORY|Out of Memory|LOW_MEMORY|MEMORY_BUSY|ERROR/;

@@ -103,7 +103,7 @@ export class Manager implements Owner {
   private running = false;
   private inPoll = false;
   /** The ring of every TCP listener (it holds no bytes), made with the first: an app that only connects never has one. */
-  private noRing: Ring | null = null;
+  private noRing?: Ring;
 
   constructor(driver: Driver, options?: ManagerOptions) {
     this.driver = driver;

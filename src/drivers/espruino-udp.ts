@@ -59,7 +59,8 @@ class EspruinoDatagrams implements DriverSocket {
   /** @internal Received datagrams, oldest first, at most `maxQueue` (the board's `udp.queue`) of them. */
   readonly queue: Datagram[] = [];
   /** @internal No more events or writes: closed by the interpreter or by us. */
-  dead = false;
+  /** Closed (undefined until then: a variable less on the device than false). */
+  dead?: boolean;
 
   constructor(
     private readonly socket: EsDgram,

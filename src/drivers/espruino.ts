@@ -139,16 +139,17 @@ function onSocketEvent(this: EsSocket, arg: any): void {
 
 class EspruinoStream implements DriverSocket {
   remote: Address;
-  sink: Sink | null = null;
+  // Unset fields are undefined, not null or false: on the device each such field costs a variable less.
+  sink?: Sink;
   /** Received strings not yet moved into the connection's ring, oldest first; `offset` chars of the first are consumed. */
   private chunks: string[] = [];
   private heldBytes = 0;
   private offset = 0;
   private inFlight = 0;
   /** No more writes: the socket closed, failed, or was closed by us. */
-  private dead = false;
+  private dead?: boolean;
   /** @internal Counted in the driver's `peers` (an accepted socket) until it closes. */
-  admitted = false;
+  admitted?: boolean;
 
   constructor(
     private readonly socket: EsSocket,
@@ -202,9 +203,9 @@ class EspruinoStream implements DriverSocket {
       // The socket is finished: by the peer (CLOSE, ERROR), by a peer that outran us (DATA), or by us.
       const sink = this.sink;
       this.dead = true;
-      this.sink = null;
+      this.sink = undefined;
       if (this.admitted) driver.peers--;
-      this.admitted = false;
+      this.admitted = undefined;
       delete this.socket.ringnet; // socket and stream point at each other: only a collection would free the pair
       if (event === SocketEvent.CLOSE || event === SocketEvent.ERROR) {
         if (sink) sink.notify(SinkEvent.CLOSED, code, message);

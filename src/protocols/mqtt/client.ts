@@ -139,7 +139,7 @@ export class MqttClient extends Session {
   /** @internal */ readonly keepaliveMs: number;
   /** @internal */ readonly pingTimeoutMs: number;
   /** @internal */ attempt = 0;
-  /** @internal */ retry: Timer | null = null;
+  /** @internal The reconnect timer while one is armed (undefined, not null: a variable less on the device). */ retry?: Timer;
   /** @internal */ stopped = true;
   /** @internal */ everOpen = false;
   /** @internal When PINGREQ went out (-1: no PINGRESP awaited). */
@@ -203,7 +203,7 @@ export class MqttClient extends Session {
   close(): void {
     this.stopped = true;
     if (this.retry) this.retry.cancel();
-    this.retry = null;
+    this.retry = undefined;
     const c = this.conn;
     if (!c) return;
     if (this.open) this.ctl(PacketType.DISCONNECT, 0);
@@ -223,7 +223,7 @@ export class MqttClient extends Session {
 
 /** The reconnect timer's function. */
 function restart(m: MqttClient): void {
-  m.retry = null;
+  m.retry = undefined;
   m.start();
 }
 

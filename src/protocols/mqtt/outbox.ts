@@ -71,10 +71,11 @@ export class Outbox {
   readonly buf: Uint8Array;
   readonly capacity: number;
   readonly maxCount: number;
-  readonly refuseNew: boolean;
-  readonly latestPerTopic: boolean;
+  // As given (undefined when unset): on the device a boolean field costs a variable more than an undefined one.
+  readonly refuseNew?: boolean;
+  readonly latestPerTopic?: boolean;
   /** Told about QoS 1/2 records as they are added, released and done (persistence); null: none. */
-  journal: Journal | null = null;
+  journal?: Journal;
   /** Byte offset of the oldest record, of where the next goes, and bytes in use (padding included). */
   head = 0;
   tail = 0;
@@ -106,8 +107,8 @@ export class Outbox {
     this.buf = new Uint8Array(o.bytes);
     this.writer = new Ring(this.buf);
     this.maxCount = o.count > 0 ? o.count : 1;
-    this.refuseNew = !!o.refuseNew;
-    this.latestPerTopic = !!o.latestPerTopic;
+    this.refuseNew = o.refuseNew;
+    this.latestPerTopic = o.latestPerTopic;
   }
 
   // ----------------------------------------------------- reading records
