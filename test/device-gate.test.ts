@@ -139,6 +139,20 @@ test('prune: a name used only inside a method of that name, or as an object key,
   assert.match(r.code, /prototype\.kept/);
 });
 
+test('prune: a field of the same name, written or read through, does not keep a method; a call through call/apply/bind does', () => {
+  const code =
+    'var M = (function () { function M() { this.stats = { n: 0 }; this.count = 0; } ' +
+    'M.prototype.stats = function () { return 1; }; ' +
+    'M.prototype.count = function () { return 2; }; ' +
+    'M.prototype.random = function () { return 3; }; ' +
+    'M.prototype.peek = function () { return 4; }; ' +
+    'return M; }()); var m = new M(); m.stats.n++; m.count += 1; m.count++; m.stats.n = m.random.call(m); print(m.peek);';
+  const r = pruneUnusedMethods(code);
+  assert.deepEqual(r.removed.sort(), ['count', 'stats']);
+  assert.match(r.code, /prototype\.random/);
+  assert.match(r.code, /prototype\.peek/); // a read of the method itself (a value) keeps it
+});
+
 test('prune: a member of a runtime module does not keep our method of that name; names in keep stay', () => {
   const code =
     'var W = (function () { function W() {} ' +

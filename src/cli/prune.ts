@@ -39,6 +39,19 @@ function prototypeMember(node: AnyNode): AnyNode | null {
   return null;
 }
 
+/** Whether the member `m` (`x.m`, under `grand`) is a field's: written, or read through to a member that is not call/apply/bind. */
+function fieldUse(m: AnyNode, grand: AnyNode | null): boolean {
+  if (!grand) return false;
+  if (grand.type === 'AssignmentExpression' && grand.left === m) return true;
+  if (grand.type === 'UpdateExpression') return true;
+  if (grand.type === 'MemberExpression' && grand.object === m) {
+    if (grand.computed) return true;
+    const next = (grand.property as AnyNode).name;
+    return next !== 'call' && next !== 'apply' && next !== 'bind';
+  }
+  return false;
+}
+
 function definitionOf(stmt: AnyNode): Definition | null {
   if (stmt.type !== 'ExpressionStatement') return null;
   const e = stmt.expression as AnyNode;
@@ -70,7 +83,10 @@ function definitionOf(stmt: AnyNode): Definition | null {
  * else, and which went. A name inside a method of the same name (recursion, or
  * a wrapper calling the runtime's method of that name) and an object literal's
  * key (data, or a method only ever called through a member that is counted
- * where it is called) are not uses.
+ * where it is called) are not uses. Nor is a field of that name: one written
+ * (`x.m = v`, `x.m += v`, `x.m++`) or read through (`x.m.y`, but not
+ * `x.m.call`, `.apply` or `.bind`): the manager's `stats` object kept the MQTT
+ * client's `stats()` in every bundle.
  */
 function pruneOnce(code: string, keep: string[]): { code: string; removed: string[]; kept: string[] } {
   const ast = parse(code, { ecmaVersion: 2020, sourceType: 'module' }) as AnyNode;
@@ -80,7 +96,7 @@ function pruneOnce(code: string, keep: string[]): { code: string; removed: strin
   const count = (name: string, at: number) => {
     (uses[name] || (uses[name] = [])).push(at);
   };
-  const visit = (node: AnyNode, parent: AnyNode | null) => {
+  const visit = (node: AnyNode, parent: AnyNode | null, grand: AnyNode | null) => {
     if (parent && (parent.type === 'BlockStatement' || parent.type === 'Program')) {
       const d = definitionOf(node);
       if (d) {
@@ -94,17 +110,17 @@ function pruneOnce(code: string, keep: string[]): { code: string; removed: strin
     if (!skip.has(node)) {
       // A method is reached only through a member (`x.m`) or a name as a string; a variable, parameter or
       // function of the same name is not a use (the outbox store's local `find` kept Ring.find alive).
-      if (node.type === 'Identifier' && parent && parent.type === 'MemberExpression' && parent.property === node && !parent.computed) count(node.name, node.start);
+      if (node.type === 'Identifier' && parent && parent.type === 'MemberExpression' && parent.property === node && !parent.computed && !fieldUse(parent, grand)) count(node.name, node.start);
       else if (node.type === 'Literal' && typeof node.value === 'string') count(node.value, node.start);
     }
     for (const key of Object.keys(node)) {
       const v = node[key];
       if (Array.isArray(v)) {
-        for (const c of v) if (isNode(c)) visit(c, node);
-      } else if (isNode(v)) visit(v, node);
+        for (const c of v) if (isNode(c)) visit(c, node, parent);
+      } else if (isNode(v)) visit(v, node, parent);
     }
   };
-  visit(ast, null);
+  visit(ast, null, null);
   const usedOutsideItself = (name: string) =>
     (uses[name] || []).some((at) => !defs.some((d) => d.name === name && at >= d.start && at < d.end));
   const dead = defs.filter((d) => keep.indexOf(d.name) < 0 && !usedOutsideItself(d.name)).sort((a, b) => b.start - a.start);
