@@ -67,8 +67,8 @@ const ESP32_ROOMY_VARS = 4000;
 const TELEMETRY_ESP32_VARS = 3400;
 
 /**
- * ... where it holds about 2,034 after boot and 2,144 after 8 readings (after GC) once booted, retrying
- * a stopped broker, and publishing (2,039 / 2,149 before the pruner let a field's name keep no method, 2,045 / 2,163 before the driver's and the MQTT client's unset fields were
+ * ... where it holds about 2,031 after boot and 2,142 after 8 readings (after GC) once booted, retrying
+ * a stopped broker, and publishing (2,034 / 2,144 before the sensors' method was renamed, 2,039 / 2,149 before the pruner let a field's name keep no method, 2,045 / 2,163 before the driver's and the MQTT client's unset fields were
  * undefined, 2,075 / 2,190 before the codec kept its state per call and one
  * function served every socket event, 2,118 / 2,231 before a connection kept its life in one number and no
  * nulls, 2,329 before member names terser kept long
@@ -80,8 +80,8 @@ const TELEMETRY_ESP32_VARS = 3400;
 const TELEMETRY_ESP32_IDLE_MAX = 2180;
 
 /**
- * dist/esp8266/telemetry.js (http=0) on an ESP8266's 1,600 variables: 1,212 after boot and 1,324 after 8
- * readings (after GC; 1,219 / 1,331 before the pruner let a field's name keep no method, 1,225 / 1,344 before the driver's and the MQTT client's unset fields were undefined,
+ * dist/esp8266/telemetry.js (http=0) on an ESP8266's 1,600 variables: 1,210 after boot and 1,321 after 8
+ * readings (after GC; 1,212 / 1,324 before the sensors' method was renamed, 1,219 / 1,331 before the pruner let a field's name keep no method, 1,225 / 1,344 before the driver's and the MQTT client's unset fields were undefined,
  * 1,255 / 1,371 before the codec kept its state per call and one function served every socket event).
  * It ran out of memory at boot until connections kept no booleans, nulls or idle peer objects (4,900 when
  * first measured). It may only go down.

@@ -205,7 +205,7 @@ function telemetryEvent(x: Telemetry | MqttClient, ev?: number, data?: any): str
         true,
       );
     }
-    const r = o.sensors.read();
+    const r = o.sensors.measure();
     self.seq++;
     self.lastFreeMem = r.freeMem;
     const w = o.wallClock;

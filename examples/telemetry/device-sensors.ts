@@ -12,7 +12,7 @@ declare const process: EspruinoProcess;
 
 export function deviceSensors(analogPin: string): Sensors {
   return {
-    read: function (): Reading {
+    measure: function (): Reading {
       const temp = E.getTemperature();
       return {
         temp: Math.round(temp * 100) / 100,
