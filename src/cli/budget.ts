@@ -121,7 +121,7 @@ function protocolState(board: BoardProfile, modules: string[]): { protocols: Bud
  * of 139 for the interpreter, the driver, the listener and the manager.
  * Measured idle against this estimate: esp8266 echo 752 (776), esp32 echo on
  * 3,400 variables 1,264 (1,261), esp32 telemetry with http=0 2,142 after 8
- * readings (2,146), esp32 telemetry with the dashboard 3,981 (4,116), esp8266
+ * readings (2,146), esp32 telemetry with the dashboard 3,974 (4,116), esp8266
  * telemetry with http=0 on 1,600 1,321 after 8 readings (1,324).
  */
 export const VARS_PER_FUNCTION = 7.2;
