@@ -268,7 +268,10 @@ test('mosquitto stopped and restarted during a 10,000-message QoS 1 stream: ever
 
 test('mosquitto killed (SIGKILL) and restarted mid-stream: nothing it had not acknowledged is lost', async () => {
   // A killed broker loses what it acknowledged but had not saved or forwarded; that is the broker's
-  // promise, not the client's. The client's: whatever lacked a PUBACK when the broker died is sent again.
+  // promise, not the client's. The client's: whatever lacks a PUBACK is sent again until one comes, so
+  // every message is acknowledged in the end, and a lost one is one the broker acknowledged. Before the
+  // kill or after the restart: a restarted mosquitto once acknowledged 49 resent messages right after the
+  // restart and never forwarded them, so which side of the restart the PUBACK came does not decide.
   const fragile = await startMosquitto({ persistence: true, extra: ['autosave_interval 1'] });
   try {
     const sink = await mqttjs(fragile.url, { clientId: 'sink-k', clean: false });
@@ -276,10 +279,9 @@ test('mosquitto killed (SIGKILL) and restarted mid-stream: nothing it had not ac
     await sleep(1200); // the sink's session is in an autosave
     const rn = ringnet(fragile.url, { clientId: 'rn-k', clean: false, reconnectMinMs: 100, reconnectMaxMs: 500, outboxCount: 10000, outboxBytes: 400000, maxInflight: 32 });
     const indexOfId: { [id: number]: number } = {};
-    const ackedBeforeRestart = new Set<number>();
-    let restarted = false;
+    const acked = new Set<number>();
     rn.m.handler = (m, ev, data) => {
-      if (ev === MqttEv.PUBACK && !restarted) ackedBeforeRestart.add(indexOfId[data.id]);
+      if (ev === MqttEv.PUBACK) acked.add(indexOfId[data.id]);
     };
     await until(() => rn.m.open, 5000, 'open');
     const N = 10000;
@@ -296,7 +298,6 @@ test('mosquitto killed (SIGKILL) and restarted mid-stream: nothing it had not ac
       await fragile.stop('SIGKILL');
       await sleep(300);
       await fragile.restart();
-      restarted = true;
       await until(() => next === N && rn.m.stats().queued + rn.m.stats().inFlight === 0, 40000, 'outbox drained');
     } finally {
       clearInterval(feeder);
@@ -305,9 +306,10 @@ test('mosquitto killed (SIGKILL) and restarted mid-stream: nothing it had not ac
     const seen = new Set(sink.msgs.map((m) => +m.payload.toString()));
     const lost: number[] = [];
     for (let i = 0; i < N; i++) if (!seen.has(i)) lost.push(i);
-    const unacked = lost.filter((i) => !ackedBeforeRestart.has(i));
-    if (process.env.MQTT_TEST_DEBUG) console.log('SIGKILL: lost ' + lost.length + ' (all acknowledged before the kill), duplicates ' + (sink.msgs.length - seen.size));
-    assert.deepEqual(unacked, [], 'lost without having been acknowledged by the broker: ' + unacked.slice(0, 10).join());
+    const unacked: number[] = [];
+    for (let i = 0; i < N; i++) if (!acked.has(i)) unacked.push(i);
+    if (process.env.MQTT_TEST_DEBUG) console.log('SIGKILL: lost ' + lost.length + ' (each acknowledged by the broker), duplicates ' + (sink.msgs.length - seen.size));
+    assert.deepEqual(unacked, [], 'never acknowledged by the broker (the client gave up on them): ' + unacked.slice(0, 10).join());
     assert.ok(seen.size > N / 2, 'most arrived: ' + seen.size);
     const firsts: number[] = [];
     const once = new Set<number>();
