@@ -135,13 +135,7 @@ let owned: string[] | null = null;
  */
 export function ownedNames(): string[] {
   if (owned) return owned; // every bundle's terser pass asks: the same list each time
-  const all = new Set<string>();
-  builtinNames().forEach((n) => all.add(n));
-  espruinoNames().forEach((n) => all.add(n));
-  RUNTIME_NAMES.forEach((n) => all.add(n));
-  const out: string[] = [];
-  all.forEach((n) => out.push(n));
-  return (owned = out.sort());
+  return (owned = Array.from(new Set<string>([...builtinNames(), ...espruinoNames(), ...RUNTIME_NAMES])).sort());
 }
 
 /**

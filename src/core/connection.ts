@@ -108,7 +108,7 @@ export class Connection implements Sink {
     this.pool = pool;
     this.recv = recv;
     this.unsent = unsent;
-    this.reset(0, 0, undefined);
+    this.reset(0, 0, null, undefined, undefined);
     this.life = Life.RELEASED;
   }
 
@@ -196,8 +196,10 @@ export class Connection implements Sink {
       return null;
     }
     if (what === SinkEvent.CONNECTED) {
-      // Only while connecting: a driver may say CONNECTED again (Espruino's `drain` does), and an accepted socket is open.
-      if (this.flags & Flag.CONNECTING && this.connectResult < 0 && !(this.life & Life.OPENED)) this.connectResult = a;
+      // Only while connecting: a driver may say CONNECTED again (Espruino's `drain` does, at every drain), and an
+      // accepted socket is open. Then there is nothing new, and no poll to ask for.
+      if (!(this.flags & Flag.CONNECTING) || this.connectResult >= 0 || this.life & Life.OPENED) return null;
+      this.connectResult = a;
     } else if (what === SinkEvent.CLOSED) {
       let error: ErrorCode = a;
       this.life |= Life.PEER_CLOSED;
@@ -212,17 +214,17 @@ export class Connection implements Sink {
     return null;
   }
 
-  /** @internal Resets a pooled slot for a new life. */
-  reset(id: number, flags: number, handler: AnyHandler | undefined): void {
+  /** @internal Resets a pooled slot for a new life, with its handler and its protocol layer (see OpenOptions). */
+  reset(id: number, flags: number, handler: AnyHandler | null | undefined, protocol: AnyHandler | undefined, protocolState: unknown): void {
     this.id = id;
     this.flags = flags;
     this.recv.discard(this.recv.length);
     this.unsent.discard(this.unsent.length);
     this.remote = NOBODY; // until connect or accept gives the peer: one shared object, not one per idle slot
     this.userData = undefined;
-    this.protocol = undefined;
-    this.protocolState = undefined;
-    this.handler = handler;
+    this.protocol = protocol;
+    this.protocolState = protocolState;
+    this.handler = handler || undefined;
     this.io = undefined;
     this.life = 0;
     this.connectResult = -1;

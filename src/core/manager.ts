@@ -155,7 +155,7 @@ export class Manager implements Owner {
     const pool = o.pool || 'default';
     const ep = this.open(url, '0.0.0.0', pool);
     if (ep.scheme === 'udp') {
-      const u = this.take(pool, Flag.UDP | Flag.LISTENING, handler, o);
+      const u = this.take(pool, Flag.UDP | Flag.LISTENING, handler, o.protocol, o.state);
       if (u) {
         u.life |= Life.OPENED;
         u.io = this.driver.udp!(ep.host, ep.port, null, u);
@@ -166,9 +166,7 @@ export class Manager implements Owner {
     // A TCP listener holds no rings: its own slot, outside the pools.
     const none = this.noRing || (this.noRing = new Ring(0));
     const c = new Connection(this, pool, none, none);
-    c.reset(this.nextId++, Flag.LISTENING | (tls ? Flag.TLS : 0), handler || undefined);
-    c.protocol = o.protocol;
-    c.protocolState = o.state;
+    c.reset(this.nextId++, Flag.LISTENING | (tls ? Flag.TLS : 0), handler, o.protocol, o.state);
     c.life |= Life.OPENED;
     c.remote = { host: ep.host, port: ep.port };
     this.conns.push(c);
@@ -184,13 +182,13 @@ export class Manager implements Owner {
   /** @internal A peer reached `listener` (Connection.notify(ACCEPT)). */
   adopt(listener: Connection, socket: DriverSocket, remote: Address): Connection | null {
     if (listener.life & Life.RELEASED || listener.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE) || listener.error !== undefined) return null;
-    const child = this.take(listener.pool, listener.flags & Flag.TLS, listener.handler, null);
+    // The listener's protocol, not its state: the protocol makes each accepted connection's own at ACCEPT.
+    const child = this.take(listener.pool, listener.flags & Flag.TLS, listener.handler, listener.protocol, undefined);
     if (!child) return null;
     child.io = socket;
     child.remote = remote;
     child.life |= Life.ACCEPT_PENDING;
     child.userData = listener.userData;
-    child.protocol = listener.protocol;
     this.wakeSoon();
     return child;
   }
@@ -206,7 +204,7 @@ export class Manager implements Owner {
     const ep = this.open(url, '127.0.0.1', pool);
     const udp = ep.scheme === 'udp';
     const tls = !udp && (!!o.tls || ep.scheme === 'tls');
-    const c = this.take(pool, (udp ? Flag.UDP : 0) | (tls ? Flag.TLS : 0) | Flag.CONNECTING, handler, o);
+    const c = this.take(pool, (udp ? Flag.UDP : 0) | (tls ? Flag.TLS : 0) | Flag.CONNECTING, handler, o.protocol, o.state);
     if (!c) return null;
     c.remote = { host: ep.host, port: ep.port };
     if (o.timeoutMs) c.connectDeadline = this.driver.now() + o.timeoutMs;
@@ -461,17 +459,13 @@ export class Manager implements Owner {
   }
 
   /** A slot from `pool` made ready for a new life, or null (counted) when the pool is empty. */
-  private take(pool: string, flags: number, handler: AnyHandler | null | undefined, o: OpenOptions | null): Connection | null {
+  private take(pool: string, flags: number, handler: AnyHandler | null | undefined, protocol: AnyHandler | undefined, state: unknown): Connection | null {
     const c = this.pools[pool].pop();
     if (!c) {
       this.stats.refused++;
       return null;
     }
-    c.reset(this.nextId++, flags, handler || undefined);
-    if (o) {
-      c.protocol = o.protocol;
-      c.protocolState = o.state;
-    }
+    c.reset(this.nextId++, flags, handler, protocol, state);
     this.conns.push(c);
     return c;
   }

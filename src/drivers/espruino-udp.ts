@@ -58,8 +58,7 @@ class EspruinoDatagrams implements DriverSocket {
   remote: Address;
   /** @internal Received datagrams, oldest first, at most `maxQueue` (the board's `udp.queue`) of them. */
   readonly queue: Datagram[] = [];
-  /** @internal No more events or writes: closed by the interpreter or by us. */
-  /** Closed (undefined until then: a variable less on the device than false). */
+  /** @internal No more events or writes: closed by the interpreter or by us (undefined until then: a variable less on the device than false). */
   dead?: boolean;
 
   constructor(

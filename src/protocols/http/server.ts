@@ -613,7 +613,6 @@ export class HttpServer {
   }
 }
 
-/** Handler type for `httpListen`. */
 /** What a server handler receives: the core events plus these. */
 export interface HttpServerEvents extends CoreEvents {
   [HttpEv.HEADERS]: HttpRequest;
@@ -624,6 +623,7 @@ export interface HttpServerEvents extends CoreEvents {
   [HttpEv.REJECTED]: number;
 }
 
+/** Handler type for `httpListen`. */
 export type HttpHandler = Handler<HttpServerEvents>;
 
 /**

@@ -233,7 +233,6 @@ function rd(s: Reader, what: R, n?: number): any {
   return v;
 }
 
-
 /**
  * Decodes the packet at the front of `r`, of any of the 14 types: returns it
  * and discards its bytes; null when more bytes are needed (nothing consumed);

@@ -24,7 +24,6 @@ import { DropReason, MqttEv } from './events.js';
 import type { MqttDropped } from './events.js';
 import { utf8Read } from '../utf8.js';
 
-
 /** Record state bits. */
 const enum St {
   DONE = 1,
@@ -74,7 +73,7 @@ export class Outbox {
   // As given (undefined when unset): on the device a boolean field costs a variable more than an undefined one.
   readonly refuseNew?: boolean;
   readonly latestPerTopic?: boolean;
-  /** Told about QoS 1/2 records as they are added, released and done (persistence); null: none. */
+  /** Told about QoS 1/2 records as they are added, released and done (persistence); undefined: none. */
   journal?: Journal;
   /** Byte offset of the oldest record, of where the next goes, and bytes in use (padding included). */
   head = 0;

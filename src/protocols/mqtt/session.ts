@@ -66,8 +66,8 @@ export class Session {
   /** CONNACK accepted on `conn`: publishes go straight out. */
   open = false;
   handler: SessionHandler | null;
-  /** The application's own value: a handler made once for every client finds its app here. */
-  userData: any = null;
+  /** The application's own value: a handler made once for every client finds its app here (undefined until set). */
+  userData: any;
   /**
    * Publishes in flight (sent, not yet completed): their packet identifiers
    * and outbox records, in a ring in the order sent. A completed one leaves a

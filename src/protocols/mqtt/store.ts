@@ -176,5 +176,4 @@ export class MemoryStore implements AppendLog {
       throw e;
     }
   }
-
 }
