@@ -24,6 +24,7 @@ const host: BoardProfile = {
   ws: { messageBytes: 8192, fragments: 128 },
   mqtt: { packetMax: 16384, outboxBytes: 262144, outboxCount: 1024, inflight: 32 },
   hasTls: true,
+  sntp: 'ringnet',
   wifiFile: 'wifi.json',
   pins: { dht22: '', led: '', analog: '' },
 };

@@ -96,6 +96,14 @@ export interface BoardProfile {
   /** Whether `tls://`, `mqtts://` and `https://` work (ESP32 only: ESP8266 has no TLS module). */
   hasTls: boolean;
   /**
+   * Who keeps the wall clock in the device apps: `ringnet`, the SNTP client in
+   * src/protocols/sntp over a datagram socket; or `firmware`, the board
+   * firmware's own client (`Wifi.setSNTP`, src/drivers/espruino-sntp.ts), so
+   * that the bundle carries no SNTP code, datagram driver or socket.
+   * `--set sntp=ringnet` (or `firmware`) overrides it for one build.
+   */
+  sntp: 'ringnet' | 'firmware';
+  /**
    * Variables (JsVars) the interpreter has for everything JavaScript owns:
    * 1,600 on an ESP8266; an ESP32 sizes them from the heap Wi-Fi leaves at
    * boot (about 3,400 on a plain one, more with PSRAM). The build refuses a

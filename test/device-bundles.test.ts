@@ -123,12 +123,14 @@ test('bundles: with --set http=0 the telemetry bundle leaves the dashboard out (
   assert.ok(lean.ram.functions < whole.ram.functions * 0.7, lean.ram.functions + ' of ' + whole.ram.functions);
 });
 
-test('bundles: an app carries only what it uses: echo has no datagrams and no timers, telemetry (SNTP) has both', async () => {
+test('bundles: an app carries only what it uses: echo has no datagrams and no timers, telemetry has timers, and datagrams only with ringnet\'s SNTP client', async () => {
   const echo = await appBundle('esp8266', 'echo');
   const telemetry = await appBundle('esp8266', 'telemetry', roomFor('esp8266', 'telemetry'));
+  const ownClock = await appBundle('esp8266', 'telemetry', { ...roomFor('esp8266', 'telemetry'), sntp: 'ringnet' });
   assert.doesNotMatch(echo.code, /dgram|function Timer\(/);
-  assert.match(telemetry.code, /require\("dgram"\)/);
+  assert.doesNotMatch(telemetry.code, /dgram/); // the esp8266 firmware keeps the clock
   assert.match(telemetry.code, /function Timer\(/);
+  assert.match(ownClock.code, /require\("dgram"\)/);
   for (const line of echo.code.split('\n')) assert.ok(line.length <= 400, 'a line of ' + line.length + ' characters');
 });
 
@@ -152,10 +154,15 @@ test('bundles: the budget table shows code bytes, the pools the app uses and the
   assert.match(table, /idle \(\d+ functions, 2 slots\)\s+[\d,]+ vars/);
   assert.match(table, /the board has\s+1,600 vars/);
   assert.deepEqual(r.budget.protocols, []);
-  const telemetry = await appBundle('esp8266', 'telemetry', roomFor('esp8266', 'telemetry'));
+  const telemetry = await appBundle('esp32', 'telemetry', roomFor('esp32', 'telemetry'));
   assert.deepEqual(
     telemetry.budget.pools.map((p) => p.name),
     ['default', 'mqtt', 'udp'],
+  );
+  const firmwareClock = await appBundle('esp8266', 'telemetry', roomFor('esp8266', 'telemetry'));
+  assert.deepEqual(
+    firmwareClock.budget.pools.map((p) => p.name),
+    ['default', 'mqtt'],
   );
 });
 

@@ -83,6 +83,8 @@ test('ringnet build options: lists and --set values', () => {
   assert.throws(() => settings(['novalue']), /key=value/);
   assert.throws(() => settings(['name=lab']), /--set name: unknown setting/);
   assert.throws(() => settings(['port=eighty']), /--set port=eighty: port is a number/);
+  assert.deepEqual(settings(['sntp=firmware']), { sntp: 'firmware' });
+  assert.throws(() => settings(['sntp=chrony']), /--set sntp=chrony: sntp is one of ringnet, firmware/);
 });
 
 test('bin/ringnet.js runs the dispatcher', () => {

@@ -17,7 +17,19 @@ test('the esp8266 telemetry bundle keeps its rings and outbox within a third of 
   const r = await appBundle('esp8266', 'telemetry', roomFor('esp8266', 'telemetry'));
   assert.ok(r.budget.protocols.some((p) => p.name === 'mqtt' && p.what === 'outbox'), 'the outbox is counted');
   assert.ok(r.budget.total <= ESP8266_JS_BYTES / 3, 'rings + outbox ' + r.budget.total + ' B of ' + ESP8266_JS_BYTES + ' B');
-  assert.ok(r.modules.some((m) => m.indexOf('src/protocols/sntp/') === 0), 'SNTP is in the bundle');
+});
+
+test('the esp8266 telemetry bundle leaves the clock to the firmware\'s SNTP (Wifi.setSNTP), and --set sntp=ringnet brings ringnet\'s client back', async () => {
+  const r = await appBundle('esp8266', 'telemetry', { ...roomFor('esp8266', 'telemetry'), http: 0, id: 'sandbox3', ntp: 'time.example', period: 200 });
+  assert.ok(!r.modules.some((m) => m === 'src/drivers/espruino-udp.ts'), 'no datagram driver');
+  assert.ok(!r.budget.pools.some((p) => p.name === 'udp'), 'no udp pool');
+  const sb = sandboxFor('esp8266', r.code, { wifi: true });
+  sb.runFor(2000);
+  assert.deepEqual(sb.sntpServers, ['time.example'], 'the firmware is asked once, for the server --set ntp names');
+  assert.deepEqual(sb.errors, []);
+  const own = await appBundle('esp8266', 'telemetry', { ...roomFor('esp8266', 'telemetry'), http: 0, sntp: 'ringnet' });
+  assert.ok(own.budget.pools.some((p) => p.name === 'udp'), 'sntp=ringnet: its socket\'s pool');
+  assert.ok(own.ram.functions > r.ram.functions, own.ram.functions + ' functions with ringnet\'s SNTP, ' + r.ram.functions + ' without');
 });
 
 test('the esp8266 telemetry bundle boots in the sandbox and serves /api/status', async () => {
@@ -38,8 +50,8 @@ test('the esp8266 telemetry bundle boots in the sandbox and serves /api/status',
   assert.deepEqual(sb.errors, []);
 });
 
-test('the esp8266 telemetry bundle retries a failed SNTP sync within seconds, not an hour later', async () => {
-  const r = await appBundle('esp8266', 'telemetry', { ...roomFor('esp8266', 'telemetry'), http: 0, id: 'sandbox2', ntp: '127.0.0.1' });
+test('the esp8266 telemetry bundle with ringnet\'s SNTP client retries a failed sync within seconds, not an hour later', async () => {
+  const r = await appBundle('esp8266', 'telemetry', { ...roomFor('esp8266', 'telemetry'), http: 0, id: 'sandbox2', ntp: '127.0.0.1', sntp: 'ringnet' });
   const sb = sandboxFor('esp8266', r.code);
   const ntp = sb.udpPeer(123); // takes the requests and answers none: a server that is not there yet
   sb.runFor(60000);

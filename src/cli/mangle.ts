@@ -19,11 +19,16 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import ts from 'typescript';
 
-/** Names the runtime owns: Espruino's socket, Wi-Fi, Storage and E APIs, data read from JSON, and JavaScript's built-ins. */
+/**
+ * Names the runtime owns: Espruino's socket, Wi-Fi, Storage and E APIs, data read from JSON, and JavaScript's
+ * built-ins; and the URL schemes, the keys of the default-port tables parseAddress looks a URL's scheme up in (a
+ * board profile's `sntp` field once shortened the SNTP client's `sntp` port).
+ */
 const RUNTIME_NAMES = new Set(
   (
     'on emit write end close listen connect createServer createSocket bind send getIP readJSON toString toUint8Array ' +
-    'address port host ip ssid password code message ca cert key data length prototype constructor ringnet'
+    'address port host ip ssid password code message ca cert key data length prototype constructor ringnet ' +
+    'tcp udp tls mqtt mqtts http https ws wss sntp ntp'
   ).split(' '),
 );
 

@@ -29,6 +29,8 @@ export function list(value: string | string[] | boolean | undefined): string[] |
 export interface SettingSpec {
   type: 'number' | 'string';
   about: string;
+  /** The only values a string setting takes. */
+  values?: string[];
 }
 
 /**
@@ -41,6 +43,7 @@ export const SETTINGS: { [key: string]: SettingSpec } = {
   id: { type: 'string', about: 'device id (telemetry: the board name)' },
   broker: { type: 'string', about: 'MQTT broker, mqtt://host:port (telemetry: mqtt://192.168.1.2:1883)' },
   ntp: { type: 'string', about: 'NTP server host (telemetry: pool.ntp.org)' },
+  sntp: { type: 'string', about: "who keeps the clock: ringnet (its SNTP client) or firmware (Wifi.setSNTP); default the board's", values: ['ringnet', 'firmware'] },
   http: { type: 'number', about: 'dashboard HTTP port, 0 leaves the dashboard out (telemetry: 80)' },
   period: { type: 'number', about: 'sample period in ms (telemetry: 5000)' },
   variables: { type: 'number', about: 'interpreter variables of the target, for the RAM check (e.g. an ESP32 with PSRAM: 20000)' },
@@ -68,6 +71,8 @@ export function settings(value: string | string[] | boolean | undefined): Settin
     if (spec.type === 'number') {
       if (!NUMBER.test(v)) throw new Error('--set ' + key + '=' + v + ': ' + key + ' is a number (' + spec.about + ')');
       out[key] = Number(v);
+    } else if (spec.values && spec.values.indexOf(v) < 0) {
+      throw new Error('--set ' + key + '=' + v + ': ' + key + ' is one of ' + spec.values.join(', '));
     } else out[key] = v; // a string setting stays a string, even `id=42`
   }
   return out;

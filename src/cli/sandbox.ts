@@ -129,6 +129,8 @@ export class EspruinoSandbox {
 
   /** SSIDs the device asked to join, in order. */
   readonly wifiJoins: string[] = [];
+  /** The servers each `Wifi.setSNTP` call named. */
+  readonly sntpServers: string[] = [];
 
   /** Wi-Fi goes down or comes up (needs `wifi: true`): `disconnected` / `connected` events. */
   setWifi(up: boolean): void {
