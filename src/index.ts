@@ -3,7 +3,7 @@ export { Ring } from './core/ring.js';
 export { Ev, ErrorCode } from './core/events.js';
 export type { CoreEvents, ErrorInfo } from './core/events.js';
 export { Connection, Flag, USER_FLAGS } from './core/connection.js';
-export type { Handler, AnyHandler, HandlerArgs } from './core/connection.js';
+export type { Handler, AnyHandler, HandlerArgs, Protocol, WithState } from './core/connection.js';
 export { Manager } from './core/manager.js';
 export type { ManagerOptions, OpenOptions, PoolSpec, ManagerStats } from './core/manager.js';
 export { parseAddress } from './core/address.js';

@@ -5,13 +5,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Flag, USER_FLAGS } from '../src/core/connection.js';
-import type { Connection } from '../src/core/connection.js';
+import type { Connection, Protocol } from '../src/core/connection.js';
 import { ErrorCode, Ev } from '../src/core/events.js';
 import { Manager } from '../src/core/manager.js';
 import { NodeDriver } from '../src/drivers/node.js';
 import { worlds } from './support/worlds.js';
 import type { World } from './support/worlds.js';
 import { Trace, drain, watchPolls } from './support/trace.js';
+import { until } from './support/wait.js';
 
 /** A port nothing listens on: bind one, then close it. */
 function deadPort(w: World): number {
@@ -327,5 +328,41 @@ describe('addresses', () => {
       assert.throws(() => mgr.connect(bad, () => {}), (e: Error) => e.message.indexOf('"' + bad + '"') >= 0, bad);
     }
     assert.throws(() => mgr.listen('http://0.0.0.0:80', () => {}), /http/);
+  });
+});
+
+describe('protocol layers', () => {
+  test('a protocol given with its state to connect/listen sees every event before the handler, and its state as typed', async () => {
+    const mgr = new Manager(new NodeDriver());
+    mgr.run();
+    try {
+      const seen: string[] = [];
+      interface Counter {
+        events: number;
+        name: string;
+      }
+      const counting: Protocol<Counter> = (c, ev) => {
+        c.protocolState.events++; // typed: no cast
+        if (ev === Ev.ACCEPT || ev === Ev.CONNECT || ev === Ev.CLOSE) seen.push(c.protocolState.name + ':' + Ev[ev]);
+      };
+      const server: Counter = { events: 0, name: 'listener' };
+      const client: Counter = { events: 0, name: 'client' };
+      const listener = mgr.listen('tcp://127.0.0.1:0', null, { protocol: counting, state: server }) as Connection;
+      const c = mgr.connect('tcp://127.0.0.1:' + listener.remote.port, (c2, ev) => {
+        if (ev === Ev.CONNECT || ev === Ev.CLOSE) seen.push('handler:' + Ev[ev]);
+        if (ev === Ev.CONNECT) c2.close();
+      }, { protocol: counting, state: client }) as Connection;
+      await until(() => seen.indexOf('handler:CLOSE') >= 0, 5000, 'the client closed');
+      assert.deepEqual(seen.filter((s) => s.indexOf('client') === 0 || s.indexOf('handler') === 0), ['client:CONNECT', 'handler:CONNECT', 'client:CLOSE', 'handler:CLOSE']);
+      assert.ok(client.events >= 2, 'the protocol counted ' + client.events + ' events');
+      assert.equal(c.protocolState, undefined, 'a released connection lets go of its protocol state');
+      // A state of another type than the protocol's does not compile (checked by tsc; never run).
+      const mismatched = () =>
+        // @ts-expect-error: 'not a counter' is not a Counter
+        mgr.connect('tcp://127.0.0.1:1', null, { protocol: counting, state: 'not a counter' });
+      assert.equal(typeof mismatched, 'function');
+    } finally {
+      mgr.shutdown();
+    }
   });
 });

@@ -52,6 +52,15 @@ export type Handler<M = CoreEvents> = (...args: HandlerArgs<M>) => void;
 /** What every handler slot accepts, whatever events its protocol adds. */
 export type AnyHandler = (c: Connection, ev: number, data: any) => void;
 
+/** A connection whose protocol layer keeps `S` as its state. */
+export type WithState<S> = Connection & { protocolState: S };
+
+/**
+ * A protocol layer (HTTP, MQTT …) that keeps `S` per connection: it sees every event before the handler, and
+ * `c.protocolState` as `S`. `mgr.connect`/`listen` take it with its state in their options, checked together.
+ */
+export type Protocol<S> = (c: WithState<S>, ev: number, data: any) => void;
+
 /** What a connection needs from its manager (the Manager implements it). */
 export interface Owner {
   /** Asks for a poll soon: something for the socket is waiting. */
@@ -84,8 +93,8 @@ export class Connection implements Sink {
   userData: any;
   /** Sees every event before `handler` (a protocol layer: HTTP, MQTT …). */
   protocol?: AnyHandler;
-  /** The protocol layer's own per-connection state. */
-  protocolState: any;
+  /** The protocol layer's own per-connection state (its `Protocol<S>` sees it as `S`). */
+  protocolState: unknown;
   handler?: AnyHandler;
   /** Which pool the rings came from. */
   readonly pool: string;
@@ -215,7 +224,7 @@ export class Connection implements Sink {
   }
 
   /** @internal Resets a pooled slot for a new life, with its handler and its protocol layer (see OpenOptions). */
-  reset(id: number, flags: number, handler: AnyHandler | null | undefined, protocol: AnyHandler | undefined, protocolState: unknown): void {
+  reset(id: number, flags: number, handler: AnyHandler | null | undefined, protocol: Protocol<any> | undefined, protocolState: unknown): void {
     this.id = id;
     this.flags = flags;
     this.recv.discard(this.recv.length);

@@ -5,7 +5,7 @@
 import { parseAddress } from './address.js';
 import type { Address, Endpoint } from './address.js';
 import { Connection, Flag, Life } from './connection.js';
-import type { AnyHandler, Owner } from './connection.js';
+import type { AnyHandler, Owner, Protocol } from './connection.js';
 import { SinkEvent } from './driver.js';
 import type { Driver, DriverSocket, TlsOptions } from './driver.js';
 import { ErrorCode, Ev } from './events.js';
@@ -28,7 +28,7 @@ export interface ManagerOptions {
   pollMs?: number;
 }
 
-export interface OpenOptions {
+export interface OpenOptions<S = unknown> {
   /** Which pool the connection's rings come from (default "default"). */
   pool?: string;
   /** Makes the socket TLS (the driver must have it). */
@@ -39,9 +39,9 @@ export interface OpenOptions {
    * A protocol layer (HTTP, MQTT …): it sees every event before `handler`, as `c.protocol`. The one way a
    * protocol plugs in; a listener's accepted connections get it too.
    */
-  protocol?: AnyHandler;
+  protocol?: Protocol<S>;
   /** The protocol's state for this connection, as `c.protocolState` (a listener's is its own, not its children's). */
-  state?: unknown;
+  state?: S;
 }
 
 export interface ManagerStats {
@@ -150,7 +150,7 @@ export class Manager implements Owner {
    * address throws; a failed bind is ERROR then CLOSE on the returned listener.
    * Returns null only for a UDP listener when its pool is full.
    */
-  listen(url: string | Endpoint, handler: AnyHandler | null, opts?: OpenOptions): Connection | null {
+  listen<S>(url: string | Endpoint, handler: AnyHandler | null, opts?: OpenOptions<S>): Connection | null {
     const o = opts || {};
     const pool = o.pool || 'default';
     const ep = this.open(url, '0.0.0.0', pool);
@@ -198,7 +198,7 @@ export class Manager implements Owner {
    * as CONNECT (0 or an ErrorCode) from a later poll; a failed connect is then
    * closed. A bad address throws. Returns null when the pool is full (counted).
    */
-  connect(url: string | Endpoint, handler: AnyHandler | null, opts?: OpenOptions): Connection | null {
+  connect<S>(url: string | Endpoint, handler: AnyHandler | null, opts?: OpenOptions<S>): Connection | null {
     const o = opts || {};
     const pool = o.pool || 'default';
     const ep = this.open(url, '127.0.0.1', pool);
@@ -206,7 +206,9 @@ export class Manager implements Owner {
     const tls = !udp && (!!o.tls || ep.scheme === 'tls');
     const c = this.take(pool, (udp ? Flag.UDP : 0) | (tls ? Flag.TLS : 0) | Flag.CONNECTING, handler, o.protocol, o.state);
     if (!c) return null;
-    c.remote = { host: ep.host, port: ep.port };
+    // A TCP peer's address is the endpoint itself (nothing writes it; the MQTT client's is kept for every
+    // reconnect: an object less on the device); a datagram socket's changes with each sender.
+    c.remote = udp ? { host: ep.host, port: ep.port } : ep;
     if (o.timeoutMs) c.connectDeadline = this.driver.now() + o.timeoutMs;
     if (!this.driver.linkUp()) {
       c.connectResult = ErrorCode.UNREACHABLE; // fail fast while Wi-Fi is down
@@ -459,7 +461,7 @@ export class Manager implements Owner {
   }
 
   /** A slot from `pool` made ready for a new life, or null (counted) when the pool is empty. */
-  private take(pool: string, flags: number, handler: AnyHandler | null | undefined, protocol: AnyHandler | undefined, state: unknown): Connection | null {
+  private take(pool: string, flags: number, handler: AnyHandler | null | undefined, protocol: Protocol<any> | undefined, state: unknown): Connection | null {
     const c = this.pools[pool].pop();
     if (!c) {
       this.stats.refused++;

@@ -412,7 +412,8 @@ export class EspruinoDriver implements Driver {
     }
     // Throws at once when the connection is refused; the manager reports CONNECT(REFUSED).
     const socket: EsSocket = require(tls ? 'tls' : 'net').connect(options);
-    const stream = new EspruinoStream(socket, { host: host, port: port }, this);
+    // The options are the peer's address too (the interpreter keeps them as the socket's `opt`): one object, not two.
+    const stream = new EspruinoStream(socket, options as unknown as Address, this);
     stream.sink = sink;
     socket.on('connect', onSocketEvent);
     return stream;

@@ -8,7 +8,7 @@
  * followed by CLOSE. Redirects are not followed unless `maxRedirects` says so.
  */
 import { parseAddress } from '../../core/address.js';
-import type { AnyHandler, Connection, Handler } from '../../core/connection.js';
+import type { AnyHandler, Connection, Handler, WithState } from '../../core/connection.js';
 import { Life } from '../../core/connection.js';
 import type { TlsOptions } from '../../core/driver.js';
 import { ErrorCode, Ev } from '../../core/events.js';
@@ -87,8 +87,8 @@ function fail(c: Connection, s: ClientConn, code: ErrorCode, message: string): v
   c.close();
 }
 
-function clientProtocol(c: Connection, ev: number, data: any): void {
-  const s = c.protocolState as ClientConn;
+function clientProtocol(c: WithState<ClientConn>, ev: number, data: any): void {
+  const s = c.protocolState;
   if (!s || s.done) return;
   switch (ev) {
     case Ev.CONNECT:

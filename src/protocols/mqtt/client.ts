@@ -16,7 +16,7 @@
  */
 import { parseAddress } from '../../core/address.js';
 import type { Endpoint } from '../../core/address.js';
-import type { Connection } from '../../core/connection.js';
+import type { WithState } from '../../core/connection.js';
 import type { TlsOptions } from '../../core/driver.js';
 import { ErrorCode, Ev } from '../../core/events.js';
 import type { ErrorInfo } from '../../core/events.js';
@@ -237,8 +237,8 @@ function restart(m: MqttClient): void {
  * client that keeps publishing QoS 0 into a dead link would otherwise never
  * ask). Anything from the broker after the PINGREQ answers it.
  */
-function mqttProtocol(c: Connection, ev: number, data: any): void {
-  const self = c.protocolState as MqttClient;
+function mqttProtocol(c: WithState<MqttClient>, ev: number, data: any): void {
+  const self = c.protocolState;
   if (c !== self.conn) return;
   let arm = false; // (re)set the keepalive timer at the end: after CONNACK, and on TIMER
   let err: ErrorInfo | null = null; // a failure: reported, then the connection is closed

@@ -4,7 +4,7 @@
  */
 import type { Endpoint } from '../../core/address.js';
 import { parseAddress } from '../../core/address.js';
-import type { Connection } from '../../core/connection.js';
+import type { Connection, WithState } from '../../core/connection.js';
 import { Ev } from '../../core/events.js';
 import type { Manager } from '../../core/manager.js';
 import { SNTP_PACKET_BYTES, decodeReply, encodeRequest } from './codec.js';
@@ -79,8 +79,8 @@ interface Exchange {
  * The exchange, as one protocol handler shared by every sync (no closure per
  * request; sending a try is folded in at the end).
  */
-function sntpProtocol(c: Connection, ev: number, data: any): void {
-  const x = c.protocolState as Exchange;
+function sntpProtocol(c: WithState<Exchange>, ev: number, data: any): void {
+  const x = c.protocolState;
   if (x.done) return;
   let failed: string | null = null;
   let send = false;
