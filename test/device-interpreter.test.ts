@@ -260,7 +260,8 @@ test('interpreter: dist/esp32/echo.js with room for two peers (' + ESP32_ROOMY_V
  * the time: a board whose profile keeps the clock with ringnet's SNTP client syncs it from a real NTP server
  * (chronyd) here, so its readings carry -1 until the first reply and the server's time after; one that leaves the
  * clock to the firmware (Wifi.setSNTP, which the Linux build lacks) prints that it has none and reads the
- * interpreter's clock, already set here.
+ * interpreter's clock, already set here. (A clock set cannot be tried here: the Linux build's setTime() leaves its
+ * clock as it is and holds every timer back by the step. test/telemetry-device sets the sandbox's clock instead.)
  */
 async function telemetryRun(t: TestContext, board: string, bin: string, vars: number, idleMax: number): Promise<void> {
   const ringnetTime = boards[board].sntp === 'ringnet';

@@ -50,6 +50,24 @@ test('the esp8266 telemetry bundle boots in the sandbox and serves /api/status',
   assert.deepEqual(sb.errors, []);
 });
 
+test('when the firmware\'s SNTP sets the board\'s clock, the manager\'s clock does not jump with it: timers keep their period, uptime stays true', async () => {
+  const r = await appBundle('esp8266', 'telemetry', { ...roomFor('esp8266', 'telemetry'), http: 80, id: 'sandbox4', period: 200 });
+  const sb = sandboxFor('esp8266', r.code, { wifi: true });
+  sb.runFor(2000); // an ESP8266 boots with its clock at 1970
+  sb.setWallClock(Date.UTC(2026, 11, 7)); // the firmware's first answer
+  sb.runFor(3000);
+  const peer = sb.connect(80);
+  assert.ok(peer);
+  peer.write(new TextEncoder().encode('GET /api/status HTTP/1.1\r\nHost: device\r\n\r\n'));
+  assert.ok(sb.runUntil(() => Buffer.from(peer.received()).toString().indexOf('}') > 0, 5000), 'a response came');
+  const text = Buffer.from(peer.received()).toString();
+  const status = JSON.parse(text.substring(text.indexOf('\r\n\r\n') + 4));
+  assert.ok(status.uptimeMs >= 4500 && status.uptimeMs <= 5600, 'uptime ' + status.uptimeMs + ' ms after 5 s');
+  // One reading per 200 ms from the first, none extra when the clock moved by 57 years (no timer fired early).
+  assert.ok(status.seq >= 24 && status.seq <= 26, status.seq + ' readings in 5 s');
+  assert.deepEqual(sb.errors, []);
+});
+
 test('the esp8266 telemetry bundle with ringnet\'s SNTP client retries a failed sync within seconds, not an hour later', async () => {
   const r = await appBundle('esp8266', 'telemetry', { ...roomFor('esp8266', 'telemetry'), http: 0, id: 'sandbox2', ntp: '127.0.0.1', sntp: 'ringnet' });
   const sb = sandboxFor('esp8266', r.code);

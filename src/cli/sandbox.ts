@@ -131,6 +131,13 @@ export class EspruinoSandbox {
   readonly wifiJoins: string[] = [];
   /** The servers each `Wifi.setSNTP` call named. */
   readonly sntpServers: string[] = [];
+  /** @internal What the wall clock (`Date.now()`, `getTime()`) is ahead of virtual time. */
+  wallOffset = 0;
+
+  /** Sets the wall clock to `unixMs`, as `setTime()` or the firmware's SNTP does; timers keep their delays. */
+  setWallClock(unixMs: number): void {
+    this.wallOffset = unixMs - this.now;
+  }
 
   /** Wi-Fi goes down or comes up (needs `wifi: true`): `disconnected` / `connected` events. */
   setWifi(up: boolean): void {

@@ -82,7 +82,8 @@ interface EsSocket {
 
 /** The longest the driver waits between polls if a poll ever threw before scheduling the next one. */
 const KEEPALIVE_MS = 1000;
-
+/** A forward step of the interpreter's clock larger than this between two readings is taken as the clock being set. */
+const CLOCK_SET_MS = 60000;
 
 /**
  * The most one `data` event carries: 536 bytes on ESP32 and Espruino's Linux
@@ -317,6 +318,10 @@ export class EspruinoDriver implements Driver {
   private noise = 0;
   /** Free variables when the first of the open peers arrived: what they took since is `freeBeforePeers - free`. */
   private freeBeforePeers = 0;
+  /** How far the interpreter's clock has jumped in all (see now()). */
+  private clockShift = 0;
+  /** The last reading of now(). */
+  private lastNow = 0;
 
   constructor(options: EspruinoDriverOptions) {
     this.limits = options.net;
@@ -325,8 +330,20 @@ export class EspruinoDriver implements Driver {
     if (options.wifi) options.wifi(this, options.wifiFile);
   }
 
+  /**
+   * The manager's clock, ms: the interpreter's (`Date.now()`), less every jump of it. The firmware's SNTP sets that
+   * clock (from 1970 at boot to today at its first answer, then small corrections), and the manager's deadlines must
+   * not jump with it. A step back, or one forward of more than a minute between two readings (the driver polls at
+   * least every second), is a set: this clock carries on from where it was.
+   */
   now(): number {
-    return Date.now();
+    const t = Date.now() - this.clockShift;
+    const step = t - this.lastNow;
+    if (step < 0 || step > CLOCK_SET_MS) {
+      this.clockShift += step;
+      return this.lastNow;
+    }
+    return (this.lastNow = t);
   }
 
   setPoller(poller: Poller | null): void {
@@ -339,7 +356,7 @@ export class EspruinoDriver implements Driver {
 
   wake(ms: number): void {
     if (!this.poller) return;
-    const due = Date.now() + ms;
+    const due = this.now() + ms;
     if (this.pending !== undefined) {
       if (this.due <= due) return;
       clearTimeout(this.pending);

@@ -128,8 +128,10 @@ export function shapeRealm(sb: EspruinoSandbox): void {
   ctx.changeInterval = (id: number, ms: number) => {
     for (const t of sb.timers) if (t.id === id) t.period = ms;
   };
-  ctx.getTime = () => sb.now / 1000;
-  sb.realm.Date.now = () => sb.now;
+  // The wall clock: virtual time plus what setWallClock() (the firmware's SNTP answering) moved it by; timers run on
+  // virtual time, as the interpreter's keep their delays when its clock is set.
+  ctx.getTime = () => (sb.now + sb.wallOffset) / 1000;
+  sb.realm.Date.now = () => sb.now + sb.wallOffset;
   ctx.process = {
     version: '2v29',
     env: { VERSION: '2v29', MODULES: modules(sb).join(',') },
