@@ -53,6 +53,8 @@ export interface BootOptions {
   pieceBytes?: number;
   /** How long booting may take before the console answers; 30 s by default. */
   bootTimeoutMs?: number;
+  /** Storage files written beside the bundle (name to text, one byte per character), as `ringnet flash` uploads them. */
+  files?: { [name: string]: string };
 }
 
 export interface Memory {
@@ -301,7 +303,9 @@ async function writeFlash(opts: BootOptions, dir: string): Promise<boolean> {
   try {
     // Over telnet the main loop reads the console, and it sleeps up to 50 ms when idle: a timer keeps it awake.
     if (opts.telnet) await writer.run((out) => 'setInterval(function(){},1);' + out('1'), 5000);
-    await writeStorage(writer.console, '.bootcde', opts.code, { pieceBytes: opts.pieceBytes || (opts.telnet ? 768 : 256), timeoutMs: 5000 });
+    const pieces = { pieceBytes: opts.pieceBytes || (opts.telnet ? 768 : 256), timeoutMs: 5000 };
+    for (const name of Object.keys(opts.files || {})) await writeStorage(writer.console, name, opts.files![name], pieces);
+    await writeStorage(writer.console, '.bootcde', opts.code, pieces);
     return true;
   } catch (e) {
     if (e instanceof CrcMismatch) return false;
