@@ -81,12 +81,20 @@ export class Telemetry {
   /** @internal */ readonly configTopic: string;
   /**
    * @internal Home Assistant discovery configs still to publish (3: all; again after a CONNACK without our
-   * session): one per sample, ahead of its reading (a number, not a boolean: one variable on the device, not two).
+   * session), one per sample, ahead of its reading; -1 with discovery off. (A number, not a boolean: one variable
+   * on the device, not two.)
    */
   discover: number;
+  // What the app reads of its options after the constructor: the options object itself is not kept (on the device
+  // it would hold the broker URL and the constructor-only fields for the device's life).
+  /** @internal */ readonly deviceId: string;
+  /** @internal */ readonly sensors: Sensors;
+  /** @internal */ readonly wallClock: TelemetryOptions['wallClock'];
+  /** @internal */ readonly onReading: TelemetryOptions['onReading'];
+  /** @internal */ readonly log: TelemetryOptions['log'];
   constructor(
     /** @internal */ readonly mgr: Manager,
-    /** @internal */ readonly o: TelemetryOptions,
+    o: TelemetryOptions,
   ) {
     const id = o.deviceId;
     // Each would make every topic invalid or another device's: the client would refuse or misroute every reading.
@@ -97,7 +105,12 @@ export class Telemetry {
     this.startedAt = mgr.driver.now();
     this.topic = telemetryTopic(id);
     this.configTopic = configTopic(id);
-    this.discover = o.discovery !== false ? 3 : 0;
+    this.discover = o.discovery !== false ? 3 : -1;
+    this.deviceId = id;
+    this.sensors = o.sensors;
+    this.wallClock = o.wallClock;
+    this.onReading = o.onReading;
+    this.log = o.log;
     const opts: MqttOptions = o.mqtt || {};
     opts.clientId = 'ringnet-' + id;
     opts.clean = false; // the broker keeps our QoS 1 exchanges across reconnects
@@ -130,7 +143,7 @@ export class Telemetry {
     if (!error && (period < MIN_PERIOD_MS || period > MAX_PERIOD_MS)) error = 'periodMs ' + period + ' is outside ' + MIN_PERIOD_MS + ' .. ' + MAX_PERIOD_MS + ' ms';
     this.lastConfigError = error;
     if (error) {
-      if (this.o.log) this.o.log('config on ' + this.configTopic + ' refused: ' + error);
+      if (this.log) this.log('config on ' + this.configTopic + ' refused: ' + error);
       return;
     }
     if (period === this.periodMs) return;
@@ -146,7 +159,7 @@ export class Telemetry {
     const conns = this.mgr.conns;
     for (let i = 0; i < conns.length; i++) used += conns[i].recv.length + conns[i].unsent.length;
     return {
-      deviceId: this.o.deviceId,
+      deviceId: this.deviceId,
       uptimeMs: Math.round(this.mgr.driver.now() - this.startedAt),
       freeMem: this.lastFreeMem,
       mqtt: this.client.open ? 'connected' : 'offline',
@@ -183,8 +196,7 @@ export class Telemetry {
  */
 function telemetryEvent(x: Telemetry | MqttClient, ev?: number, data?: any): string | undefined {
   const self: Telemetry = ev === undefined ? (x as Telemetry) : (x as MqttClient).userData;
-  const o = self.o;
-  const id = o.deviceId;
+  const id = self.deviceId;
   const m = self.client;
   if (ev === undefined) {
     // Home Assistant discovery: a retained config per field, one per sample and only while the outbox is empty:
@@ -205,18 +217,18 @@ function telemetryEvent(x: Telemetry | MqttClient, ev?: number, data?: any): str
         true,
       );
     }
-    const r = o.sensors.measure();
+    const r = self.sensors.measure();
     self.seq++;
     self.lastFreeMem = r.freeMem;
-    const w = o.wallClock;
+    const w = self.wallClock;
     const json = JSON.stringify({ id: id, seq: self.seq, t: typeof w === 'function' ? w() : w.now(), temp: r.temp, analog: r.analog, freeMem: r.freeMem });
     m.publish(self.topic, json, 1);
-    if (o.onReading) o.onReading(json);
+    if (self.onReading) self.onReading(json);
     return json; // not kept: on the device a reading's text costs about 10 variables
   }
   if (ev === MqttEv.PUBACK) self.acked++;
   else if (ev === MqttEv.CONNACK) {
-    if (!data.sessionPresent && o.discovery !== false) self.discover = 3; // a broker without our session may have lost retained messages too
+    if (!data.sessionPresent && self.discover >= 0) self.discover = 3; // a broker without our session may have lost retained messages too
   } else if (ev === MqttEv.MESSAGE && data.topic === self.configTopic) self.configure(utf8Decode(data.payload) || '');
   return undefined;
 }
