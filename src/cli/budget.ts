@@ -119,10 +119,10 @@ function protocolState(board: BoardProfile, modules: string[]): { protocols: Bud
  * two ring objects about 35 (its life in the bits of one number, "no value"
  * undefined, not null: 60 before), an accepted socket about 40, and a base
  * of 139 for the interpreter, the driver, the listener and the manager.
- * Measured idle against this estimate: esp8266 echo 752 (776), esp32 echo on
- * 3,400 variables 1,264 (1,261), esp32 telemetry with http=0 2,112 after 8
- * readings (2,146), esp32 telemetry with the dashboard 4,032 (4,116), esp8266
- * telemetry with http=0 on 1,600 (the firmware keeping the clock) 1,105 after 8
+ * Measured idle against this estimate: esp8266 echo 756 (776), esp32 echo on
+ * 3,400 variables 1,268 (1,261), esp32 telemetry with http=0 2,104 after 8
+ * readings (2,146), esp32 telemetry with the dashboard 4,024 (4,116), esp8266
+ * telemetry with http=0 on 1,600 (the firmware keeping the clock) 1,096 after 8
  * readings (1,145).
  */
 export const VARS_PER_FUNCTION = 7.2;
