@@ -90,7 +90,10 @@ export interface Poller {
 
 export interface Driver {
   readonly name: string;
-  /** Milliseconds on the driver's clock (virtual in the simulator). */
+  /**
+   * Milliseconds on the driver's clock (virtual in the simulator): any origin, never stepping back or jumping when
+   * the wall clock is set (every deadline and timer is kept on it). Wall time is the apps' (an SNTP clock).
+   */
   now(): number;
   /** What `wake` polls (the manager: an object, so no closure is made for it); null detaches it. */
   setPoller(poller: Poller | null): void;
