@@ -12,6 +12,12 @@ import { MqttEv } from '../../src/protocols/mqtt/events.js';
 import { utf8Decode, utf8Length } from '../../src/protocols/utf8.js';
 import type { Sensors } from './sensors.js';
 
+/**
+ * Unix ms now, or -1 while unknown (before SNTP answers): a function, or an object whose now() says it (an
+ * SntpClock as it is: no closure around it).
+ */
+export type WallClock = (() => number) | { now(): number };
+
 export interface TelemetryOptions {
   /** A topic level: not empty, no `#`, `+` or `/` (the constructor throws otherwise). */
   deviceId: string;
@@ -22,7 +28,7 @@ export interface TelemetryOptions {
    * Unix ms now, or -1 while unknown (before SNTP answers): a function, or an
    * object whose now() says it (an SntpClock as it is: no closure around it).
    */
-  wallClock: (() => number) | { now(): number };
+  wallClock: WallClock;
   /** Sample period, ms (default 1000); the config topic can change it. */
   periodMs?: number;
   /** Client options: outbox sizes, keepalive, pool, store … (clientId and clean are set here). */
@@ -89,9 +95,10 @@ export class Telemetry {
   // it would hold the broker URL and the constructor-only fields for the device's life).
   /** @internal */ readonly deviceId: string;
   /** @internal */ readonly sensors: Sensors;
-  /** @internal */ readonly wallClock: TelemetryOptions['wallClock'];
-  /** @internal */ readonly onReading: TelemetryOptions['onReading'];
-  /** @internal */ readonly log: TelemetryOptions['log'];
+  // Spelled out, not TelemetryOptions['wallClock']: the device build keeps long every name a string literal spells.
+  /** @internal */ readonly wallClock: WallClock;
+  /** @internal */ readonly onReading: ((json: string) => void) | undefined;
+  /** @internal */ readonly log: ((line: string) => void) | undefined;
   constructor(
     /** @internal */ readonly mgr: Manager,
     o: TelemetryOptions,

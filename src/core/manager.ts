@@ -92,8 +92,8 @@ export class Manager implements Owner {
   readonly stats: ManagerStats = { refused: 0, datagramsDropped: 0, handlerErrors: 0, timerErrors: 0, lastTimerError: '' };
   /** Bytes of ring storage allocated at construction; never more. */
   readonly arenaBytes: number;
-  /** Called from poll() when the driver's link (Wi-Fi) goes down or comes up. */
-  onLinkChange: ((up: boolean) => void) | null = null;
+  /** Called from poll() when the driver's link (Wi-Fi) goes down or comes up. (Unset is undefined: a variable less on the device than null.) */
+  onLinkChange?: ((up: boolean) => void) | null;
   private linkWasUp: boolean;
   private readonly timers: Timer[] = [];
   /** Free slots of each pool, by pool name. */
