@@ -6,6 +6,12 @@ export interface Address {
   port: number;
 }
 
+/**
+ * The peer of a socket that has none, or none it reports: an idle slot's, an Espruino-accepted socket's, an unbound
+ * datagram socket's. One object shared by all (on the device each is variables): it is never written, only replaced.
+ */
+export const NO_ADDRESS: Address = { host: '', port: 0 };
+
 export interface Endpoint extends Address {
   /** Lower-case scheme without "://": "tcp", "udp", "mqtt", "http", "ws" … */
   scheme: string;

@@ -2,6 +2,7 @@
  * One connection: its two rings, its flags, and the state the manager keeps
  * between a driver callback and the next poll.
  */
+import { NO_ADDRESS } from './address.js';
 import type { Address } from './address.js';
 import { SinkEvent } from './driver.js';
 import type { DriverSocket, Sink } from './driver.js';
@@ -72,9 +73,6 @@ export interface Owner {
   /** A peer reached `listener`: the connection that takes it, or null to refuse it. */
   adopt(listener: Connection, socket: DriverSocket, remote: Address): Connection | null;
 }
-
-/** The peer of a slot that has none yet (never written: BOUND replaces it). */
-const NOBODY: Address = { host: '', port: 0 };
 
 /** A connection is the sink of its own socket, or of its listening socket when it listens. */
 export class Connection implements Sink {
@@ -229,7 +227,7 @@ export class Connection implements Sink {
     this.flags = flags;
     this.recv.discard(this.recv.length);
     this.unsent.discard(this.unsent.length);
-    this.remote = NOBODY; // until connect or accept gives the peer: one shared object, not one per idle slot
+    this.remote = NO_ADDRESS; // until connect or accept gives the peer: one shared object, not one per idle slot
     this.userData = undefined;
     this.protocol = protocol;
     this.protocolState = protocolState;

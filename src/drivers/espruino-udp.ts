@@ -3,6 +3,7 @@
  * `new EspruinoDriver({ ..., datagrams: espruinoDatagrams(board.udp) })`, so an app that
  * needs no UDP does not carry this code to the device.
  */
+import { NO_ADDRESS } from '../core/address.js';
 import type { Address } from '../core/address.js';
 import { DATAGRAM_HEADER, nextDatagram, takeDatagram } from '../core/datagram.js';
 import type { Datagram } from '../core/datagram.js';
@@ -68,7 +69,7 @@ class EspruinoDatagrams implements DriverSocket {
     /** @internal */ readonly driver: EspruinoDriver,
     /** @internal */ readonly maxQueue: number,
   ) {
-    this.remote = remote || { host: '', port: 0 };
+    this.remote = remote || NO_ADDRESS;
     socket.ringnet = this;
     socket.on('message', onDatagramEvent);
     socket.on('close', onDatagramEvent);

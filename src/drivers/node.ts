@@ -7,6 +7,7 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
+import { NO_ADDRESS } from '../core/address.js';
 import type { Address } from '../core/address.js';
 import type { Driver, DriverSocket, ListenHandle, Poller, Sink, TlsOptions } from '../core/driver.js';
 import { SinkEvent } from '../core/driver.js';
@@ -158,7 +159,7 @@ class NodeDatagrams implements DriverSocket {
     sink: Sink,
     private readonly maxQueue: number,
   ) {
-    this.remote = remote || { host: '', port: 0 };
+    this.remote = remote || NO_ADDRESS;
     socket.on('message', (msg: Buffer, info: dgram.RemoteInfo) => {
       if (this.done || this.queue.length >= this.maxQueue) return; // like a full socket buffer: the newest is lost
       this.queue.push({ bytes: msg, from: { host: info.address, port: info.port } });

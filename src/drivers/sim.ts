@@ -7,6 +7,7 @@
  * (so a slow reader pushes back on its sender), refused connects, resets,
  * partitions and link down/up. Nothing here touches a real socket or timer.
  */
+import { NO_ADDRESS } from '../core/address.js';
 import type { Address } from '../core/address.js';
 import type { Driver, DriverSocket, ListenHandle, Poller, Sink, TlsOptions } from '../core/driver.js';
 import { SinkEvent } from '../core/driver.js';
@@ -242,7 +243,7 @@ class SimDatagrams implements DriverSocket {
     remote: Address | null,
     readonly sink: Sink,
   ) {
-    this.remote = remote || { host: '', port: 0 };
+    this.remote = remote || NO_ADDRESS;
   }
 
   readInto(into: Ring): number {
