@@ -28,7 +28,8 @@
  * This file holds the sandbox's state and its loop; sandbox/realm.ts shapes
  * the realm and its globals, sandbox/network.ts is the fake network,
  * sandbox/timers.ts the timers, sandbox/storage.ts Storage, sandbox/wifi.ts
- * the Wi-Fi link.
+ * the Wi-Fi link. Each part declares what it uses of the sandbox (NetworkHost,
+ * TimerHost …), so none imports this file and the modules form no cycle.
  */
 import type { BoardProfile } from '../../boards/profile.js';
 import vm from 'node:vm';

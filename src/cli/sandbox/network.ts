@@ -4,7 +4,6 @@
  * pass of the interpreter's loop that moves one chunk per socket each way.
  */
 import { STRING_BLOCK_OVERHEAD } from '../../drivers/espruino.js';
-import type { EspruinoSandbox } from '../sandbox.js';
 
 /** Bytes waiting to cross the fake network in one direction. */
 export class ByteQueue {
@@ -58,10 +57,33 @@ export function bytesToBinary(b: Uint8Array): string {
 
 export type Listener = (a?: unknown, b?: unknown) => void;
 
+/** What the fake network uses of the sandbox (NetworkHost in ../sandbox.ts): declared here so this module does not import it. */
+export interface NetworkHost {
+  readonly realm: { Error: ErrorConstructor; InternalError: new (m: string) => object };
+  readonly options: { chunkBytes: number };
+  readonly maxSockets: number;
+  servers: { [port: number]: DeviceServer };
+  udp: { [port: number]: UdpEndpoint };
+  readonly peerServers: { [port: number]: (peer: SandboxPeer) => void };
+  readonly pipes: Pipe[];
+  readonly events: (() => void)[];
+  socketsInUse: number;
+  freeVars: number;
+  wifiUp: boolean;
+  queue(target: Emitter, event: string, a?: unknown, b?: unknown): void;
+  queueCall(fn: Listener, a?: unknown, b?: unknown): void;
+  later(fn: () => void): void;
+  ephemeralPort(): number;
+  call(fn: Listener, self: unknown, args: unknown[], what: string): boolean;
+  print(args: unknown[]): void;
+  problem(message: string): void;
+  fatal(message: string): void;
+}
+
 /** Espruino-style event emitter: `on` adds, `emit` queues (asynchronous, unlike Node). */
 export class Emitter {
   listeners: { [event: string]: Listener[] } = {};
-  constructor(protected readonly sb: EspruinoSandbox) {}
+  constructor(protected readonly sb: NetworkHost) {}
   on(event: string, fn: Listener): this {
     (this.listeners[event] = this.listeners[event] || []).push(fn);
     return this;
@@ -172,7 +194,7 @@ export interface Pipe {
 export class DeviceServer {
   port = -1;
   constructor(
-    private readonly sb: EspruinoSandbox,
+    private readonly sb: NetworkHost,
     readonly onConnection: Listener,
   ) {}
   listen(port: number): this {
@@ -226,7 +248,7 @@ export class DeviceDatagramSocket extends Emitter implements UdpEndpoint {
 export class SandboxUdpPeer implements UdpEndpoint {
   readonly messages: { data: Uint8Array; fromPort: number }[] = [];
   constructor(
-    private readonly sb: EspruinoSandbox,
+    private readonly sb: NetworkHost,
     readonly port: number,
   ) {}
   send(data: Uint8Array | string, port: number): void {
@@ -240,7 +262,7 @@ export class SandboxUdpPeer implements UdpEndpoint {
 }
 
 /** Moves one chunk per socket per direction, as the interpreter's idle loop does. Returns whether anything is in flight. */
-export function networkPass(sb: EspruinoSandbox): boolean {
+export function networkPass(sb: NetworkHost): boolean {
   let busy = false;
   for (const p of sb.pipes) {
     if (p.done || !p.ready) {
@@ -288,14 +310,14 @@ export function networkPass(sb: EspruinoSandbox): boolean {
  * stays open while the peer keeps sending. Charged to `freeVars` until the
  * socket closes; past it the interpreter is out of memory.
  */
-function keepUnread(sb: EspruinoSandbox, d: DeviceSocket, bytes: number): void {
+function keepUnread(sb: NetworkHost, d: DeviceSocket, bytes: number): void {
   if (!d.ending) sb.problem('data arrived on a socket with no data listener');
   sb.freeVars -= stringVars(d.unread + bytes) - stringVars(d.unread);
   d.unread += bytes;
   if (sb.freeVars < 0) sb.fatal('out of memory: ' + d.unread + ' bytes kept for a socket with no data listener');
 }
 
-export function closePipe(sb: EspruinoSandbox, p: Pipe, hadError: boolean): void {
+export function closePipe(sb: NetworkHost, p: Pipe, hadError: boolean): void {
   p.done = true;
   sb.freeVars += stringVars(p.device.unread);
   p.device.unread = 0;
@@ -310,7 +332,7 @@ export function closePipe(sb: EspruinoSandbox, p: Pipe, hadError: boolean): void
 }
 
 /** Connects the test to a device server on `port`; null when nothing listens there (refused) or no socket is free. */
-export function connectPeer(sb: EspruinoSandbox, port: number): SandboxPeer | null {
+export function connectPeer(sb: NetworkHost, port: number): SandboxPeer | null {
   const server = sb.servers[port];
   if (!server || sb.socketsInUse >= sb.maxSockets) return null;
   const peer = new SandboxPeer();
@@ -327,7 +349,7 @@ export function connectPeer(sb: EspruinoSandbox, port: number): SandboxPeer | nu
 }
 
 /** `net.connect`/`tls.connect` from the device: reaches a test-side server, or throws as the interpreter does. */
-export function deviceConnect(sb: EspruinoSandbox, opts: { host: string; port: number }, cb?: Listener): DeviceSocket {
+export function deviceConnect(sb: NetworkHost, opts: { host: string; port: number }, cb?: Listener): DeviceSocket {
   const onPeer = sb.peerServers[opts.port];
   const server = sb.servers[opts.port];
   const local = opts.host === '127.0.0.1' || opts.host === 'localhost';

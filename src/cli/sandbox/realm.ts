@@ -5,12 +5,30 @@
  * timers, print), and `require` of the firmware's modules.
  */
 import vm from 'node:vm';
-import type { EspruinoSandbox } from '../sandbox.js';
 import { regexProblems } from '../gate.js';
 import { bytesToBinary, DeviceDatagramSocket, DeviceServer, deviceConnect } from './network.js';
-import type { Listener } from './network.js';
+import type { Emitter, Listener, NetworkHost } from './network.js';
 import { storageModule } from './storage.js';
+import type { StorageHost } from './storage.js';
 import { addTimer } from './timers.js';
+import type { TimerHost } from './timers.js';
+
+/** What shaping the realm uses of the sandbox (EspruinoSandbox in ../sandbox.ts): all the parts', and its own. */
+export type RealmHost = NetworkHost &
+  TimerHost &
+  StorageHost & {
+    readonly context: vm.Context & { [name: string]: any };
+    readonly realm: { Uint8Array: Uint8ArrayConstructor; Date: DateConstructor; RegExp: RegExpConstructor };
+    readonly options: { hasTls?: boolean; wifi?: boolean };
+    readonly wifiModule: Emitter | null;
+    readonly booting: boolean;
+    readonly wallOffset: number;
+    allocatedBytes: number;
+    serversMade: number;
+    freeVars: number;
+    garbageVars: number;
+    largestFlatBytes: number;
+  };
 
 /** Globals the sandbox removes from V8's realm because Espruino does not have them. */
 const REMOVED_GLOBALS = [
@@ -54,7 +72,7 @@ const REMOVED_MEMBERS = (
 ).split(' ');
 
 /** Strips and patches the context's built-ins, then installs Espruino's globals. */
-export function shapeRealm(sb: EspruinoSandbox): void {
+export function shapeRealm(sb: RealmHost): void {
   const ctx = sb.context;
   // Strip what Espruino lacks, patch what it does differently; all inside the context's own realm.
   vm.runInContext(
@@ -149,7 +167,7 @@ export function shapeRealm(sb: EspruinoSandbox): void {
 }
 
 /** Espruino's `E` object, as far as bundles use it. */
-function makeE(sb: EspruinoSandbox): object {
+function makeE(sb: RealmHost): object {
   const toBytes = (args: unknown[]): number[] => {
     const out: number[] = [];
     const add = (x: unknown) => {
@@ -181,7 +199,7 @@ function makeE(sb: EspruinoSandbox): object {
 }
 
 /** The firmware's built-in modules, as `process.env.MODULES` lists them. */
-function modules(sb: EspruinoSandbox): string[] {
+function modules(sb: RealmHost): string[] {
   const list = ['timer', 'Storage', 'heatshrink', 'net', 'dgram', 'http'];
   if (sb.options.hasTls) list.push('tls');
   if (sb.options.wifi) list.push('Wifi');
@@ -189,7 +207,7 @@ function modules(sb: EspruinoSandbox): string[] {
 }
 
 /** `require(name)`: the firmware's modules; a missing one throws, and reports a problem during boot. */
-export function requireModule(sb: EspruinoSandbox, name: string): unknown {
+export function requireModule(sb: RealmHost, name: string): unknown {
   switch (name) {
     case 'net':
       return {

@@ -1,8 +1,13 @@
 /** The sandbox's `require("Storage")`: named files in flash, held as strings (the initial ones from `SandboxOptions.storage`). */
-import type { EspruinoSandbox } from '../sandbox.js';
+
+/** What Storage uses of the sandbox (EspruinoSandbox in ../sandbox.ts). */
+export interface StorageHost {
+  readonly realm: { JSON: JSON };
+  readonly storage: { [name: string]: string };
+}
 
 /** read, readJSON (parsed in the device's realm) and write over `sb.storage`. */
-export function storageModule(sb: EspruinoSandbox): object {
+export function storageModule(sb: StorageHost): object {
   return {
     read: (f: string) => sb.storage[f],
     readJSON: (f: string, noExceptions?: boolean) => {

@@ -1,5 +1,4 @@
 /** The sandbox's timers: setTimeout/setInterval on the virtual clock, run as the interpreter's loop runs them. */
-import type { EspruinoSandbox } from '../sandbox.js';
 import type { Listener } from './network.js';
 
 export interface TimerEntry {
@@ -18,8 +17,19 @@ export interface TimerEntry {
  */
 export const JITTER_EVERY = 8;
 
+/** What the timers use of the sandbox (EspruinoSandbox in ../sandbox.ts). */
+export interface TimerHost {
+  readonly realm: { Error: ErrorConstructor };
+  timers: TimerEntry[];
+  nextTimerId: number;
+  readonly pass: number;
+  readonly now: number;
+  call(fn: Listener, self: unknown, args: unknown[], what: string): boolean;
+  problem(message: string): void;
+}
+
 /** setTimeout (period -1) and setInterval: the timer id. */
-export function addTimer(sb: EspruinoSandbox, fn: Listener, ms: number, period: number, args: unknown[]): number {
+export function addTimer(sb: TimerHost, fn: Listener, ms: number, period: number, args: unknown[]): number {
   if (typeof fn !== 'function') throw new sb.realm.Error('setTimeout needs a function');
   const id = sb.nextTimerId++;
   sb.timers.push({ id: id, pass: sb.pass, due: sb.now + Math.max(ms, 0), period: period, fn: fn, args: args });
@@ -27,7 +37,7 @@ export function addTimer(sb: EspruinoSandbox, fn: Listener, ms: number, period: 
 }
 
 /** Runs the timers due that were set in an earlier loop pass, earliest first. */
-export function runTimers(sb: EspruinoSandbox): void {
+export function runTimers(sb: TimerHost): void {
   const due = sb.timers.filter((t) => t.due <= sb.now && t.pass < sb.pass).sort((a, b) => a.due - b.due || a.id - b.id);
   for (const t of due) {
     if (sb.timers.indexOf(t) < 0) continue; // cleared by an earlier one

@@ -1,10 +1,16 @@
 /** The sandbox's `Wifi` module (only with `SandboxOptions.wifi`): a link the test takes down and up. */
-import type { EspruinoSandbox } from '../sandbox.js';
 import { closePipe, Emitter } from './network.js';
-import type { Listener } from './network.js';
+import type { Listener, NetworkHost } from './network.js';
+
+/** What the Wi-Fi link uses of the sandbox (EspruinoSandbox in ../sandbox.ts). */
+export interface WifiHost extends NetworkHost {
+  readonly wifiModule: Emitter | null;
+  readonly wifiJoins: string[];
+  readonly sntpServers: string[];
+}
 
 /** The module `require("Wifi")` returns: getIP and connect over the test's link, and the ESP8266 port's setSNTP. */
-export function wifiModule(sb: EspruinoSandbox): Emitter {
+export function wifiModule(sb: WifiHost): Emitter {
   const wifi = new Emitter(sb) as Emitter & { [k: string]: unknown };
   wifi.getIP = () => ({ ip: sb.wifiUp ? '192.168.4.2' : '0.0.0.0' });
   wifi.connect = (ssid: string, opts: unknown, cb?: Listener) => {
@@ -22,7 +28,7 @@ export function wifiModule(sb: EspruinoSandbox): Emitter {
 }
 
 /** Wi-Fi goes down or comes up (needs `wifi: true`): `disconnected` / `connected` events. */
-export function setWifi(sb: EspruinoSandbox, up: boolean): void {
+export function setWifi(sb: WifiHost, up: boolean): void {
   if (!sb.wifiModule) throw new Error('sandbox created without wifi');
   if (sb.wifiUp === up) return;
   sb.wifiUp = up;
