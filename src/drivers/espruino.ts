@@ -40,6 +40,8 @@
  *   as `socket.ringnet`) instead of closures per socket.
  */
 import { NO_ADDRESS } from '../core/address.js';
+import { readChunks } from '../core/chunks.js';
+import { wakeEarliest } from '../core/wake.js';
 import type { Address } from '../core/address.js';
 import type { Driver, DriverSocket, ListenHandle, Poller, Sink, TlsOptions } from '../core/driver.js';
 import { SinkEvent } from '../core/driver.js';
@@ -140,10 +142,10 @@ class EspruinoStream implements DriverSocket {
   remote: Address;
   // Unset fields are undefined, not null or false: on the device each such field costs a variable less.
   sink?: Sink;
-  /** Received strings not yet moved into the connection's ring, oldest first; `offset` chars of the first are consumed. */
-  private chunks: string[] = [];
-  private heldBytes = 0;
-  private offset = 0;
+  // The received strings: the core's chunk queue (../core/chunks.js), kept on the stream itself.
+  chunks: string[] = [];
+  heldBytes = 0;
+  offset = 0;
   private inFlight = 0;
   /** No more writes: the socket closed, failed, or was closed by us. */
   private dead?: boolean;
@@ -224,37 +226,12 @@ class EspruinoStream implements DriverSocket {
     }
   }
 
+  /** The core's readChunks, installed on the prototype below. */
+  declare readInto: (into: Ring) => number;
+
   /** Bytes received and not yet moved into the connection's ring. */
   held(): number {
     return this.heldBytes;
-  }
-
-  /**
-   * Copies held strings into the ring's free space. Espruino's typed-array
-   * `set` takes a string and copies its char codes natively, so no per-byte
-   * JavaScript runs and nothing is allocated unless a string has to be cut.
-   */
-  readInto(into: Ring): number {
-    let moved = 0;
-    while (this.chunks.length > 0 && into.free > 0) {
-      const chunk = this.chunks[0];
-      const from = this.offset;
-      let n = chunk.length - from;
-      if (n > into.free) n = into.free;
-      const tail = into.tailIndex();
-      const first = n < into.capacity - tail ? n : into.capacity - tail;
-      into.bytes.set((first === chunk.length ? chunk : chunk.substring(from, from + first)) as unknown as ArrayLike<number>, tail);
-      if (n > first) into.bytes.set(chunk.substring(from + first, from + n) as unknown as ArrayLike<number>, 0);
-      into.commit(n);
-      moved += n;
-      this.offset += n;
-      if (this.offset >= chunk.length) {
-        this.chunks.shift();
-        this.offset = 0;
-      }
-    }
-    this.heldBytes -= moved;
-    return moved;
   }
 
   /**
@@ -295,6 +272,9 @@ class EspruinoStream implements DriverSocket {
   }
 }
 
+// The core's queue method as the stream's own: a method calling it would be one more function object on the device.
+EspruinoStream.prototype.readInto = readChunks;
+
 export class EspruinoDriver implements Driver {
   readonly name = 'espruino';
   readonly hasTls: boolean;
@@ -308,9 +288,9 @@ export class EspruinoDriver implements Driver {
   lastError = '';
   udp?: (host: string, port: number, remote: Address | null, sink: Sink) => DriverSocket;
   /** @internal */ poller: Poller | null = null;
-  /** @internal The setTimeout that runs the next poll. */
+  /** @internal The setTimeout that runs the next poll, and when it is due (../core/wake.js). */
   pending: number | undefined = undefined;
-  private due = 0;
+  /** @internal */ wakeDue?: number;
   /** @internal Whether the link is up: Wi-Fi supervision (./espruino-wifi.js) keeps it; without it, always. */
   link = true;
   private noise = 0;
@@ -348,18 +328,16 @@ export class EspruinoDriver implements Driver {
     this.poller = poller;
     if (!poller && this.pending !== undefined) {
       clearTimeout(this.pending);
-      this.pending = undefined;
+      this.pending = this.wakeDue = undefined;
     }
   }
 
-  wake(ms: number): void {
-    if (!this.poller) return;
-    const due = this.now() + ms;
-    if (this.pending !== undefined) {
-      if (this.due <= due) return;
-      clearTimeout(this.pending);
-    }
-    this.due = due;
+  /** The core's wakeEarliest, installed on the prototype below. */
+  declare wake: (ms: number) => void;
+
+  /** @internal Arms the poll timer (see ../core/wake.js). */
+  armWake(ms: number): void {
+    if (this.pending !== undefined) clearTimeout(this.pending);
     this.pending = setTimeout(runPoll, ms, this);
   }
 
@@ -435,9 +413,12 @@ export class EspruinoDriver implements Driver {
   }
 }
 
+// The core's wake rule as the driver's own method, as readChunks above.
+EspruinoDriver.prototype.wake = wakeEarliest;
+
 /** The poll timer's function: runs the manager's poll, and never leaves the driver without a next one. */
 function runPoll(d: EspruinoDriver): void {
-  d.pending = undefined;
+  d.pending = d.wakeDue = undefined;
   const poller = d.poller;
   if (!poller) return;
   try {

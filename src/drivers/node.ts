@@ -12,6 +12,8 @@ import type { Address } from '../core/address.js';
 import type { Driver, DriverSocket, ListenHandle, Poller, Sink, TlsOptions } from '../core/driver.js';
 import { SinkEvent } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
+import { readChunks } from '../core/chunks.js';
+import { wakeEarliest } from '../core/wake.js';
 import { sendDatagrams, takeDatagram } from '../core/datagram.js';
 import type { Datagram } from '../core/datagram.js';
 import type { Ring } from '../core/ring.js';
@@ -46,9 +48,10 @@ function errorCode(err: NodeJS.ErrnoException): ErrorCode {
 class NodeStream implements DriverSocket {
   remote: Address;
   sink: Sink | null = null;
-  private readonly chunks: Buffer[] = [];
-  private heldBytes = 0;
-  private offset = 0; // consumed bytes of chunks[0]
+  // The received Buffers: the core's chunk queue (../core/chunks.js).
+  chunks: Buffer[] = [];
+  heldBytes = 0;
+  offset = 0;
   private paused = false;
   private waitingDrain = false;
   private done = false;
@@ -85,18 +88,7 @@ class NodeStream implements DriverSocket {
   }
 
   readInto(into: Ring): number {
-    let moved = 0;
-    while (this.chunks.length > 0 && into.free > 0) {
-      const chunk = this.chunks[0];
-      const n = into.write(chunk, this.offset);
-      moved += n;
-      this.offset += n;
-      if (this.offset === chunk.length) {
-        this.chunks.shift();
-        this.offset = 0;
-      }
-    }
-    this.heldBytes -= moved;
+    const moved = readChunks.call(this, into);
     if (this.paused && this.heldBytes < this.readAhead) {
       this.paused = false;
       this.socket.resume();
@@ -197,17 +189,16 @@ class NodeDatagrams implements DriverSocket {
 export class NodeDriver implements Driver {
   readonly name = 'node';
   readonly hasTls = true;
-  private poller: Poller | null = null;
+  /** @internal */ poller: Poller | null = null;
+  /** @internal When the armed poll is due (../core/wake.js). */
+  wakeDue?: number;
   private immediate: NodeJS.Immediate | null = null;
   private timeout: NodeJS.Timeout | null = null;
-  private timeoutDue = 0;
   private readonly readAhead: number;
   private readonly datagramQueue: number;
   private readonly fire = () => {
-    if (this.immediate) clearImmediate(this.immediate);
-    if (this.timeout) clearTimeout(this.timeout);
-    this.immediate = null;
-    this.timeout = null;
+    this.cancelTimers();
+    this.wakeDue = undefined;
     if (this.poller) this.poller.poll();
   };
 
@@ -223,24 +214,27 @@ export class NodeDriver implements Driver {
   setPoller(poller: Poller | null): void {
     this.poller = poller;
     if (!poller) {
-      if (this.immediate) clearImmediate(this.immediate);
-      if (this.timeout) clearTimeout(this.timeout);
-      this.immediate = null;
-      this.timeout = null;
+      this.cancelTimers();
+      this.wakeDue = undefined;
     }
   }
 
   wake(ms: number): void {
-    if (!this.poller) return;
-    if (ms <= 0) {
-      if (!this.immediate) this.immediate = setImmediate(this.fire);
-      return;
-    }
-    const due = this.now() + ms;
-    if (this.timeout && this.timeoutDue <= due) return;
+    wakeEarliest.call(this, ms);
+  }
+
+  /** @internal Arms the poll: the next turn of the event loop for 0 ms, else a timeout. */
+  armWake(ms: number): void {
+    this.cancelTimers();
+    if (ms <= 0) this.immediate = setImmediate(this.fire);
+    else this.timeout = setTimeout(this.fire, ms);
+  }
+
+  private cancelTimers(): void {
+    if (this.immediate) clearImmediate(this.immediate);
     if (this.timeout) clearTimeout(this.timeout);
-    this.timeoutDue = due;
-    this.timeout = setTimeout(this.fire, ms);
+    this.immediate = null;
+    this.timeout = null;
   }
 
   linkUp(): boolean {

@@ -12,6 +12,8 @@ import type { Address } from '../core/address.js';
 import type { Driver, DriverSocket, ListenHandle, Poller, Sink, TlsOptions } from '../core/driver.js';
 import { SinkEvent } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
+import { readChunks } from '../core/chunks.js';
+import { wakeEarliest } from '../core/wake.js';
 import { sendDatagrams, takeDatagram } from '../core/datagram.js';
 import type { Datagram } from '../core/datagram.js';
 import type { Ring } from '../core/ring.js';
@@ -108,9 +110,10 @@ class Agenda {
 
 /** One direction of a stream: bytes written by one end, in flight or held unread by the other. */
 class Flow {
-  /** Chunks that have arrived and wait for the reader's driver. */
-  readonly arrived: Uint8Array[] = [];
-  arrivedOffset = 0;
+  // The chunks that have arrived and wait for the reader's driver: the core's chunk queue (../core/chunks.js).
+  chunks: Uint8Array[] = [];
+  offset = 0;
+  heldBytes = 0;
   /** Bytes written and not yet read (in flight + arrived). */
   outstanding = 0;
   /** Time the wire is busy until (bandwidth) and the last arrival (keeps order). */
@@ -136,10 +139,7 @@ class SimStream implements DriverSocket {
   }
 
   held(): number {
-    const flow = this.inbound;
-    let n = -flow.arrivedOffset;
-    for (let i = 0; i < flow.arrived.length; i++) n += flow.arrived[i].length;
-    return n;
+    return this.inbound.heldBytes;
   }
 
   readInto(into: Ring): number {
@@ -148,14 +148,8 @@ class SimStream implements DriverSocket {
     const limit = this.host.readBudget();
     if (limit < budget) budget = limit;
     // One arrived chunk per call at most, so chunk boundaries reach the handler as the wire made them.
-    if (flow.arrived.length === 0 || budget <= 0) return 0;
-    const chunk = flow.arrived[0];
-    const n = into.write(chunk, flow.arrivedOffset, Math.min(budget, chunk.length - flow.arrivedOffset));
-    flow.arrivedOffset += n;
-    if (flow.arrivedOffset === chunk.length) {
-      flow.arrived.shift();
-      flow.arrivedOffset = 0;
-    }
+    if (flow.chunks.length === 0 || budget <= 0) return 0;
+    const n = readChunks.call(flow, into, Math.min(budget, flow.chunks[0].length - flow.offset));
     this.host.spendRead(n);
     flow.outstanding -= n;
     const writer = this.peer;
@@ -193,7 +187,8 @@ class SimStream implements DriverSocket {
       at += size;
       net.transmit(this.host, peer.host, flow, size, function () {
         if (peer.closed) return;
-        flow.arrived.push(chunk);
+        flow.chunks.push(chunk);
+        flow.heldBytes += chunk.length;
         if (peer.sink) peer.sink.notify(SinkEvent.READABLE);
       });
     }
@@ -296,8 +291,9 @@ export class SimHost implements Driver {
   readonly listeners: { [port: number]: SimListener } = {};
   readonly datagramSockets: { [port: number]: SimDatagrams } = {};
   readonly streams: SimStream[] = [];
-  private poller: Poller | null = null;
-  private wakeAt = Infinity;
+  /** @internal */ poller: Poller | null = null;
+  /** @internal When the armed poll is due (../core/wake.js). */
+  wakeDue?: number;
   private nextPort = 49152;
   private readCredit = 0;
   private creditTime = 0;
@@ -323,18 +319,20 @@ export class SimHost implements Driver {
 
   setPoller(poller: Poller | null): void {
     this.poller = poller;
-    if (!poller) this.wakeAt = Infinity;
+    if (!poller) this.wakeDue = undefined;
   }
 
   wake(ms: number): void {
-    if (!this.poller) return;
-    const at = this.net.now + (ms > 0 ? ms : 0);
-    if (at >= this.wakeAt) return;
-    this.wakeAt = at;
+    wakeEarliest.call(this, ms);
+  }
+
+  /** @internal Arms the poll on the network's agenda; a poll superseded by a sooner one finds `wakeDue` moved and does nothing. */
+  armWake(): void {
     const self = this;
+    const at = this.wakeDue as number;
     this.net.at(at, function () {
-      if (self.wakeAt !== at || !self.poller) return; // superseded by an earlier wake
-      self.wakeAt = Infinity;
+      if (self.wakeDue !== at || !self.poller) return;
+      self.wakeDue = undefined;
       self.poller.poll();
     });
   }
