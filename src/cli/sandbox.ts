@@ -13,7 +13,8 @@
  * - `net`: data delivered as binary strings of at most the board's chunk size,
  *   one chunk per socket per interpreter loop; `write()` takes strings (a typed
  *   array is written as its toString() text), always returns false, and
- *   `drain` follows when everything written has gone out; events are queued,
+ *   `drain` follows when everything written has gone out (and with `connect`,
+ *   when nothing waits to be sent); events are queued,
  *   never synchronous; a connect to a port nobody listens on throws at once; a
  *   connect callback together with on('connect') is fatal (it asserts in the
  *   interpreter); the peer's half-close closes the whole socket and drops what

@@ -275,6 +275,7 @@ export function networkPass(sb: NetworkHost): boolean {
       d.connected = true;
       if (d.connectCallback) sb.queueCall(d.connectCallback, d);
       sb.queue(d, 'connect', d);
+      if (d.outbound.length === 0) sb.queue(d, 'drain', d); // the interpreter's drain with connect when nothing waits to be sent
       busy = true;
       continue;
     }
