@@ -10,15 +10,18 @@ declare const E: EspruinoE;
 declare function analogRead(pin: any): number;
 declare const process: EspruinoProcess;
 
-export function deviceSensors(analogPin: string): Sensors {
+/** The board's sensors, reading `analogPin` ('' for none). */
+export function deviceSensors(analogPin: string): Sensors & { pin: string } {
+  return { pin: analogPin, measure: measure };
+}
+
+// At module level, reading its pin from the object: a closure would keep deviceSensors' scope alive (13
+// variables more on the ESP8266 interpreter).
+function measure(this: { pin: string }): Reading {
+  const temp = E.getTemperature();
   return {
-    measure: function (): Reading {
-      const temp = E.getTemperature();
-      return {
-        temp: Math.round(temp * 100) / 100,
-        analog: analogPin ? Math.round(analogRead(analogPin) * 1000) / 1000 : 0,
-        freeMem: process.memory(false).free,
-      };
-    },
+    temp: Math.round(temp * 100) / 100,
+    analog: this.pin ? Math.round(analogRead(this.pin) * 1000) / 1000 : 0,
+    freeMem: process.memory(false).free,
   };
 }
