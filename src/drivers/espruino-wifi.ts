@@ -26,12 +26,17 @@ const enum WifiEvent {
   JOIN,
 }
 
-/** What supervision keeps: one per driver, handed to the interpreter's callbacks. */
+/** What supervision keeps. */
 interface Supervision {
   driver: EspruinoDriver;
   credentials: { ssid: string; password: string } | null;
   rejoinTimer: number | undefined;
 }
+
+// The one supervision (a board has one Wi-Fi), kept at module level so that what the interpreter calls back are
+// plain functions: a closure made in superviseWifi would keep its whole scope alive (a closure kept 13 variables
+// more than a plain function on the 2v29 interpreter, in the telemetry app's sensors).
+let supervised: Supervision | undefined;
 
 /** Starts supervising the board's Wi-Fi for `driver` (the driver calls it once, from its constructor). */
 export function superviseWifi(driver: EspruinoDriver, file: string | undefined): void {
@@ -43,14 +48,10 @@ export function superviseWifi(driver: EspruinoDriver, file: string | undefined):
   if (modules !== undefined && modules.split(',').indexOf('Wifi') < 0) return; // no Wi-Fi: the link stays up
   const wifi = require('Wifi');
   const ip = wifi.getIP();
-  const s: Supervision = { driver: driver, credentials: null, rejoinTimer: undefined };
+  const s: Supervision = (supervised = { driver: driver, credentials: null, rejoinTimer: undefined });
   driver.link = !!(ip && ip.ip && ip.ip !== '0.0.0.0');
-  wifi.on('connected', function () {
-    wifiEvent(s, WifiEvent.UP);
-  });
-  wifi.on('disconnected', function () {
-    wifiEvent(s, WifiEvent.DOWN);
-  });
+  wifi.on('connected', onConnected);
+  wifi.on('disconnected', onDisconnected);
   if (file) {
     let saved: any = null;
     try {
@@ -60,29 +61,42 @@ export function superviseWifi(driver: EspruinoDriver, file: string | undefined):
     }
     if (saved && saved.ssid) s.credentials = { ssid: saved.ssid, password: saved.password || '' };
   }
-  if (!driver.link) wifiEvent(s, WifiEvent.JOIN);
+  if (!driver.link) wifiEvent(WifiEvent.JOIN);
+}
+
+function onConnected(): void {
+  wifiEvent(WifiEvent.UP);
+}
+
+function onDisconnected(): void {
+  wifiEvent(WifiEvent.DOWN);
+}
+
+/** Wifi.connect's callback: a failed join schedules the next attempt. */
+function onJoined(err: unknown): void {
+  if (err) wifiEvent(WifiEvent.DOWN);
 }
 
 /** The rejoin timer's function. */
-function rejoin(s: Supervision): void {
-  wifiEvent(s, WifiEvent.JOIN);
+function rejoin(): void {
+  wifiEvent(WifiEvent.JOIN);
 }
 
 /** The link went up or down, or it is time to join. */
-function wifiEvent(s: Supervision, event: WifiEvent): void {
+function wifiEvent(event: WifiEvent): void {
+  const s = supervised;
+  if (!s) return;
   const driver = s.driver;
   const c = s.credentials;
   try {
     if (event === WifiEvent.JOIN) {
       s.rejoinTimer = undefined;
       if (driver.link || !c) return;
-      require('Wifi').connect(c.ssid, { password: c.password }, function (err: unknown) {
-        if (err) wifiEvent(s, WifiEvent.DOWN); // schedules the next attempt
-      });
+      require('Wifi').connect(c.ssid, { password: c.password }, onJoined);
       return;
     }
     driver.link = event === WifiEvent.UP;
-    if (!driver.link && s.rejoinTimer === undefined && c) s.rejoinTimer = setTimeout(rejoin, REJOIN_MS, s);
+    if (!driver.link && s.rejoinTimer === undefined && c) s.rejoinTimer = setTimeout(rejoin, REJOIN_MS);
     driver.wake(0); // the manager sees the change (onLinkChange) in its next poll
   } catch (e) {
     driver.errors++;
