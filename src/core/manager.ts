@@ -94,20 +94,21 @@ export class Manager implements Owner {
   readonly arenaBytes: number;
   /** Called from poll() when the driver's link (Wi-Fi) goes down or comes up. (Unset is undefined: a variable less on the device than null.) */
   onLinkChange?: ((up: boolean) => void) | null;
-  private linkWasUp: boolean;
+  // The three flags below are 0 or 1, not booleans: on the device a boolean field costs a variable more.
+  private linkWasUp: number;
   private readonly timers: Timer[] = [];
   /** Free slots of each pool, by pool name. */
   private readonly pools: { [name: string]: Connection[] } = {};
   private readonly pollMs: number;
   private nextId = 1;
-  private running = false;
-  private inPoll = false;
+  private running = 0;
+  private inPoll = 0;
   /** The ring of every TCP listener (it holds no bytes), made with the first: an app that only connects never has one. */
   private noRing?: Ring;
 
   constructor(driver: Driver, options?: ManagerOptions) {
     this.driver = driver;
-    this.linkWasUp = driver.linkUp();
+    this.linkWasUp = driver.linkUp() ? 1 : 0;
     const opts = options || {};
     const specs = opts.pools || { default: { conns: 8, recvBytes: 2048, sendBytes: 2048 } };
     this.pollMs = opts.pollMs || 100;
@@ -255,13 +256,13 @@ export class Manager implements Owner {
   /** Polls whenever the driver has something, and at least every `pollMs`. */
   run(): void {
     if (this.running) return;
-    this.running = true;
+    this.running = 1;
     this.driver.setPoller(this);
     this.driver.wake(0);
   }
 
   stop(): void {
-    this.running = false;
+    this.running = 0;
     this.driver.setPoller(null);
   }
 
@@ -279,15 +280,15 @@ export class Manager implements Owner {
    */
   poll(): void {
     if (this.inPoll) return; // a handler calling poll() must not re-enter
-    this.inPoll = true;
+    this.inPoll = 1;
     const driver = this.driver;
     const now = driver.now();
     /** Bytes moved during this poll: the driver may hold more that fit now, so poll again at once. */
     let moved = false;
     try {
       const up = driver.linkUp();
-      if (up !== this.linkWasUp) {
-        this.linkWasUp = up;
+      if (+up !== this.linkWasUp) {
+        this.linkWasUp = +up;
         if (this.onLinkChange) {
           try {
             this.onLinkChange(up);
@@ -399,7 +400,7 @@ export class Manager implements Owner {
       for (let i = list.length - 1; i >= 0; i--) if (list[i].life & Life.RELEASED) list.splice(i, 1);
     } finally {
       // Even if a driver throws, the next poll must run: a manager stuck "in poll" would leave the device deaf.
-      this.inPoll = false;
+      this.inPoll = 0;
       if (this.running) {
         let next = now + this.pollMs;
         if (!moved) {

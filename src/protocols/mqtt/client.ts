@@ -140,8 +140,9 @@ export class MqttClient extends Session {
   /** @internal */ readonly pingTimeoutMs: number;
   /** @internal */ attempt = 0;
   /** @internal The reconnect timer while one is armed (undefined, not null: a variable less on the device). */ retry?: Timer;
-  /** @internal */ stopped = true;
-  /** @internal */ everOpen = false;
+  // 0 or 1, not booleans: on the device a boolean field costs a variable more.
+  /** @internal */ stopped = 1;
+  /** @internal */ everOpen = 0;
   /** @internal When PINGREQ went out (-1: no PINGRESP awaited). */
   pingAt = -1;
   /** @internal When the broker last sent us anything: sending alone proves nothing about a link that swallows it. */
@@ -166,7 +167,7 @@ export class MqttClient extends Session {
 
   /** Starts connecting (and reconnecting until `close()`); also what the reconnect timer runs. */
   start(): void {
-    this.stopped = false;
+    this.stopped = 0;
     if (this.conn || this.retry) return;
     const o = this.o;
     if (!this.mgr.driver.linkUp()) {
@@ -201,7 +202,7 @@ export class MqttClient extends Session {
 
   /** Sends DISCONNECT (the broker then drops the will), closes, and stops reconnecting. The outbox is kept. */
   close(): void {
-    this.stopped = true;
+    this.stopped = 1;
     if (this.retry) this.retry.cancel();
     this.retry = undefined;
     const c = this.conn;
@@ -294,7 +295,7 @@ function mqttProtocol(c: WithState<MqttClient>, ev: number, data: any): void {
           }
           self.open = true;
           if (self.everOpen) self.reconnects++;
-          self.everOpen = true;
+          self.everOpen = 1;
           self.attempt = 0;
           self.pingAt = -1;
           self.handle(p);

@@ -82,7 +82,8 @@ export class Session {
   inFlight = 0;
   /** The identifier sent last, and whether identifiers went out in increasing order (then one outside [oldest, last] is free without a scan). */
   private lastSentId = 0;
-  private flightOrdered = true;
+  /** 0 or 1, not a boolean: a variable less on the device. */
+  private flightOrdered = 1;
   /**
    * QoS 2 identifiers received and not yet released (PUBREL), so a resent
    * PUBLISH is not delivered twice. Kept as ranges [lo, hi] of consecutive
@@ -221,10 +222,10 @@ export class Session {
       wrote = true;
       if (qos) {
         // In flight: into the window's ring, after the newest.
-        if (this.inFlight === 0) this.flightOrdered = true;
+        if (this.inFlight === 0) this.flightOrdered = 1;
         else {
           const step = (id - this.lastSentId) & 0xffff;
-          if (step === 0 || step >= 0x8000) this.flightOrdered = false;
+          if (step === 0 || step >= 0x8000) this.flightOrdered = 0;
         }
         let k = this.flightHead + this.flightSpan;
         if (k >= max) k -= max;
@@ -254,7 +255,7 @@ export class Session {
     if (!p || p.type === PacketType.CONNACK) {
       // Null: the connection is gone. Nothing is in flight any more; what was goes again after the next CONNACK.
       this.inFlight = this.flightSpan = this.flightHead = 0;
-      this.flightOrdered = true;
+      this.flightOrdered = 1;
       if (!p) return;
       // CONNACK accepted on `conn`: resend what is unacknowledged (PUBLISH with
       // DUP, or PUBREL once PUBREC came), renew subscriptions the broker does not have.
