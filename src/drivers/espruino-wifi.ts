@@ -77,12 +77,7 @@ function onJoined(err: unknown): void {
   if (err) wifiEvent(WifiEvent.DOWN);
 }
 
-/** The rejoin timer's function. */
-function rejoin(): void {
-  wifiEvent(WifiEvent.JOIN);
-}
-
-/** The link went up or down, or it is time to join. */
+/** The link went up or down, or it is time to join (also the rejoin timer's function). */
 function wifiEvent(event: WifiEvent): void {
   const s = supervised;
   if (!s) return;
@@ -96,7 +91,7 @@ function wifiEvent(event: WifiEvent): void {
       return;
     }
     driver.link = event === WifiEvent.UP;
-    if (!driver.link && s.rejoinTimer === undefined && c) s.rejoinTimer = setTimeout(rejoin, REJOIN_MS);
+    if (!driver.link && s.rejoinTimer === undefined && c) s.rejoinTimer = setTimeout(wifiEvent, REJOIN_MS, WifiEvent.JOIN);
     driver.wake(0); // the manager sees the change (onLinkChange) in its next poll
   } catch (e) {
     driver.errors++;
