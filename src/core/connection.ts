@@ -104,7 +104,7 @@ export class Connection implements Sink {
   /** @internal When a pending connect gives up (-1: never). */ connectDeadline!: number;
   /** @internal `recv.length` when the last poll ended: less now means the handler is still consuming. */ recvAfterPoll!: number;
   /** @internal Since when a full ring has not been consumed after the peer closed (-1: it is moving). */ stalledSince!: number;
-  /** @internal What will be reported as ERROR before CLOSE. */ error?: ErrorInfo;
+  /** @internal What will be reported as ERROR before CLOSE. (Not `error`: the device build keeps that name long, an event's.) */ failure?: ErrorInfo;
   /** @internal One-shot TIMER due time (-1: none). */ timerAt!: number;
   /** @internal Listener handle for a TCP listening connection. */ listenHandle?: { close(): void; port: number };
 
@@ -188,7 +188,7 @@ export class Connection implements Sink {
   }
 
   get isClosing(): boolean {
-    return (this.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE)) !== 0 || this.error !== undefined;
+    return (this.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE)) !== 0 || this.failure !== undefined;
   }
 
   /**
@@ -213,8 +213,8 @@ export class Connection implements Sink {
       if (this.flags & Flag.LISTENING && error === ErrorCode.OK) error = ErrorCode.SOCKET; // a listener never closes in order
       if (this.flags & Flag.CONNECTING && !(this.life & Life.OPENED)) {
         if (this.connectResult < 0) this.connectResult = error === ErrorCode.OK ? ErrorCode.RESET : error;
-      } else if (error !== ErrorCode.OK && this.error === undefined) {
-        this.error = { code: error, message: b };
+      } else if (error !== ErrorCode.OK && this.failure === undefined) {
+        this.failure = { code: error, message: b };
       }
     }
     this.owner.wakeSoon();
@@ -238,7 +238,7 @@ export class Connection implements Sink {
     this.connectDeadline = -1;
     this.recvAfterPoll = 0;
     this.stalledSince = -1;
-    this.error = undefined;
+    this.failure = undefined;
     this.timerAt = -1;
     this.listenHandle = undefined;
   }

@@ -182,7 +182,7 @@ export class Manager implements Owner {
 
   /** @internal A peer reached `listener` (Connection.notify(ACCEPT)). */
   adopt(listener: Connection, socket: DriverSocket, remote: Address): Connection | null {
-    if (listener.life & Life.RELEASED || listener.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE) || listener.error !== undefined) return null;
+    if (listener.life & Life.RELEASED || listener.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE) || listener.failure !== undefined) return null;
     // The listener's protocol, not its state: the protocol makes each accepted connection's own at ACCEPT.
     const child = this.take(listener.pool, listener.flags & Flag.TLS, listener.handler, listener.protocol, undefined);
     if (!child) return null;
@@ -244,7 +244,7 @@ export class Manager implements Owner {
     const list = this.conns;
     for (let i = 0; i < list.length; i++) {
       const c = list[i];
-      if (!(c.life & Life.OPENED) || c.flags & (Flag.LISTENING | Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE) || c.error !== undefined) continue;
+      if (!(c.life & Life.OPENED) || c.flags & (Flag.LISTENING | Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE) || c.failure !== undefined) continue;
       try {
         fn(c);
       } catch (e) {
@@ -349,7 +349,7 @@ export class Manager implements Owner {
           // holding exactly it (what the handler leaves is cleared).
           const udp = c.flags & Flag.UDP;
           let got = 0;
-          for (let round = 0; round < (udp ? READS_PER_POLL * 4 : READS_PER_POLL) && !(c.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE)) && c.error === undefined; round++) {
+          for (let round = 0; round < (udp ? READS_PER_POLL * 4 : READS_PER_POLL) && !(c.flags & (Flag.CLOSE_IMMEDIATELY | Flag.SEND_AND_CLOSE)) && c.failure === undefined; round++) {
             if (udp) c.recv.discard(c.recv.length);
             const r = io.readInto(c.recv);
             if (r < 0) {
@@ -383,9 +383,9 @@ export class Manager implements Owner {
         } else if ((c.life & (Life.PEER_CLOSED | Life.OPENED | Life.ACCEPT_PENDING)) === Life.PEER_CLOSED && c.connectResult < 0) {
           c.flags |= Flag.CLOSE_IMMEDIATELY;
         }
-        if (c.flags & Flag.CLOSE_IMMEDIATELY || c.error !== undefined || (c.flags & Flag.SEND_AND_CLOSE && (c.unsent.length === 0 || c.life & Life.PEER_CLOSED))) {
+        if (c.flags & Flag.CLOSE_IMMEDIATELY || c.failure !== undefined || (c.flags & Flag.SEND_AND_CLOSE && (c.unsent.length === 0 || c.life & Life.PEER_CLOSED))) {
           // Release: ERROR (if any) and CLOSE, then the socket closes and the slot goes back to its pool.
-          if (c.error !== undefined) this.emit(c, Ev.ERROR, c.error);
+          if (c.failure !== undefined) this.emit(c, Ev.ERROR, c.failure);
           this.emit(c, Ev.CLOSE, undefined);
           c.life |= Life.RELEASED;
           if (c.io) c.io.close();
@@ -443,7 +443,7 @@ export class Manager implements Owner {
     } catch (e) {
       this.stats.handlerErrors++;
       if (ev === Ev.CLOSE || ev === Ev.ERROR) return;
-      if (c.error === undefined) c.error = { code: ErrorCode.HANDLER, message: e instanceof Error ? e.message : String(e) };
+      if (c.failure === undefined) c.failure = { code: ErrorCode.HANDLER, message: e instanceof Error ? e.message : String(e) };
       c.flags |= Flag.CLOSE_IMMEDIATELY;
     }
   }
