@@ -18,8 +18,8 @@ export type Chunk = string | Uint8Array;
 export interface ChunkQueue {
   /** Received chunks not yet moved into a ring, oldest first. */
   chunks: Chunk[];
-  /** Bytes of `chunks[0]` already moved. */
-  offset: number;
+  /** Bytes of `chunks[0]` already moved. (Not `offset`: the device build keeps that name long, the interpreter's own.) */
+  headMoved: number;
   /** Bytes held in all. */
   heldBytes: number;
 }
@@ -34,12 +34,12 @@ export function readChunks(this: ChunkQueue, into: Ring, max?: number): number {
   let moved = 0;
   while (this.chunks.length > 0 && moved < budget) {
     const chunk = this.chunks[0];
-    let n = chunk.length - this.offset;
+    let n = chunk.length - this.headMoved;
     if (n > budget - moved) n = budget - moved;
     // At most two runs: up to the ring's end, then from its start.
     let at = into.tailIndex();
     for (let done = 0; done < n; at = 0) {
-      const from = this.offset + done;
+      const from = this.headMoved + done;
       const run = n - done < into.capacity - at ? n - done : into.capacity - at;
       const piece = from === 0 && run === chunk.length ? chunk : typeof chunk === 'string' ? chunk.substring(from, from + run) : chunk.subarray(from, from + run);
       into.bytes.set(piece as ArrayLike<number>, at);
@@ -47,10 +47,10 @@ export function readChunks(this: ChunkQueue, into: Ring, max?: number): number {
     }
     into.commit(n);
     moved += n;
-    this.offset += n;
-    if (this.offset >= chunk.length) {
+    this.headMoved += n;
+    if (this.headMoved >= chunk.length) {
       this.chunks.shift();
-      this.offset = 0;
+      this.headMoved = 0;
     }
   }
   this.heldBytes -= moved;

@@ -148,8 +148,9 @@ class EspruinoStream implements DriverSocket {
   // The received strings: the core's chunk queue (../core/chunks.js), kept on the stream itself.
   chunks: string[] = [];
   heldBytes = 0;
-  offset = 0;
-  private inFlight = 0;
+  headMoved = 0;
+  /** Bytes written since the last `drain` (not `inFlight`: the device build keeps that name long, the MQTT session's). */
+  private awaitingDrain = 0;
   /** No more writes: the socket closed, failed, or was closed by us. */
   private dead?: boolean;
   /** @internal Counted in the driver's `peers` (an accepted socket) until it closes. */
@@ -180,7 +181,7 @@ class EspruinoStream implements DriverSocket {
       let message = '';
       if (event === SocketEvent.DRAIN) {
         // `drain` says the socket is connected (a connection already open ignores CONNECTED).
-        this.inFlight = 0;
+        this.awaitingDrain = 0;
         if (this.sink) {
           this.sink.notify(SinkEvent.CONNECTED, ErrorCode.OK);
           this.sink.notify(SinkEvent.WRITABLE);
@@ -246,9 +247,9 @@ class EspruinoStream implements DriverSocket {
     const limits = this.driver.limits;
     let done = 0;
     let piece = limits.chunkBytes;
-    while (!this.dead && from.length > 0 && this.inFlight < limits.inFlightBytes) {
+    while (!this.dead && from.length > 0 && this.awaitingDrain < limits.inFlightBytes) {
       const run = from.contiguousLength();
-      const room = limits.inFlightBytes - this.inFlight;
+      const room = limits.inFlightBytes - this.awaitingDrain;
       const n = run < piece ? (run < room ? run : room) : piece < room ? piece : room;
       const s = toBinary(from.bytes, from.start, from.start + n);
       if (s === undefined) {
@@ -264,7 +265,7 @@ class EspruinoStream implements DriverSocket {
         break;
       }
       from.discard(n);
-      this.inFlight += n;
+      this.awaitingDrain += n;
       done += n;
     }
     return done;

@@ -51,7 +51,7 @@ class NodeStream implements DriverSocket {
   // The received Buffers: the core's chunk queue (../core/chunks.js).
   chunks: Buffer[] = [];
   heldBytes = 0;
-  offset = 0;
+  headMoved = 0;
   private paused = false;
   private waitingDrain = false;
   private done = false;

@@ -112,7 +112,7 @@ class Agenda {
 class Flow {
   // The chunks that have arrived and wait for the reader's driver: the core's chunk queue (../core/chunks.js).
   chunks: Uint8Array[] = [];
-  offset = 0;
+  headMoved = 0;
   heldBytes = 0;
   /** Bytes written and not yet read (in flight + arrived). */
   outstanding = 0;
@@ -149,7 +149,7 @@ class SimStream implements DriverSocket {
     if (limit < budget) budget = limit;
     // One arrived chunk per call at most, so chunk boundaries reach the handler as the wire made them.
     if (flow.chunks.length === 0 || budget <= 0) return 0;
-    const n = readChunks.call(flow, into, Math.min(budget, flow.chunks[0].length - flow.offset));
+    const n = readChunks.call(flow, into, Math.min(budget, flow.chunks[0].length - flow.headMoved));
     this.host.spendRead(n);
     flow.outstanding -= n;
     const writer = this.peer;
