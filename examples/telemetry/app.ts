@@ -97,8 +97,9 @@ export class Telemetry {
   /** @internal */ readonly sensors: Sensors;
   // Spelled out, not TelemetryOptions['wallClock']: the device build keeps long every name a string literal spells.
   /** @internal */ readonly wallClock: WallClock;
-  /** @internal */ readonly onReading: ((json: string) => void) | undefined;
-  /** @internal */ readonly log: ((line: string) => void) | undefined;
+  // Set only when given: an undefined field still costs a variable on the device.
+  /** @internal */ readonly onReading?: (json: string) => void;
+  /** @internal */ readonly log?: (line: string) => void;
   constructor(
     /** @internal */ readonly mgr: Manager,
     o: TelemetryOptions,
@@ -116,8 +117,8 @@ export class Telemetry {
     this.deviceId = id;
     this.sensors = o.sensors;
     this.wallClock = o.wallClock;
-    this.onReading = o.onReading;
-    this.log = o.log;
+    if (o.onReading) this.onReading = o.onReading;
+    if (o.log) this.log = o.log;
     const opts: MqttOptions = o.mqtt || {};
     opts.clientId = 'ringnet-' + id;
     opts.clean = false; // the broker keeps our QoS 1 exchanges across reconnects

@@ -135,7 +135,6 @@ export class MqttClient extends Session {
   /** @internal */ reconnects = 0;
   /** @internal */ readonly ep: Endpoint;
   /** @internal */ readonly o: MqttOptions;
-  /** @internal */ readonly random: () => number;
   /** @internal */ readonly keepaliveMs: number;
   /** @internal */ readonly pingTimeoutMs: number;
   /** @internal */ attempt = 0;
@@ -158,8 +157,7 @@ export class MqttClient extends Session {
     this.mgr = mgr;
     this.ep = mqttEndpoint(url);
     this.o = o;
-    this.random = o.random || Math.random;
-    this.clientId = o.clientId !== undefined ? o.clientId : 'ringnet-' + Math.floor(this.random() * 4294967296).toString(16);
+    this.clientId = o.clientId !== undefined ? o.clientId : 'ringnet-' + Math.floor((o.random || Math.random)() * 4294967296).toString(16);
     const ka = o.keepalive === undefined ? 60 : o.keepalive;
     this.keepaliveMs = ka * 1000;
     this.pingTimeoutMs = o.pingTimeoutMs || (this.keepaliveMs < 10000 ? this.keepaliveMs : 10000);
@@ -218,7 +216,8 @@ export class MqttClient extends Session {
     let step = min * Math.pow(2, this.attempt < 20 ? this.attempt : 20);
     if (step > max) step = max;
     this.attempt++;
-    return Math.floor(step / 2 + (this.random() * step) / 2);
+    const random = this.o.random || Math.random; // read here, not kept: a field is 2 variables on the device
+    return Math.floor(step / 2 + (random() * step) / 2);
   }
 }
 
