@@ -215,7 +215,8 @@ export class Outbox {
     }
     buf[at] = 0;
     const w = this.writer;
-    w.clear(at + 1);
+    w.discard(w.length); // the writer, empty, at the record's packet (not Ring.clear: a call of it keeps that method in the device bundle)
+    w.start = at + 1;
     encode(p, w);
     if (this.count === 0) this.head = at;
     if (this.pending === 0) this.cursor = at;
