@@ -52,8 +52,12 @@ export interface DriverSocket {
    * ring's capacity, which is dropped.
    */
   readInto(into: Ring): number;
-  /** Stream: bytes received and not yet moved into a ring (the manager waits for them after the peer closes). */
-  held?(): number;
+  /**
+   * Stream: bytes received and not yet moved into a ring (the manager waits for them after the peer closes): the
+   * core's chunk queue keeps it (src/core/chunks.ts). A field, not a method: on the device a method is a function
+   * object more.
+   */
+  readonly heldBytes?: number;
   /**
    * Takes from the front of `from` what the socket accepts now, discarding
    * it there; returns how many payload bytes it took. Stream: any number of

@@ -364,7 +364,7 @@ export class Manager implements Owner {
           if (c.life & Life.PEER_CLOSED && got === 0) {
             // The peer closed: close once the driver holds nothing more for us. A handler that keeps a full ring
             // unconsumed for PEER_GONE_GRACE_MS is not going to, and waiting would then be forever.
-            if (!io.held || io.held() === 0) c.flags |= Flag.SEND_AND_CLOSE;
+            if (!io.heldBytes) c.flags |= Flag.SEND_AND_CLOSE;
             else if (consumed || c.recv.free > 0) c.stalledSince = -1;
             else if (c.stalledSince < 0) c.stalledSince = now;
             else if (now - c.stalledSince >= PEER_GONE_GRACE_MS) c.flags |= Flag.SEND_AND_CLOSE;

@@ -233,10 +233,6 @@ class EspruinoStream implements DriverSocket {
   /** The core's readChunks, installed on the prototype below. */
   declare readInto: (into: Ring) => number;
 
-  /** Bytes received and not yet moved into the connection's ring. */
-  held(): number {
-    return this.heldBytes;
-  }
 
   /**
    * Writes from the front of the ring what the in-flight budget allows, in

@@ -96,10 +96,6 @@ class NodeStream implements DriverSocket {
     return moved;
   }
 
-  held(): number {
-    return this.heldBytes;
-  }
-
   write(from: Ring): number {
     return from.drainTo(this);
   }

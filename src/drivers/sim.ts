@@ -138,7 +138,7 @@ class SimStream implements DriverSocket {
     this.remote = remote;
   }
 
-  held(): number {
+  get heldBytes(): number {
     return this.inbound.heldBytes;
   }
 
