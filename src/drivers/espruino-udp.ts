@@ -11,7 +11,6 @@ import type { DriverSocket, Sink } from '../core/driver.js';
 import { SinkEvent } from '../core/driver.js';
 import { ErrorCode } from '../core/events.js';
 import type { Ring } from '../core/ring.js';
-import { toBinary } from './espruino.js';
 import type { DatagramOpener, EspruinoDriver } from './espruino.js';
 import type { EspruinoE, EspruinoRequire } from './espruino-globals.js';
 
@@ -84,7 +83,7 @@ class EspruinoDatagrams implements DriverSocket {
     let total = 0;
     let datagram: Uint8Array | null;
     while (!this.dead && this.remote.port && (datagram = nextDatagram(from)) !== null) {
-      const s = toBinary(datagram, 0, datagram.length);
+      const s = E.toString(datagram); // a binary string, copied natively; undefined when no flat block is free
       if (s === undefined) break; // no flat block free now: it stays queued
       try {
         this.socket.send(s, this.remote.port, this.remote.host);

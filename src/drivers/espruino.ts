@@ -115,11 +115,6 @@ export function peerVars(net: EspruinoDriverOptions['net'], blockSize: number, h
   return Math.ceil((net.holdBytes + NET_CHUNK + net.inFlightBytes + net.chunkBytes) / (blockSize - STRING_BLOCK_OVERHEAD)) + (heldOnly ? 0 : PEER_OVERHEAD_VARS);
 }
 
-/** Bytes → a binary string for `write()`/`send()`: E.toString copies natively (null when no flat block is free). */
-export function toBinary(src: Uint8Array, from: number, to: number): string | undefined {
-  return E.toString(src.subarray(from, to));
-}
-
 const enum SocketEvent {
   DATA,
   /** The interpreter's `drain`: the socket is connected and takes more. */
@@ -247,7 +242,7 @@ class EspruinoStream implements DriverSocket {
       const run = from.contiguousLength();
       const room = limits.inFlightBytes - this.awaitingDrain;
       const n = run < piece ? (run < room ? run : room) : piece < room ? piece : room;
-      const s = toBinary(from.bytes, from.start, from.start + n);
+      const s = E.toString(from.bytes.subarray(from.start, from.start + n)); // a binary string, copied natively; undefined when no flat block is free
       if (s === undefined) {
         // No contiguous block that large free now: a smaller piece may fit; when not even 16 bytes do, the rest waits in the ring.
         if (piece < 32) break;
