@@ -79,7 +79,8 @@ export class Telemetry {
   /** PUBACKs: `seq - acked` is every reading not (yet) at the broker, whatever became of it. */
   acked = 0;
   periodMs: number;
-  lastConfigError = '';
+  // Not `lastConfigError`, status()'s name, which the device build keeps long; unset until a config is refused.
+  /** @internal */ configError?: string;
   /** @internal */ lastFreeMem = 0;
   private readonly startedAt: number;
   private timer: Timer | null = null;
@@ -93,7 +94,7 @@ export class Telemetry {
   discover: number;
   // What the app reads of its options after the constructor: the options object itself is not kept (on the device
   // it would hold the broker URL and the constructor-only fields for the device's life).
-  /** @internal */ readonly deviceId: string;
+  /** @internal */ readonly device: string;
   /** @internal */ readonly sensors: Sensors;
   // Spelled out, not TelemetryOptions['wallClock']: the device build keeps long every name a string literal spells.
   /** @internal */ readonly wallClock: WallClock;
@@ -114,7 +115,7 @@ export class Telemetry {
     this.topic = telemetryTopic(id);
     this.configTopic = configTopic(id);
     this.discover = o.discovery !== false ? 3 : -1;
-    this.deviceId = id;
+    this.device = id;
     this.sensors = o.sensors;
     this.wallClock = o.wallClock;
     if (o.onReading) this.onReading = o.onReading;
@@ -149,7 +150,7 @@ export class Telemetry {
       error = 'not JSON: ' + text.substring(0, 60);
     }
     if (!error && (period < MIN_PERIOD_MS || period > MAX_PERIOD_MS)) error = 'periodMs ' + period + ' is outside ' + MIN_PERIOD_MS + ' .. ' + MAX_PERIOD_MS + ' ms';
-    this.lastConfigError = error;
+    this.configError = error || undefined;
     if (error) {
       if (this.log) this.log('config on ' + this.configTopic + ' refused: ' + error);
       return;
@@ -167,7 +168,7 @@ export class Telemetry {
     const conns = this.mgr.conns;
     for (let i = 0; i < conns.length; i++) used += conns[i].recv.length + conns[i].unsent.length;
     return {
-      deviceId: this.deviceId,
+      deviceId: this.device,
       uptimeMs: Math.round(this.mgr.driver.now() - this.startedAt),
       freeMem: this.lastFreeMem,
       mqtt: this.client.open ? 'connected' : 'offline',
@@ -175,7 +176,7 @@ export class Telemetry {
       seq: this.seq,
       acked: this.acked,
       unacked: this.seq > this.acked ? this.seq - this.acked : 0,
-      lastConfigError: this.lastConfigError,
+      lastConfigError: this.configError || '',
       outbox: stats,
       reconnects: stats.reconnects,
       ringUse: used + '/' + this.mgr.arenaBytes + ' B',
@@ -204,7 +205,7 @@ export class Telemetry {
  */
 function telemetryEvent(x: Telemetry | MqttClient, ev?: number, data?: any): string | undefined {
   const self: Telemetry = ev === undefined ? (x as Telemetry) : (x as MqttClient).userData;
-  const id = self.deviceId;
+  const id = self.device;
   const m = self.client;
   if (ev === undefined) {
     // Home Assistant discovery: a retained config per field, one per sample and only while the outbox is empty:
