@@ -61,7 +61,7 @@ test('records go out in order through many wrap-arounds, and the space comes bac
   }
   assert.deepEqual(sent, Array.from({ length: n }, (_, i) => 't' + i));
   assert.equal(drops.length, 0);
-  assert.ok(ob.highWater <= 100);
+  assert.ok(ob.mostUsed <= 100);
 });
 
 test('full by count: drop-oldest drops the oldest, each drop counted and reported', () => {
@@ -72,7 +72,7 @@ test('full by count: drop-oldest drops the oldest, each drop counted and reporte
     { reason: DropReason.OLDEST, topic: 'm0', id: 1 },
     { reason: DropReason.OLDEST, topic: 'm1', id: 2 },
   ]);
-  assert.equal(ob.dropped, 2);
+  assert.equal(ob.dropCount, 2);
 });
 
 test('full by bytes: drop-oldest frees as many as the new record needs', () => {
@@ -103,7 +103,7 @@ test('a record larger than the whole outbox is refused as too big', () => {
   assert.deepEqual(live(ob), ['keep'], 'nothing else was dropped for it');
   assert.equal(drops[0].reason, DropReason.TOO_BIG);
   assert.equal(ob.add(pub('a/+', 1, 0, 0)), -1, 'invalid: not a drop');
-  assert.equal(ob.dropped, 1);
+  assert.equal(ob.dropCount, 1);
 });
 
 test('latest-per-topic replaces unsent values, never ones in flight', () => {
@@ -224,7 +224,7 @@ test('model check: random adds, sends, acks, drops and reconnects keep order and
         assert.equal(ob.live, model.length);
         assert.ok(ob.live <= count);
         assert.ok(ob.used <= bytes && ob.used >= 0);
-        assert.ok(ob.highWater <= bytes);
+        assert.ok(ob.mostUsed <= bytes);
       }
       // Everything left drains in order and gives every byte back.
       ob.rewind();
@@ -292,6 +292,6 @@ test('store: a failing store is counted and the outbox carries on in RAM', () =>
   };
   const { ob } = outbox({ bytes: 200, count: 10, store: broken });
   assert.ok(ob.add(pub('a', 1, 1, 1)) >= 0);
-  assert.equal(ob.storeErrors, 1);
+  assert.equal(ob.journalErrors, 1);
   assert.deepEqual(live(ob), ['a']);
 });

@@ -127,14 +127,14 @@ test('publishing: the in-flight window bounds what is sent, acks let the rest th
   assert.deepEqual(ids, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   let out = sent(c);
   assert.deepEqual(out.map((p) => (p as Message).id), [1, 2, 3]);
-  assert.equal(s.inFlight, 3);
+  assert.equal(s.flying, 3);
   s.handle({ type: PacketType.PUBACK, id: 2 });
   s.handle({ type: PacketType.PUBACK, id: 1 });
   out = sent(c);
   assert.deepEqual(out.map((p) => (p as Message).id), [4, 5]);
   s.handle({ type: PacketType.PUBACK, id: 99 }); // unknown: ignored
   s.handle({ type: PacketType.PUBCOMP, id: 3 }); // wrong ack for QoS 1: ignored
-  assert.equal(s.inFlight, 3);
+  assert.equal(s.flying, 3);
   assert.deepEqual(sent(c), []);
 });
 

@@ -132,7 +132,7 @@ export class MqttClient extends Session {
   readonly mgr: Manager;
   declare handler: MqttHandler | null;
   readonly clientId: string;
-  /** @internal */ reconnects = 0;
+  /** @internal */ reconnectCount = 0;
   /** @internal */ readonly ep: Endpoint;
   /** @internal */ readonly o: MqttOptions;
   /** @internal */ readonly keepaliveMs: number;
@@ -186,15 +186,15 @@ export class MqttClient extends Session {
   stats(): MqttStats {
     const ob = this.outbox;
     return {
-      queued: ob.live - this.inFlight,
-      inFlight: this.inFlight,
-      dropped: ob.dropped,
-      reconnects: this.reconnects,
-      highWater: ob.highWater,
+      queued: ob.live - this.flying,
+      inFlight: this.flying,
+      dropped: ob.dropCount,
+      reconnects: this.reconnectCount,
+      highWater: ob.mostUsed,
       bytes: ob.used,
-      storeErrors: ob.storeErrors,
-      downgraded: this.downgraded,
-      skipped: this.skipped,
+      storeErrors: ob.journalErrors,
+      downgraded: this.downgrades,
+      skipped: this.oversized,
     };
   }
 
@@ -293,7 +293,7 @@ function mqttProtocol(c: WithState<MqttClient>, ev: number, data: any): void {
             break;
           }
           self.open = true;
-          if (self.everOpen) self.reconnects++;
+          if (self.everOpen) self.reconnectCount++;
           self.everOpen = 1;
           self.attempt = 0;
           self.pingAt = -1;

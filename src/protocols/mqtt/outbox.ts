@@ -87,11 +87,11 @@ export class Outbox {
   cursor = 0;
   pending = 0;
   /** Records dropped over the outbox's life. */
-  dropped = 0;
+  dropCount = 0;
   /** The most bytes ever in use. */
-  highWater = 0;
+  mostUsed = 0;
   /** Store operations that threw (the outbox goes on in RAM). */
-  storeErrors = 0;
+  journalErrors = 0;
   /** The newest packet identifier restored from a store (0: none). */
   restoredId = 0;
   /** Told about each drop (DROPPED) before the record goes; null: nobody. */
@@ -202,9 +202,9 @@ export class Outbox {
       }
       if (at >= 0 && this.live < this.maxCount) break;
       if (this.refuseNew || size > this.capacity) {
-        this.dropped++;
+        this.dropCount++;
         this.dropAt = -1;
-        if (this.sink) this.sink.emit(MqttEv.DROPPED, { reason: size > this.capacity ? DropReason.TOO_BIG : DropReason.REFUSED, topic: p.topic, qos: p.qos, id: p.id, total: this.dropped });
+        if (this.sink) this.sink.emit(MqttEv.DROPPED, { reason: size > this.capacity ? DropReason.TOO_BIG : DropReason.REFUSED, topic: p.topic, qos: p.qos, id: p.id, total: this.dropCount });
         return -2;
       }
       this.finish(this.head, DropReason.OLDEST); // the head is live: done records at the head are gone already
@@ -225,7 +225,7 @@ export class Outbox {
     this.count++;
     this.live++;
     this.pending++;
-    if (this.used > this.highWater) this.highWater = this.used;
+    if (this.used > this.mostUsed) this.mostUsed = this.used;
     if (p.qos && this.journal) this.journal.added(buf.subarray(at, at + size));
     return at;
   }
@@ -274,9 +274,9 @@ export class Outbox {
    */
   finish(at: number, reason?: DropReason): void {
     if (reason) {
-      this.dropped++;
+      this.dropCount++;
       this.dropAt = at;
-      if (this.sink) this.sink.emit(MqttEv.DROPPED, { reason: reason, topic: this.topic(at), qos: this.info(at, Field.QOS), id: this.info(at, Field.ID), total: this.dropped });
+      if (this.sink) this.sink.emit(MqttEv.DROPPED, { reason: reason, topic: this.topic(at), qos: this.info(at, Field.QOS), id: this.info(at, Field.ID), total: this.dropCount });
     }
     const buf = this.buf;
     if (buf[at] & St.DONE) return;

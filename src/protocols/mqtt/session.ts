@@ -79,7 +79,8 @@ export class Session {
   private readonly flightAt: Int32Array;
   private flightHead = 0;
   private flightSpan = 0;
-  inFlight = 0;
+  /** Publishes sent and not yet acknowledged (stats() answers it as inFlight; this name the device build may shorten). */
+  flying = 0;
   /** The identifier sent last, and whether identifiers went out in increasing order (then one outside [oldest, last] is free without a scan). */
   private lastSentId = 0;
   /** 0 or 1, not a boolean: a variable less on the device. */
@@ -96,9 +97,9 @@ export class Session {
   readonly subs: Subscription[] = [];
   private nextId = 1;
   /** QoS 2 publishes the broker completed with PUBACK, as QoS 1. */
-  downgraded = 0;
+  downgrades = 0;
   /** Messages received over the receive limit: acknowledged, not delivered. */
-  skipped = 0;
+  oversized = 0;
   /** When the last packet was queued for the broker (keepalive counts from it, and from when the broker last sent). */
   lastSend = 0;
 
@@ -222,7 +223,7 @@ export class Session {
       wrote = true;
       if (qos) {
         // In flight: into the window's ring, after the newest.
-        if (this.inFlight === 0) this.flightOrdered = 1;
+        if (this.flying === 0) this.flightOrdered = 1;
         else {
           const step = (id - this.lastSentId) & 0xffff;
           if (step === 0 || step >= 0x8000) this.flightOrdered = 0;
@@ -232,7 +233,7 @@ export class Session {
         this.flightId[k] = id;
         this.flightAt[k] = at;
         this.flightSpan++;
-        this.inFlight++;
+        this.flying++;
         this.lastSentId = id;
         ob.buf[at + 1] |= 8; // every later send of it says DUP
       } else {
@@ -254,7 +255,7 @@ export class Session {
   handle(p: Packet | null): void {
     if (!p || p.type === PacketType.CONNACK) {
       // Null: the connection is gone. Nothing is in flight any more; what was goes again after the next CONNACK.
-      this.inFlight = this.flightSpan = this.flightHead = 0;
+      this.flying = this.flightSpan = this.flightHead = 0;
       this.flightOrdered = 1;
       if (!p) return;
       // CONNACK accepted on `conn`: resend what is unacknowledged (PUBLISH with
@@ -285,7 +286,7 @@ export class Session {
           this.ctl(PacketType.PUBREC, m.id);
           if (!this.rx(Rx.ADD, m.id)) return; // already delivered; the broker resent it
         }
-        if (m.size) this.skipped++;
+        if (m.size) this.oversized++;
         this.emit(m.size ? MqttEv.SKIPPED : MqttEv.MESSAGE, m);
         return;
       }
@@ -298,7 +299,7 @@ export class Session {
         if (p.type === PacketType.PUBCOMP && qos !== 2) return;
         if (p.type === PacketType.PUBACK && qos === 2) {
           // The broker downgraded a QoS 2 publish to QoS 1 (RabbitMQ does): done at QoS 1, as other clients take it.
-          this.downgraded++;
+          this.downgrades++;
           qos = 1;
         }
         this.flightIndex(k, false, true);
@@ -393,7 +394,7 @@ export class Session {
     let k = this.flightHead;
     if (land) {
       this.flightId[id] = 0;
-      this.inFlight--;
+      this.flying--;
       while (this.flightSpan > 0 && this.flightId[k] === 0) {
         if (++k === max) k = 0;
         this.flightSpan--;
@@ -403,7 +404,7 @@ export class Session {
     }
     // Identifiers sent in increasing order: one outside [oldest, last] is not in flight.
     const oldest = this.flightId[k];
-    if (this.inFlight > 0 && !(any && this.flightOrdered && ((id - oldest) & 0xffff) > ((this.lastSentId - oldest) & 0xffff))) {
+    if (this.flying > 0 && !(any && this.flightOrdered && ((id - oldest) & 0xffff) > ((this.lastSentId - oldest) & 0xffff))) {
       for (let n = 0; n < this.flightSpan; n++) {
         if (this.flightId[k] === id) return k;
         if (++k === max) k = 0;

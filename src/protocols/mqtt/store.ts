@@ -50,7 +50,7 @@ export function outboxStore(log: AppendLog, compactFactor?: number): OutboxStore
  * Replays `store`'s log into `outbox` (every message not done comes back,
  * marked DUP: it may have been sent) and returns the journal that keeps the
  * log from then on, compacting it when it reaches `compactFactor` (default:
- * the store's, else 4) times the outbox's size. A failing store is counted in `outbox.storeErrors`
+ * the store's, else 4) times the outbox's size. A failing store is counted in `outbox.journalErrors`
  * and the outbox goes on in RAM.
  */
 export function journal(outbox: Outbox, store: AppendLog, compactFactor?: number): Journal {
@@ -103,7 +103,7 @@ export function journal(outbox: Outbox, store: AppendLog, compactFactor?: number
       }
       if (logBytes >= compactAt) compact();
     } catch (e) {
-      outbox.storeErrors++;
+      outbox.journalErrors++;
     }
   };
 
@@ -128,7 +128,7 @@ export function journal(outbox: Outbox, store: AppendLog, compactFactor?: number
     });
     if (logBytes >= compactAt) compact();
   } catch (e) {
-    outbox.storeErrors++;
+    outbox.journalErrors++;
   }
   return {
     added: function (record: Uint8Array) {
