@@ -307,7 +307,7 @@ export class Manager implements Owner {
           t.due += t.period;
           if (t.due <= now) t.due = now + t.period; // fell behind: skip missed runs, never burst
         } else {
-          t.live = false;
+          t.live = 0;
         }
         try {
           t.fn(t.arg);

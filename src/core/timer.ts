@@ -13,8 +13,8 @@ export class Timer {
   readonly fn: (arg: any) => void;
   /** What `fn` is called with. */
   readonly arg: any;
-  /** False once cancelled or, for a one-shot timer, once it ran. */
-  live = true;
+  /** 1 until cancelled or, for a one-shot timer, until it ran; then 0 (a number, not a boolean: a variable less on the device). */
+  live = 1;
 
   constructor(due: number, period: number, fn: (arg: any) => void, arg: any) {
     this.due = due;
@@ -25,6 +25,6 @@ export class Timer {
 
   /** Stops it; safe to call more than once, and from inside its own function. */
   cancel(): void {
-    this.live = false;
+    this.live = 0;
   }
 }
