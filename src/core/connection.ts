@@ -228,18 +228,20 @@ export class Connection implements Sink {
     this.recv.discard(this.recv.length);
     this.unsent.discard(this.unsent.length);
     this.remote = NO_ADDRESS; // until connect or accept gives the peer: one shared object, not one per idle slot
-    this.userData = undefined;
-    this.protocol = protocol;
-    this.protocolState = protocolState;
-    this.handler = handler || undefined;
-    this.io = undefined;
+    // A field that would be undefined is written only when it holds something now: on the device a field set to
+    // undefined still costs its name (a variable, two for a long one), so a slot never used carries none of them.
+    if (this.userData !== undefined) this.userData = undefined;
+    if (this.protocol !== protocol) this.protocol = protocol;
+    if (this.protocolState !== protocolState) this.protocolState = protocolState;
+    if (this.handler !== (handler || undefined)) this.handler = handler || undefined;
+    if (this.io !== undefined) this.io = undefined;
     this.life = 0;
     this.connectResult = -1;
     this.connectDeadline = -1;
     this.recvAfterPoll = 0;
     this.stalledSince = -1;
-    this.failure = undefined;
+    if (this.failure !== undefined) this.failure = undefined;
     this.timerAt = -1;
-    this.listenHandle = undefined;
+    if (this.listenHandle !== undefined) this.listenHandle = undefined;
   }
 }
