@@ -117,17 +117,13 @@ function protocolState(board: BoardProfile, modules: string[]): { protocols: Bud
  * prototypes and the objects it keeps), 0.92 more for each parameter it still
  * declares (params.ts moves most into locals), a pooled connection with its
  * two ring objects about 45 (its life in the bits of one number, "no value"
- * undefined, not null: 60 before), an accepted socket about 40, and a base
- * of 147 for the interpreter, the driver, the listener and the manager.
- * Refitted to today's runs (7.2, 35 and 129 before: the functions shed since
- * were the small ones, and the esp8266 telemetry had come to +4.6%, near the
- * band's edge, while the esp32 echo sat at -1.9%), so that every run stays
- * inside the band (-2% .. +5%) with room on both sides.
- * Measured idle against this estimate: esp8266 echo 747 (755), esp32 echo on
- * 3,400 variables 1,257 (1,260), esp32 telemetry with http=0 2,082 after 8
- * readings (2,081), esp32 telemetry with the dashboard 3,999 (3,997), esp8266
- * telemetry with http=0 on 1,600 (the firmware keeping the clock) 1,061 after 8
- * readings (1,080).
+ * undefined, not null: 60 before; a slot never used is about 8 fewer, as its
+ * empty fields are not written, which the estimate does not count: it errs
+ * high), an accepted socket about 40, and a base of 147 for the interpreter,
+ * the driver, the listener and the manager. Refitted when the esp8266
+ * telemetry had come to +4.6% (7.2, 35 and 129 before) so that every run
+ * stays inside the band test/device-interpreter.test.ts asserts (-2% .. +5%);
+ * docs/device-cost.md has the latest runs against it.
  */
 export const VARS_PER_FUNCTION = 6.6;
 /** A declared parameter, kept by its function object (0.92 measured on 2v29: docs/device-cost.md). */

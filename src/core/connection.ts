@@ -233,7 +233,8 @@ export class Connection implements Sink {
     if (this.userData !== undefined) this.userData = undefined;
     if (this.protocol !== protocol) this.protocol = protocol;
     if (this.protocolState !== protocolState) this.protocolState = protocolState;
-    if (this.handler !== (handler || undefined)) this.handler = handler || undefined;
+    const given = handler || undefined;
+    if (this.handler !== given) this.handler = given;
     if (this.io !== undefined) this.io = undefined;
     this.life = 0;
     this.connectResult = -1;

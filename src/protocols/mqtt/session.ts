@@ -79,7 +79,7 @@ export class Session {
   private readonly flightAt: Int32Array;
   private flightHead = 0;
   private flightSpan = 0;
-  /** Publishes sent and not yet acknowledged (stats() answers it as inFlight; this name the device build may shorten). */
+  /** Publishes sent and not yet acknowledged: stats() answers it as `inFlight` (a name the device build keeps long). */
   flying = 0;
   /** The identifier sent last, and whether identifiers went out in increasing order (then one outside [oldest, last] is free without a scan). */
   private lastSentId = 0;
