@@ -14,6 +14,8 @@ import { flashCommand, shellLine, WIFI_LOCAL_FILE } from '../src/cli/flash.js';
 import { main } from '../src/cli/main.js';
 import { list, settings } from '../src/cli/options.js';
 import { lockTelnetPort, TELNET_PORT } from './support/espruino.js';
+import { interpreterLaunch, interpreterSkip } from './support/interpreter.js';
+import type { Launch } from './support/interpreter.js';
 import { freePort, portIsFree, until } from './support/wait.js';
 
 test('flash: the espruino command uploads the bundle and saves it to flash, per board', () => {
@@ -298,13 +300,14 @@ test('ringnet flash --host builds first with the --set values, then says when no
 });
 
 const ESP32 = process.env.ESPRUINO_ESP32 || '';
-const SKIP_ESP32 = ESP32 ? false : 'ESPRUINO_ESP32 is not set: it names the Espruino interpreter built for Linux with an ESP32\'s memory layout, whose --telnet console stands for a board on the network';
+const SKIP_ESP32 = interpreterSkip('ESPRUINO_ESP32', ESP32, ' is not set: it names the Espruino interpreter built for Linux with an ESP32\'s memory layout, whose --telnet console stands for a board on the network');
 
 /** The ESP32 interpreter with its telnet console on TELNET_PORT, booting from the flash in `dir`; stdin stays open (at EOF it reads junk). */
 async function telnetBoard(t: TestContext, dir: string): Promise<{ proc: ChildProcess; output: () => string; stop: () => Promise<void> }> {
   const unlock = await lockTelnetPort(); // the interpreter tests boot theirs on the same port, from another process
   await until(() => portIsFree(TELNET_PORT), 60000, 'port ' + TELNET_PORT + ' to be free', 200);
-  const proc = spawn(ESP32, ['--telnet'], { cwd: dir, env: { ...process.env, ESPR_VARS: '3400' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const launch = interpreterLaunch(ESP32) as Launch;
+  const proc = spawn(launch.file, launch.prefix.concat('--telnet'), { cwd: dir, env: { ...process.env, ESPR_VARS: '3400' }, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));

@@ -28,14 +28,15 @@ import { appBundle, pattern } from './support/device-build.js';
 import { startChrony } from './support/chrony.js';
 import type { Chrony } from './support/chrony.js';
 import { bootFromFlash } from './support/espruino.js';
+import { interpreterSkip } from './support/interpreter.js';
 import type { Espruino } from './support/espruino.js';
 import { freePort, sleep } from './support/wait.js';
 
 const ESP8266 = process.env.ESPRUINO_ESP8266 || '';
 const ESP32 = process.env.ESPRUINO_ESP32 || '';
 const WHY = ' is not set: it names an Espruino interpreter built for Linux with that board\'s memory layout (.ci/run sets it when the build is beside the checkout)';
-const SKIP_ESP8266 = ESP8266 ? false : 'ESPRUINO_ESP8266' + WHY;
-const SKIP_ESP32 = ESP32 ? false : 'ESPRUINO_ESP32' + WHY;
+const SKIP_ESP8266 = interpreterSkip('ESPRUINO_ESP8266', ESP8266, WHY);
+const SKIP_ESP32 = interpreterSkip('ESPRUINO_ESP32', ESP32, WHY);
 
 /**
  * Variables dist/esp8266/echo.js holds once booted, after a garbage collection,

@@ -9,10 +9,11 @@ import { test } from 'node:test';
 import * as vm from 'node:vm';
 import { paramsFromArguments } from '../src/cli/params.js';
 import { bootFromFlash } from './support/espruino.js';
+import { interpreterSkip } from './support/interpreter.js';
 import { sleep } from './support/wait.js';
 
 const ESP8266 = process.env.ESPRUINO_ESP8266 || '';
-const SKIP_ESP8266 = ESP8266 ? false : 'ESPRUINO_ESP8266 is not set: it names an Espruino interpreter built for Linux with an ESP8266\'s memory layout';
+const SKIP_ESP8266 = interpreterSkip('ESPRUINO_ESP8266', ESP8266, ' is not set: it names an Espruino interpreter built for Linux with an ESP8266\'s memory layout');
 
 /** Leaves, a setter, a function reading `arguments`, closures, a leaf inside a function that reads `arguments`. */
 const SCRIPT = [

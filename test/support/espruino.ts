@@ -36,6 +36,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConsoleLines, CrcMismatch, jsString, writeStorage } from '../../src/cli/telnet.js';
+import { interpreterLaunch } from './interpreter.js';
 import { portIsFree, sleep, until } from './wait.js';
 
 export { jsString };
@@ -130,7 +131,9 @@ class Console {
   private lines: ConsoleLines;
 
   constructor(bin: string, args: string[], cwd: string, env: { [name: string]: string }) {
-    this.proc = spawn(bin, args, { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const launch = interpreterLaunch(bin);
+    if (typeof launch === 'string') throw new Error(launch);
+    this.proc = spawn(launch.file, launch.prefix.concat(args), { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     this.lines = new ConsoleLines((text) => {
       if (this.sock) this.sock.write(text, 'latin1');
       else this.proc.stdin!.write(text, 'latin1');
