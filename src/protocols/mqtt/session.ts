@@ -11,7 +11,7 @@
  * connection set by hand.
  *
  * On Espruino every function object costs RAM (about 7 variables for a
- * method), so related steps share one method with a switch (`ctl`, `rx`)
+ * method), so related steps share one method with a switch (`ctl`, `ids`)
  * and helpers called from one place are written there.
  */
 import type { Connection } from '../../core/connection.js';
@@ -43,16 +43,26 @@ interface Subscription {
   id: number;
 }
 
-/** What `rx` does with the QoS 2 identifiers received and awaiting PUBREL. */
-const enum Rx {
-  /** The range holding `id`, or -1. */
+/**
+ * What `ids` does: with the publishes in flight, or with the QoS 2
+ * identifiers received and awaiting PUBREL. One method for both: on the
+ * device each function object costs RAM.
+ */
+const enum Ids {
+  /** The range of received identifiers holding `id`, or -1. */
   FIND = 0,
-  /** Adds `id`: returns 1 when it is new, 0 when it was held already (a resend). */
+  /** Adds a received `id`: returns 1 when it is new, 0 when it was held already (a resend). */
   ADD = 1,
-  /** Forgets `id` (its PUBREL came). */
+  /** Forgets a received `id` (its PUBREL came). */
   REMOVE = 2,
   /** Forgets range number `id`. */
   DROP = 3,
+  /** The window slot of `id` in flight, or -1. */
+  FLYING = 4,
+  /** Whether `id` awaits an answer at all: its window slot, 65536 for a (un)subscribe sent, or -1. */
+  AWAITED = 5,
+  /** Slot `id` completed (or its record was dropped): it leaves the window. */
+  LAND = 6,
 }
 
 /** Receives every event, narrowed by `ev` (MqttClient passes itself as `s`). */
@@ -191,7 +201,7 @@ export class Session {
       do {
         id = this.nextId;
         this.nextId = id >= 65535 ? 1 : id + 1;
-      } while (this.flightIndex(id, true) >= 0);
+      } while (this.ids(Ids.AWAITED, id) >= 0);
       const p: Packet =
         s.state === Sub.TO_SUBSCRIBE
           ? { type: PacketType.SUBSCRIBE, id: id, topics: [s.topic], qos: [s.qos] }
@@ -208,7 +218,7 @@ export class Session {
       if (at < 0) break;
       const qos = ob.info(at, Field.QOS);
       const id = ob.info(at, Field.ID);
-      if (qos && (this.flightSpan >= max || this.flightIndex(id, true) >= 0)) break;
+      if (qos && (this.flightSpan >= max || this.ids(Ids.AWAITED, id) >= 0)) break;
       const released = ob.info(at, Field.RELEASED);
       const size = released ? 4 : ob.info(at, Field.SIZE) - 1;
       if (size > out.capacity - RESERVE) {
@@ -284,7 +294,7 @@ export class Session {
           this.ctl(PacketType.PUBACK, m.id);
         } else if (m.qos === 2) {
           this.ctl(PacketType.PUBREC, m.id);
-          if (!this.rx(Rx.ADD, m.id)) return; // already delivered; the broker resent it
+          if (!this.ids(Ids.ADD, m.id)) return; // already delivered; the broker resent it
         }
         if (m.size) this.oversized++;
         this.emit(m.size ? MqttEv.SKIPPED : MqttEv.MESSAGE, m);
@@ -292,7 +302,7 @@ export class Session {
       }
       case PacketType.PUBACK:
       case PacketType.PUBCOMP: {
-        const k = this.flightIndex(p.id, false);
+        const k = this.ids(Ids.FLYING, p.id);
         if (k < 0) return; // not ours (any more): dropped, or from before a restart
         const at = this.flightAt[k];
         let qos = this.outbox.info(at, Field.QOS);
@@ -302,20 +312,20 @@ export class Session {
           this.downgrades++;
           qos = 1;
         }
-        this.flightIndex(k, false, true);
+        this.ids(Ids.LAND, k);
         this.outbox.finish(at);
         this.emit(MqttEv.PUBACK, { id: p.id, qos: qos });
         this.pump();
         return;
       }
       case PacketType.PUBREC: {
-        const k = this.flightIndex(p.id, false);
+        const k = this.ids(Ids.FLYING, p.id);
         if (k >= 0 && this.outbox.info(this.flightAt[k], Field.QOS) === 2) this.outbox.release(this.flightAt[k]);
         this.ctl(PacketType.PUBREL, p.id); // even when unknown, so the broker can let go of it
         return;
       }
       case PacketType.PUBREL: {
-        this.rx(Rx.REMOVE, p.id);
+        this.ids(Ids.REMOVE, p.id);
         this.ctl(PacketType.PUBCOMP, p.id);
         return;
       }
@@ -349,8 +359,8 @@ export class Session {
    */
   emit<K extends keyof MqttEvents>(ev: K, data: MqttEvents[K]): void {
     if (ev === MqttEv.DROPPED && this.outbox.dropAt >= 0 && (data as MqttDropped).id) {
-      const k = this.flightIndex((data as MqttDropped).id, false);
-      if (k >= 0 && this.flightAt[k] === this.outbox.dropAt) this.flightIndex(k, false, true);
+      const k = this.ids(Ids.FLYING, (data as MqttDropped).id);
+      if (k >= 0 && this.flightAt[k] === this.outbox.dropAt) this.ids(Ids.LAND, k);
     }
     if (this.handler) this.handler(this, ev, data);
   }
@@ -383,94 +393,88 @@ export class Session {
     return true;
   }
 
-  /**
-   * The window slot of `id` in flight, or -1. With `any`, whether `id` is
-   * awaiting an answer at all: a publish in flight (its slot) or a
-   * (un)subscribe sent (65536). With `land`, `id` is a slot that completed
-   * (or whose record was dropped): it leaves the window.
-   */
-  private flightIndex(id: number, any: boolean, land?: boolean): number {
+  /** The publishes in flight and the QoS 2 identifiers received, by `op` (see Ids). */
+  private ids(op: Ids, id: number): number {
+    const r = this.rxIds;
     const max = this.maxInflight;
     let k = this.flightHead;
-    if (land) {
-      this.flightId[id] = 0;
-      this.flying--;
-      while (this.flightSpan > 0 && this.flightId[k] === 0) {
-        if (++k === max) k = 0;
-        this.flightSpan--;
-      }
-      this.flightHead = k;
-      return id;
-    }
-    // Identifiers sent in increasing order: one outside [oldest, last] is not in flight.
-    const oldest = this.flightId[k];
-    if (this.flying > 0 && !(any && this.flightOrdered && ((id - oldest) & 0xffff) > ((this.lastSentId - oldest) & 0xffff))) {
-      for (let n = 0; n < this.flightSpan; n++) {
-        if (this.flightId[k] === id) return k;
-        if (++k === max) k = 0;
-      }
-    }
-    if (any) {
-      for (let i = 0; i < this.subs.length; i++) {
-        const s = this.subs[i];
-        if (s.id === id && (s.state === Sub.SUBSCRIBE_SENT || s.state === Sub.UNSUBSCRIBE_SENT)) return 65536;
-      }
-    }
-    return -1;
-  }
-
-  /** The QoS 2 identifiers received and awaiting PUBREL, kept as ranges (see Rx). */
-  private rx(op: Rx, id: number): number {
-    const r = this.rxIds;
     switch (op) {
-      case Rx.FIND:
-        for (let k = 0; k < this.rxRanges; k++) if (r[2 * k] <= id && id <= r[2 * k + 1]) return k;
+      case Ids.LAND:
+        this.flightId[id] = 0;
+        this.flying--;
+        while (this.flightSpan > 0 && this.flightId[k] === 0) {
+          if (++k === max) k = 0;
+          this.flightSpan--;
+        }
+        this.flightHead = k;
+        return id;
+      case Ids.FLYING:
+      case Ids.AWAITED: {
+        const any = op === Ids.AWAITED;
+        // Identifiers sent in increasing order: one outside [oldest, last] is not in flight.
+        const oldest = this.flightId[k];
+        if (this.flying > 0 && !(any && this.flightOrdered && ((id - oldest) & 0xffff) > ((this.lastSentId - oldest) & 0xffff))) {
+          for (let n = 0; n < this.flightSpan; n++) {
+            if (this.flightId[k] === id) return k;
+            if (++k === max) k = 0;
+          }
+        }
+        if (any) {
+          for (let i = 0; i < this.subs.length; i++) {
+            const s = this.subs[i];
+            if (s.id === id && (s.state === Sub.SUBSCRIBE_SENT || s.state === Sub.UNSUBSCRIBE_SENT)) return 65536;
+          }
+        }
         return -1;
-      case Rx.DROP:
+      }
+      case Ids.FIND:
+        for (k = 0; k < this.rxRanges; k++) if (r[2 * k] <= id && id <= r[2 * k + 1]) return k;
+        return -1;
+      case Ids.DROP:
         this.rxRanges--;
         for (let i = 2 * id; i < 2 * this.rxRanges; i++) r[i] = r[i + 2];
         return 0;
-      case Rx.ADD: {
-        if (this.rx(Rx.FIND, id) >= 0) return 0;
-        for (let k = 0; k < this.rxRanges; k++) {
+      case Ids.ADD: {
+        if (this.ids(Ids.FIND, id) >= 0) return 0;
+        for (k = 0; k < this.rxRanges; k++) {
           if (r[2 * k + 1] + 1 === id) {
             r[2 * k + 1] = id; // the usual case: the next in sequence
-            const j = this.rx(Rx.FIND, id + 1);
+            const j = this.ids(Ids.FIND, id + 1);
             if (j >= 0) {
               r[2 * k + 1] = r[2 * j + 1]; // it closed a gap: one range again
-              this.rx(Rx.DROP, j);
+              this.ids(Ids.DROP, j);
             }
             return 1;
           }
           if (r[2 * k] - 1 === id) {
             r[2 * k] = id;
-            const j = this.rx(Rx.FIND, id - 1);
+            const j = this.ids(Ids.FIND, id - 1);
             if (j >= 0) {
               r[2 * k] = r[2 * j];
-              this.rx(Rx.DROP, j);
+              this.ids(Ids.DROP, j);
             }
             return 1;
           }
         }
         // Full: forget the oldest range (its PUBRELs are long overdue). A resend of one of its messages would be delivered again.
-        if (this.rxRanges === this.maxRx) this.rx(Rx.DROP, 0);
+        if (this.rxRanges === this.maxRx) this.ids(Ids.DROP, 0);
         r[2 * this.rxRanges] = r[2 * this.rxRanges + 1] = id;
         this.rxRanges++;
         return 1;
       }
     }
-    // Rx.REMOVE
-    let k = this.rx(Rx.FIND, id);
+    // Ids.REMOVE
+    k = this.ids(Ids.FIND, id);
     if (k < 0) return 0;
     const lo = r[2 * k];
     const hi = r[2 * k + 1];
-    if (lo === hi) this.rx(Rx.DROP, k);
+    if (lo === hi) this.ids(Ids.DROP, k);
     else if (id === lo) r[2 * k] = id + 1; // the usual case: released in order
     else if (id === hi) r[2 * k + 1] = id - 1;
     else {
       if (this.rxRanges === this.maxRx) {
-        this.rx(Rx.DROP, 0);
-        k = this.rx(Rx.FIND, id);
+        this.ids(Ids.DROP, 0);
+        k = this.ids(Ids.FIND, id);
         if (k < 0) return 0;
       }
       r[2 * this.rxRanges] = id + 1;
