@@ -293,8 +293,9 @@ async function telemetryRun(t: TestContext, board: string, bin: string, vars: nu
   });
   await broker.stop(); // down at boot: a refused connect must not run the device out of memory, and it must retry
   // A reading every 2 s, the broker back after about 2: the first readings wait in the outbox, and everything taken
-  // until the device's next attempt fits it (the esp8266's 768 B hold 5 readings; after refusals at 0, ~1 and ~3.5 s
-  // the backoff's next try comes by 10.5 s). A longer outage loses the oldest by design, which is not this test's.
+  // until the device's next attempt fits it (the esp8266's 768 B hold 5 readings; after the refusal at boot the
+  // backoff tries within 0.5-1, 1.5-3 and 3.5-7 s, so a broker back within 3.5 s is reached by 7 s, 3 readings in).
+  // A longer outage loses the oldest by design, which is not this test's.
   const bundle = await appBundle(board, 'telemetry', { http: 0, broker: broker.url, id: id, period: 2000, ntp: chrony ? '127.0.0.1:' + chrony.port : '127.0.0.1', variables: vars });
   const esp = await boot(t, bin, bundle.code, { ESPR_VARS: String(vars) });
   const booted = await esp.memory();
