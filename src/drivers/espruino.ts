@@ -280,7 +280,8 @@ export class EspruinoDriver implements Driver {
   refusedLowMemory = 0;
   /** @internal Accepted sockets still open: each may grow to `peerVars`. */
   peers = 0;
-  lastError = '';
+  /** The last of those exceptions, as text; unset until one (on the device an empty string would cost a variable). */
+  lastError?: string;
   udp?: (host: string, port: number, remote: Address | null, sink: Sink) => DriverSocket;
   /** @internal */ poller: Poller | null = null;
   /** @internal The setTimeout that runs the next poll, and when it is due (../core/wake.js). */
