@@ -28,7 +28,7 @@ import { MqttEv } from './events.js';
 import type { MqttEvents } from './events.js';
 import { Outbox } from './outbox.js';
 import type { OutboxStore } from './store.js';
-import { Session, SENT } from './session.js';
+import { PUMP, Session, SENT } from './session.js';
 import type { SessionHandler } from './session.js';
 
 export interface MqttOptions {
@@ -177,7 +177,7 @@ export class MqttClient extends Session {
     const c = this.mgr.connect(this.ep, null, { pool: o.pool, tls: o.tls, timeoutMs: o.connectTimeoutMs || 10000, protocol: mqttProtocol, state: this });
     if (!c) {
       this.emit(MqttEv.ERROR, { code: ErrorCode.SOCKET, message: 'no free connection in the pool' });
-      if (!this.stopped && !this.retry) this.retry = this.mgr.timer(this.backoff(), restart, false, this);
+      if (!this.stopped && !this.retry) this.retry = this.mgr.timer(restart(this, 1), restart, false, this);
       return;
     }
     this.conn = c;
@@ -208,23 +208,27 @@ export class MqttClient extends Session {
     if (this.open) this.ctl(PacketType.DISCONNECT, 0);
     c.end();
   }
-
-  /** @internal Exponential backoff with "equal jitter": half the step fixed, half random, so clients that fell together spread out. */
-  backoff(): number {
-    const min = this.o.reconnectMinMs || 1000;
-    const max = this.o.reconnectMaxMs || 60000;
-    let step = min * Math.pow(2, this.attempt < 20 ? this.attempt : 20);
-    if (step > max) step = max;
-    this.attempt++;
-    const random = this.o.random || Math.random; // read here, not kept: a field is 2 variables on the device
-    return Math.floor(step / 2 + (random() * step) / 2);
-  }
 }
 
-/** The reconnect timer's function. */
-function restart(m: MqttClient): void {
-  m.retry = undefined;
-  m.start();
+/**
+ * The reconnect timer's function; with `delay` it answers how long to wait
+ * before the next attempt instead: exponential backoff with "equal jitter",
+ * half the step fixed, half random, so clients that fell together spread out.
+ * One function for both: each costs RAM on the device.
+ */
+function restart(m: MqttClient, delay?: 1): number {
+  if (!delay) {
+    m.retry = undefined;
+    m.start();
+    return 0;
+  }
+  const min = m.o.reconnectMinMs || 1000;
+  const max = m.o.reconnectMaxMs || 60000;
+  let step = min * Math.pow(2, m.attempt < 20 ? m.attempt : 20);
+  if (step > max) step = max;
+  m.attempt++;
+  const random = m.o.random || Math.random; // read here, not kept: a field is 2 variables on the device
+  return Math.floor(step / 2 + (random() * step) / 2);
 }
 
 /**
@@ -310,7 +314,7 @@ function mqttProtocol(c: WithState<MqttClient>, ev: number, data: any): void {
           break;
         }
       }
-      if (!err && ev === Ev.SEND && self.open) self.pump(); // acknowledgements may have been waiting for room
+      if (!err && ev === Ev.SEND && self.open) self.ctl(PUMP, 0); // acknowledgements may have been waiting for room
       break;
     }
     case Ev.POLL:
@@ -346,7 +350,7 @@ function mqttProtocol(c: WithState<MqttClient>, ev: number, data: any): void {
       self.skip = 0;
       self.handle(null); // unacknowledged publishes count as queued again until resent
       if (self.stopped) return self.emit(MqttEv.CLOSE, { reconnectMs: -1 });
-      const wait = self.mgr.driver.linkUp() ? self.backoff() : self.o.linkCheckMs || 1000;
+      const wait = self.mgr.driver.linkUp() ? restart(self, 1) : self.o.linkCheckMs || 1000;
       self.emit(MqttEv.CLOSE, { reconnectMs: wait });
       if (!self.stopped && !self.retry) self.retry = self.mgr.timer(wait, restart, false, self);
       return;

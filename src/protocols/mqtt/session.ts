@@ -6,7 +6,7 @@
  *
  * It writes packets straight into the connection's send ring (`conn`, once
  * `open`) and never waits: what cannot be sent now stays in the outbox (or
- * marked unsent) and `pump` sends it on the next SEND event. MqttClient
+ * marked unsent) and `ctl(PUMP)` sends it on the next SEND event. MqttClient
  * extends it with the connection's life; on its own it serves tests, on a
  * connection set by hand.
  *
@@ -27,6 +27,8 @@ const RESERVE = 8;
 
 /** `ctl`'s type for bytes already written: only note the time and flush. */
 export const SENT = 0;
+/** `ctl`'s type for sending what waits: subscription changes, then the outbox (one method: each costs RAM on the device). */
+export const PUMP = -1;
 
 const enum Sub {
   TO_SUBSCRIBE = 0,
@@ -153,7 +155,7 @@ export class Session {
     }
     const at = this.outbox.add(p);
     if (at < 0) return -1;
-    if (c) this.pump();
+    if (c) this.ctl(PUMP, 0);
     return p.id;
   }
 
@@ -167,7 +169,7 @@ export class Session {
     if (!s) subs.push((s = { topic: topic, qos: 0, state: Sub.TO_SUBSCRIBE, id: 0 }));
     s.qos = q;
     s.state = Sub.TO_SUBSCRIBE;
-    if (this.open) this.pump();
+    if (this.open) this.ctl(PUMP, 0);
     return true;
   }
 
@@ -178,79 +180,8 @@ export class Session {
     for (let i = 0; i < subs.length; i++) if (subs[i].topic === topic) s = subs[i];
     if (!s) subs.push((s = { topic: topic, qos: 0, state: Sub.TO_UNSUBSCRIBE, id: 0 }));
     s.state = Sub.TO_UNSUBSCRIBE;
-    if (this.open) this.pump();
+    if (this.open) this.ctl(PUMP, 0);
     return true;
-  }
-
-  /**
-   * Sends what waits on `conn`: subscription changes first, then outbox
-   * records within the in-flight window. Every publish (or PUBREL) leaves
-   * RESERVE bytes of the send ring free behind it, whatever its QoS, so an
-   * ack or PINGREQ always fits.
-   */
-  pump(): void {
-    const c = this.conn as Connection;
-    const out = c.unsent;
-    if (!c.canSend(RESERVE)) return;
-    let wrote = false;
-    const subs = this.subs;
-    for (let i = 0; i < subs.length; i++) {
-      const s = subs[i];
-      if (s.state !== Sub.TO_SUBSCRIBE && s.state !== Sub.TO_UNSUBSCRIBE) continue;
-      let id: number; // the next identifier nothing in flight uses
-      do {
-        id = this.nextId;
-        this.nextId = id >= 65535 ? 1 : id + 1;
-      } while (this.ids(Ids.AWAITED, id) >= 0);
-      const p: Packet =
-        s.state === Sub.TO_SUBSCRIBE
-          ? { type: PacketType.SUBSCRIBE, id: id, topics: [s.topic], qos: [s.qos] }
-          : { type: PacketType.UNSUBSCRIBE, id: id, topics: [s.topic] };
-      if (encode(p, out) <= 0) break;
-      s.id = id;
-      s.state++;
-      wrote = true;
-    }
-    const ob = this.outbox;
-    const max = this.maxInflight;
-    for (;;) {
-      const at = ob.next();
-      if (at < 0) break;
-      const qos = ob.info(at, Field.QOS);
-      const id = ob.info(at, Field.ID);
-      if (qos && (this.flightSpan >= max || this.ids(Ids.AWAITED, id) >= 0)) break;
-      const released = ob.info(at, Field.RELEASED);
-      const size = released ? 4 : ob.info(at, Field.SIZE) - 1;
-      if (size > out.capacity - RESERVE) {
-        ob.advance();
-        ob.finish(at, DropReason.TOO_BIG); // could never be sent on this connection
-        continue;
-      }
-      if (size > (c.canSend(RESERVE) ? out.free : 0) - RESERVE) break;
-      if (released) this.ctl(PacketType.PUBREL, id);
-      else out.write(ob.buf, at + 1, size);
-      ob.advance();
-      wrote = true;
-      if (qos) {
-        // In flight: into the window's ring, after the newest.
-        if (this.flying === 0) this.flightOrdered = 1;
-        else {
-          const step = (id - this.lastSentId) & 0xffff;
-          if (step === 0 || step >= 0x8000) this.flightOrdered = 0;
-        }
-        let k = this.flightHead + this.flightSpan;
-        if (k >= max) k -= max;
-        this.flightId[k] = id;
-        this.flightAt[k] = at;
-        this.flightSpan++;
-        this.flying++;
-        this.lastSentId = id;
-        ob.buf[at + 1] |= 8; // every later send of it says DUP
-      } else {
-        ob.finish(at);
-      }
-    }
-    if (wrote) this.ctl(SENT, 0);
   }
 
   // ------------------------------------------------------------ the connection and packets from the broker
@@ -285,7 +216,7 @@ export class Session {
           s.state--; // the answer may have been lost with the connection: ask again
         }
       }
-      return this.pump();
+      return void this.ctl(PUMP, 0);
     }
     switch (p.type) {
       case PacketType.PUBLISH: {
@@ -315,7 +246,7 @@ export class Session {
         this.ids(Ids.LAND, k);
         this.outbox.finish(at);
         this.emit(MqttEv.PUBACK, { id: p.id, qos: qos });
-        this.pump();
+        this.ctl(PUMP, 0);
         return;
       }
       case PacketType.PUBREC: {
@@ -347,7 +278,7 @@ export class Session {
           }
           break;
         }
-        this.pump();
+        this.ctl(PUMP, 0);
         return;
       }
     }
@@ -374,9 +305,78 @@ export class Session {
    * notes the time and sends nothing (''), which asks the manager to flush.
    * Returns false when the packet did not fit (only a closing connection, or
    * a full ring for PINGREQ).
+   *
+   * With `type` PUMP it sends what waits on `conn`: subscription changes
+   * first, then outbox records within the in-flight window. Every publish (or
+   * PUBREL) leaves RESERVE bytes of the send ring free behind it, whatever its
+   * QoS, so an ack or PINGREQ always fits; it answers true.
    */
-  ctl(type: PacketType | typeof SENT, id: number): boolean {
+  ctl(type: PacketType | typeof SENT | typeof PUMP, id: number): boolean {
     const c = this.conn as Connection;
+    if (type === PUMP) {
+      const out = c.unsent;
+      if (!c.canSend(RESERVE)) return true;
+      let wrote = false;
+      const subs = this.subs;
+      for (let i = 0; i < subs.length; i++) {
+        const s = subs[i];
+        if (s.state !== Sub.TO_SUBSCRIBE && s.state !== Sub.TO_UNSUBSCRIBE) continue;
+        let id: number; // the next identifier nothing in flight uses
+        do {
+          id = this.nextId;
+          this.nextId = id >= 65535 ? 1 : id + 1;
+        } while (this.ids(Ids.AWAITED, id) >= 0);
+        const p: Packet =
+          s.state === Sub.TO_SUBSCRIBE
+            ? { type: PacketType.SUBSCRIBE, id: id, topics: [s.topic], qos: [s.qos] }
+            : { type: PacketType.UNSUBSCRIBE, id: id, topics: [s.topic] };
+        if (encode(p, out) <= 0) break;
+        s.id = id;
+        s.state++;
+        wrote = true;
+      }
+      const ob = this.outbox;
+      const max = this.maxInflight;
+      for (;;) {
+        const at = ob.next();
+        if (at < 0) break;
+        const qos = ob.info(at, Field.QOS);
+        const id = ob.info(at, Field.ID);
+        if (qos && (this.flightSpan >= max || this.ids(Ids.AWAITED, id) >= 0)) break;
+        const released = ob.info(at, Field.RELEASED);
+        const size = released ? 4 : ob.info(at, Field.SIZE) - 1;
+        if (size > out.capacity - RESERVE) {
+          ob.advance();
+          ob.finish(at, DropReason.TOO_BIG); // could never be sent on this connection
+          continue;
+        }
+        if (size > (c.canSend(RESERVE) ? out.free : 0) - RESERVE) break;
+        if (released) this.ctl(PacketType.PUBREL, id);
+        else out.write(ob.buf, at + 1, size);
+        ob.advance();
+        wrote = true;
+        if (qos) {
+          // In flight: into the window's ring, after the newest.
+          if (this.flying === 0) this.flightOrdered = 1;
+          else {
+            const step = (id - this.lastSentId) & 0xffff;
+            if (step === 0 || step >= 0x8000) this.flightOrdered = 0;
+          }
+          let k = this.flightHead + this.flightSpan;
+          if (k >= max) k -= max;
+          this.flightId[k] = id;
+          this.flightAt[k] = at;
+          this.flightSpan++;
+          this.flying++;
+          this.lastSentId = id;
+          ob.buf[at + 1] |= 8; // every later send of it says DUP
+        } else {
+          ob.finish(at);
+        }
+      }
+      if (wrote) this.ctl(SENT, 0);
+      return true;
+    }
     if (type !== SENT) {
       const n = type >= PacketType.PINGREQ ? 2 : 4;
       if (!c.canSend(n)) return false;
