@@ -37,7 +37,7 @@ export function readChunks(this: ChunkQueue, into: Ring, max?: number): number {
     let n = chunk.length - this.headMoved;
     if (n > budget - moved) n = budget - moved;
     // At most two runs: up to the ring's end, then from its start.
-    let at = into.tailIndex();
+    let at = into.commit(0);
     for (let done = 0; done < n; at = 0) {
       const from = this.headMoved + done;
       const run = n - done < into.capacity - at ? n - done : into.capacity - at;

@@ -182,19 +182,17 @@ export class Ring {
     return this.bytes.subarray(this.start, this.start + this.contiguousLength());
   }
 
-  /** Index in storage where the next byte would be written. */
-  tailIndex(): number {
+  /**
+   * Marks `n` bytes written directly at the tail as held (for drivers that
+   * read straight into the ring), and answers the index in storage where the
+   * next byte would be written: `commit(0)` only asks. A negative `n` gives
+   * the newest `-n` held bytes back (codecs drop framing left at the tail this
+   * way). One method for both: each function object costs RAM on the device.
+   */
+  commit(n: number): number {
+    this.length += n;
     const t = this.start + this.length;
     return t >= this.capacity ? t - this.capacity : t;
-  }
-
-  /**
-   * Marks `n` bytes written directly at `tailIndex()` as held (for drivers
-   * that read straight into the ring). A negative `n` gives the newest `-n`
-   * held bytes back (codecs drop framing left at the tail this way).
-   */
-  commit(n: number): void {
-    this.length += n;
   }
 
   /** The held bytes from `offset` as a binary string (for small headers and topics). */

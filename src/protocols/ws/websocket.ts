@@ -414,7 +414,7 @@ export class WebSocket {
     writeFrameHeader(this.header, op, fin, len, key);
     c.send(this.header.subarray(0, hlen));
     if (len > 0) {
-      const at = c.unsent.tailIndex();
+      const at = c.unsent.commit(0);
       if (typeof payload === 'string') c.send(off === 0 && len === payload.length ? payload : payload.substring(off, off + len));
       else c.send(off === 0 && len === payload.length ? payload : payload.subarray(off, off + len));
       if (key) maskInPlace(c.unsent.bytes, c.unsent.capacity, at, len, key);
