@@ -83,7 +83,7 @@ for (const { name, make } of worlds) {
       }
     });
 
-    test('POLL reaches every open connection once per poll, TIMER fires once, timers repeat and cancel', async () => {
+    test('POLL reaches every open connection once per poll, TIMER fires once and cancels, timers repeat and cancel', async () => {
       const w = make({ client: { pollMs: 10 } });
       try {
         const ct = new Trace(w.client);
@@ -97,6 +97,18 @@ for (const { name, make } of worlds) {
             if (ev === Ev.POLL) pollIds.push(polls.count());
           }),
         ) as Connection;
+        // setTimer(-1) and clearTimer() cancel a pending TIMER.
+        const cancelled = [-1, 0].map((how) =>
+          w.client.connect(
+            'tcp://' + w.serverHost + ':' + listener.remote.port,
+            ct.handler((c2, ev) => {
+              if (ev !== Ev.CONNECT) return;
+              c2.setTimer(20);
+              if (how < 0) c2.setTimer(-1);
+              else c2.clearTimer();
+            }),
+          ) as Connection,
+        );
         let ticks = 0;
         let once = 0;
         const t = w.client.timer(10, () => {
@@ -113,6 +125,10 @@ for (const { name, make } of worlds) {
         assert.ok(fired - opened >= 49, 'TIMER no earlier than asked: ' + (fired - opened));
         await w.idle(80);
         assert.equal(ct.of(c.id, 'TIMER').length, 1, 'one-shot');
+        for (const x of cancelled) {
+          assert.equal(ct.of(x.id, 'CONNECT').length, 1);
+          assert.equal(ct.of(x.id, 'TIMER').length, 0, 'a cancelled TIMER does not come');
+        }
         assert.equal(ticks, 3, 'a cancelled repeating timer stops');
         assert.equal(once, 1);
         assert.deepEqual(given, ['an owner'], 'a timer function gets its arg');

@@ -165,12 +165,17 @@ export class Connection implements Sink {
     return n <= this.unsent.free;
   }
 
-  /** A TIMER event after `ms` (replaces a pending one). */
+  /** A TIMER event after `ms` (replaces a pending one); a negative `ms` cancels it, as clearTimer() does. */
   setTimer(ms: number): void {
+    if (ms < 0) {
+      this.timerAt = -1;
+      return;
+    }
     this.timerAt = this.owner.now() + ms;
     this.owner.wakeSoon();
   }
 
+  /** Cancels the pending TIMER event. (The protocols call setTimer(-1): a device bundle then carries no function for this.) */
   clearTimer(): void {
     this.timerAt = -1;
   }

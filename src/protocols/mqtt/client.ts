@@ -290,7 +290,7 @@ function mqttProtocol(c: WithState<MqttClient>, ev: number, data: any): void {
             err = { code: ErrorCode.PROTOCOL, message: 'expected CONNACK, got packet type ' + p.type };
             break;
           }
-          c.clearTimer();
+          c.setTimer(-1);
           if (p.returnCode !== 0) {
             self.emit(MqttEv.CONNACK, { returnCode: p.returnCode, sessionPresent: p.sessionPresent });
             err = { code: ErrorCode.REFUSED, message: 'broker refused the connection: return code ' + p.returnCode };

@@ -96,7 +96,7 @@ function sntpProtocol(c: WithState<Exchange>, ev: number, data: any): void {
     if (typeof reply === 'string') return; // not ours or not usable: keep waiting for the timer
     if (reply.originate.seconds !== x.nonce.seconds || reply.originate.fraction !== x.nonce.fraction) return;
     x.done = true;
-    c.clearTimer();
+    c.setTimer(-1);
     if (reply.stratum === 0) {
       c.emit(SntpEv.FAILED, 'server refused: ' + reply.kissCode);
     } else {
