@@ -113,3 +113,30 @@ test('boards: sensor pins are Espruino pin names', () => {
     for (const k of Object.keys(pins) as (keyof typeof pins)[]) assert.match(pins[k], /^(D\d{1,2}|A0)$/, n + ' ' + k);
   }
 });
+
+test('pools: rings come from arenas of at most 65,535 bytes (Espruino views no further), whole connections each, packed in order', () => {
+  const pools = {
+    a: { conns: 3, recvBytes: 12000, sendBytes: 8000 }, // 60,000
+    b: { conns: 2, recvBytes: 3000, sendBytes: 2000 }, // the first fits beside a's (65,000), the second starts an arena
+    c: { conns: 1, recvBytes: 60000, sendBytes: 5000 }, // 65,000: not beside b's second (70,000), so an arena of its own
+  };
+  const mgr = new Manager(idleDriver, { pools: pools });
+  const arenas: ArrayBufferLike[] = [];
+  const byPool: { [pool: string]: number[] } = {};
+  for (const name of Object.keys(pools)) {
+    byPool[name] = [];
+    for (let i = 0; i < pools[name as keyof typeof pools].conns; i++) {
+      const c = mgr.connect('tcp://127.0.0.1:1', null, { pool: name });
+      assert.ok(c, name + ' ' + i);
+      let k = arenas.indexOf(c.recv.bytes.buffer);
+      if (k < 0) k = arenas.push(c.recv.bytes.buffer) - 1;
+      assert.equal(c.unsent.bytes.buffer, c.recv.bytes.buffer, 'a connection\'s two rings share an arena');
+      assert.equal(c.unsent.bytes.byteOffset, c.recv.bytes.byteOffset + c.recv.capacity, 'side by side');
+      byPool[name].push(k);
+    }
+    byPool[name].sort();
+  }
+  assert.deepEqual(arenas.map((a) => a.byteLength), [65000, 5000, 65000]);
+  assert.deepEqual(byPool, { a: [0, 0, 0], b: [0, 1], c: [2] });
+  assert.equal(mgr.arenaBytes, 135000);
+});

@@ -68,23 +68,6 @@ const PEER_GONE_GRACE_MS = 10000;
 /** Largest arena: Espruino keeps a view's byteOffset (and, on small boards, a buffer's length) in 16 bits. */
 const ARENA_MAX = 65535;
 
-/**
- * Bytes of the arena that starts at connection `k` of pool `names[i]`: the
- * connections from there on that fit in ARENA_MAX together (at least one).
- */
-function arenaSize(specs: { [name: string]: PoolSpec }, names: string[], i: number, k: number): number {
-  let size = 0;
-  for (; i < names.length; i++, k = 0) {
-    const s = specs[names[i]];
-    const each = s.recvBytes + s.sendBytes;
-    for (; k < s.conns; k++) {
-      if (size > 0 && size + each > ARENA_MAX) return size;
-      size += each;
-    }
-  }
-  return size;
-}
-
 export class Manager implements Owner {
   readonly driver: Driver;
   /** Live connections, listeners included, in the order they were made. */
@@ -125,7 +108,22 @@ export class Manager implements Owner {
       const each = s.recvBytes + s.sendBytes;
       for (let k = 0; k < s.conns; k++) {
         if (!arena || at + each > arena.length) {
-          arena = new Uint8Array(arenaSize(specs, names, i, k));
+          // A new arena for this connection and the ones after it that fit in ARENA_MAX together (at least one).
+          // Written here, not as a function: on the device a function object stays in RAM after the start.
+          let size = 0;
+          let full = 0;
+          for (let n = i, m = k; n < names.length && !full; n++, m = 0) {
+            const t = specs[names[n]];
+            const both = t.recvBytes + t.sendBytes;
+            for (; m < t.conns; m++) {
+              if (size > 0 && size + both > ARENA_MAX) {
+                full = 1;
+                break;
+              }
+              size += both;
+            }
+          }
+          arena = new Uint8Array(size);
           at = 0;
         }
         const recv = new Ring(arena.subarray(at, (at += s.recvBytes)));
