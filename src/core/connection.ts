@@ -68,8 +68,8 @@ export interface Owner {
   wakeSoon(): void;
   /** Milliseconds on the manager's clock. */
   now(): number;
-  /** Delivers an event to the protocol handler, then the user's. */
-  emit(c: Connection, ev: number, data: any): void;
+  /** Delivers an event to the protocol handler, then the user's. (Not `emit`: a bundle that calls no c.emit then carries none.) */
+  deliver(c: Connection, ev: number, data: any): void;
   /** A peer reached `listener`: the connection that takes it, or null to refuse it. */
   adopt(listener: Connection, socket: DriverSocket, remote: Address): Connection | null;
 }
@@ -149,7 +149,7 @@ export class Connection implements Sink {
 
   /** Delivers an event (core or protocol) to this connection's protocol handler, then its user handler. */
   emit(ev: number, data?: any): void {
-    this.owner.emit(this, ev, data);
+    this.owner.deliver(this, ev, data);
   }
 
   /** Milliseconds on the manager's clock. */

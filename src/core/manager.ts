@@ -246,7 +246,7 @@ export class Manager implements Owner {
       try {
         fn(c);
       } catch (e) {
-        this.emit(c, -1, e);
+        this.deliver(c, -1, e);
       }
     }
   }
@@ -323,12 +323,12 @@ export class Manager implements Owner {
         if (c.life & Life.OPENED) {
           if (c.timerAt >= 0 && now >= c.timerAt) {
             c.timerAt = -1;
-            this.emit(c, Ev.TIMER, undefined);
+            this.deliver(c, Ev.TIMER, undefined);
           }
-          this.emit(c, Ev.POLL, undefined);
+          this.deliver(c, Ev.POLL, undefined);
         } else if (c.life & Life.ACCEPT_PENDING) {
           c.life = (c.life & ~Life.ACCEPT_PENDING) | Life.OPENED;
-          this.emit(c, Ev.ACCEPT, c.remote);
+          this.deliver(c, Ev.ACCEPT, c.remote);
         } else {
           if (c.connectResult < 0 && c.connectDeadline >= 0 && now >= c.connectDeadline) c.connectResult = ErrorCode.TIMEOUT;
           if (c.connectResult >= 0) {
@@ -337,7 +337,7 @@ export class Manager implements Owner {
             c.connectDeadline = -1; // decided: a stale deadline would make the next wake-up come at once, forever
             if (result === ErrorCode.OK) c.life |= Life.OPENED;
             else c.flags |= Flag.CLOSE_IMMEDIATELY; // a failed connect is followed by CLOSE only
-            this.emit(c, Ev.CONNECT, result);
+            this.deliver(c, Ev.CONNECT, result);
           }
         }
         const io = c.io;
@@ -356,7 +356,7 @@ export class Manager implements Owner {
             }
             if (r === 0) break;
             got += r;
-            this.emit(c, Ev.RECV, r);
+            this.deliver(c, Ev.RECV, r);
           }
           if (udp) c.recv.discard(c.recv.length);
           if (c.life & Life.PEER_CLOSED && got === 0) {
@@ -374,7 +374,7 @@ export class Manager implements Owner {
             const pushedBack = c.unsent.length > 0; // the socket's WRITABLE wakes us
             if (sent > 0) {
               moved = true; // more may fit after this: the next poll comes at once
-              this.emit(c, Ev.SEND, sent);
+              this.deliver(c, Ev.SEND, sent);
             }
             if (pushedBack) break;
           }
@@ -383,8 +383,8 @@ export class Manager implements Owner {
         }
         if (c.flags & Flag.CLOSE_IMMEDIATELY || c.failure !== undefined || (c.flags & Flag.SEND_AND_CLOSE && (c.unsent.length === 0 || c.life & Life.PEER_CLOSED))) {
           // Release: ERROR (if any) and CLOSE, then the socket closes and the slot goes back to its pool.
-          if (c.failure !== undefined) this.emit(c, Ev.ERROR, c.failure);
-          this.emit(c, Ev.CLOSE, undefined);
+          if (c.failure !== undefined) this.deliver(c, Ev.ERROR, c.failure);
+          this.deliver(c, Ev.CLOSE, undefined);
           c.life |= Life.RELEASED;
           if (c.io) c.io.close();
           if (c.listenHandle) c.listenHandle.close();
@@ -431,9 +431,9 @@ export class Manager implements Owner {
   /**
    * Calls the protocol handler, then the user's; a throw becomes ERROR then
    * CLOSE for this connection only. Event -1 is such a throw from elsewhere
-   * (broadcast), `data` being what was thrown.
+   * (broadcast), `data` being what was thrown. @internal (the Owner's; c.emit is the public way)
    */
-  emit(c: Connection, ev: number, data: any): void {
+  deliver(c: Connection, ev: number, data: any): void {
     try {
       if (ev < 0) throw data;
       if (c.protocol) c.protocol(c, ev, data);
