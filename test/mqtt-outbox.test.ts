@@ -23,7 +23,7 @@ function outbox(o: OutboxOptions & { store?: AppendLog; compactFactor?: number }
   const ob = new Outbox(o);
   if (o.store) ob.journal = journal(ob, o.store, o.compactFactor);
   const drops: Drop[] = [];
-  ob.sink = { emit: (_ev, d) => drops.push({ reason: d.reason, topic: d.topic, id: d.id }) };
+  ob.sink = { report: (_ev, d) => drops.push({ reason: d.reason, topic: d.topic, id: d.id }) };
   return { ob, drops };
 }
 

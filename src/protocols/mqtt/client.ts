@@ -176,7 +176,7 @@ export class MqttClient extends Session {
     // The client works on the protocol slot (its events go to the client's handler, not the connection's).
     const c = this.mgr.connect(this.ep, null, { pool: o.pool, tls: o.tls, timeoutMs: o.connectTimeoutMs || 10000, protocol: mqttProtocol, state: this });
     if (!c) {
-      this.emit(MqttEv.ERROR, { code: ErrorCode.SOCKET, message: 'no free connection in the pool' });
+      this.report(MqttEv.ERROR, { code: ErrorCode.SOCKET, message: 'no free connection in the pool' });
       if (!this.stopped && !this.retry) this.retry = this.mgr.timer(restart(this, 1), restart, false, this);
       return;
     }
@@ -248,7 +248,7 @@ function mqttProtocol(c: WithState<MqttClient>, ev: number, data: any): void {
   let err: ErrorInfo | null = null; // a failure: reported, then the connection is closed
   switch (ev) {
     case Ev.CONNECT: {
-      if (data !== ErrorCode.OK) return self.emit(MqttEv.ERROR, { code: data, message: 'connect to the broker failed' });
+      if (data !== ErrorCode.OK) return self.report(MqttEv.ERROR, { code: data, message: 'connect to the broker failed' });
       const n = encode(
         {
           type: PacketType.CONNECT,
@@ -292,7 +292,7 @@ function mqttProtocol(c: WithState<MqttClient>, ev: number, data: any): void {
           }
           c.setTimer(-1);
           if (p.returnCode !== 0) {
-            self.emit(MqttEv.CONNACK, { returnCode: p.returnCode, sessionPresent: p.sessionPresent });
+            self.report(MqttEv.CONNACK, { returnCode: p.returnCode, sessionPresent: p.sessionPresent });
             err = { code: ErrorCode.REFUSED, message: 'broker refused the connection: return code ' + p.returnCode };
             break;
           }
@@ -303,7 +303,7 @@ function mqttProtocol(c: WithState<MqttClient>, ev: number, data: any): void {
           self.pingAt = -1;
           self.handle(p);
           arm = true;
-          self.emit(MqttEv.CONNACK, { returnCode: 0, sessionPresent: p.sessionPresent });
+          self.report(MqttEv.CONNACK, { returnCode: 0, sessionPresent: p.sessionPresent });
         } else if (p.type === PacketType.PINGRESP) {
           self.pingAt = -1;
         } else if (p.type === PacketType.PUBLISH || (p.type >= PacketType.PUBACK && p.type <= PacketType.PUBCOMP) || p.type === PacketType.SUBACK || p.type === PacketType.UNSUBACK) {
@@ -342,22 +342,22 @@ function mqttProtocol(c: WithState<MqttClient>, ev: number, data: any): void {
       break;
     }
     case Ev.ERROR:
-      return self.emit(MqttEv.ERROR, data);
+      return self.report(MqttEv.ERROR, data);
     case Ev.CLOSE: {
       self.conn = null;
       self.open = false;
       self.pingAt = -1;
       self.skip = 0;
       self.handle(null); // unacknowledged publishes count as queued again until resent
-      if (self.stopped) return self.emit(MqttEv.CLOSE, { reconnectMs: -1 });
+      if (self.stopped) return self.report(MqttEv.CLOSE, { reconnectMs: -1 });
       const wait = self.mgr.driver.linkUp() ? restart(self, 1) : self.o.linkCheckMs || 1000;
-      self.emit(MqttEv.CLOSE, { reconnectMs: wait });
+      self.report(MqttEv.CLOSE, { reconnectMs: wait });
       if (!self.stopped && !self.retry) self.retry = self.mgr.timer(wait, restart, false, self);
       return;
     }
   }
   if (err) {
-    self.emit(MqttEv.ERROR, err);
+    self.report(MqttEv.ERROR, err);
     return c.close();
   }
   if (arm && self.keepaliveMs) {

@@ -95,7 +95,7 @@ export class Outbox {
   /** The newest packet identifier restored from a store (0: none). */
   restoredId = 0;
   /** Told about each drop (DROPPED) before the record goes; null: nobody. */
-  sink: { emit(ev: MqttEv.DROPPED, data: MqttDropped): void } | null = null;
+  sink: { report(ev: MqttEv.DROPPED, data: MqttDropped): void } | null = null;
   /** During a DROPPED event: the dropped record's offset, -1 for a refused new message. */
   dropAt = -1;
   /** Writes records in place: its start is moved to each record before encoding. */
@@ -204,7 +204,7 @@ export class Outbox {
       if (this.refuseNew || size > this.capacity) {
         this.dropCount++;
         this.dropAt = -1;
-        if (this.sink) this.sink.emit(MqttEv.DROPPED, { reason: size > this.capacity ? DropReason.TOO_BIG : DropReason.REFUSED, topic: p.topic, qos: p.qos, id: p.id, total: this.dropCount });
+        if (this.sink) this.sink.report(MqttEv.DROPPED, { reason: size > this.capacity ? DropReason.TOO_BIG : DropReason.REFUSED, topic: p.topic, qos: p.qos, id: p.id, total: this.dropCount });
         return -2;
       }
       this.finish(this.head, DropReason.OLDEST); // the head is live: done records at the head are gone already
@@ -276,7 +276,7 @@ export class Outbox {
     if (reason) {
       this.dropCount++;
       this.dropAt = at;
-      if (this.sink) this.sink.emit(MqttEv.DROPPED, { reason: reason, topic: this.topic(at), qos: this.info(at, Field.QOS), id: this.info(at, Field.ID), total: this.dropCount });
+      if (this.sink) this.sink.report(MqttEv.DROPPED, { reason: reason, topic: this.topic(at), qos: this.info(at, Field.QOS), id: this.info(at, Field.ID), total: this.dropCount });
     }
     const buf = this.buf;
     if (buf[at] & St.DONE) return;

@@ -124,7 +124,7 @@ export class Session {
     this.flightAt = new Int32Array(this.maxInflight);
     this.rxIds = new Uint16Array(2 * this.maxRx);
     if (outbox.restoredId) this.nextId = outbox.restoredId >= 65535 ? 1 : outbox.restoredId + 1;
-    outbox.sink = this; // drops come back through emit()
+    outbox.sink = this; // drops come back through report()
   }
 
   // ------------------------------------------------------------ user calls
@@ -228,7 +228,7 @@ export class Session {
           if (!this.ids(Ids.ADD, m.id)) return; // already delivered; the broker resent it
         }
         if (m.size) this.oversized++;
-        this.emit(m.size ? MqttEv.SKIPPED : MqttEv.MESSAGE, m);
+        this.report(m.size ? MqttEv.SKIPPED : MqttEv.MESSAGE, m);
         return;
       }
       case PacketType.PUBACK:
@@ -245,7 +245,7 @@ export class Session {
         }
         this.ids(Ids.LAND, k);
         this.outbox.finish(at);
-        this.emit(MqttEv.PUBACK, { id: p.id, qos: qos });
+        this.report(MqttEv.PUBACK, { id: p.id, qos: qos });
         this.ctl(PUMP, 0);
         return;
       }
@@ -271,10 +271,10 @@ export class Session {
             const code = p.codes[0];
             if (code === 0x80) subs.splice(i, 1);
             else s.state = Sub.SUBSCRIBED;
-            this.emit(MqttEv.SUBACK, { topic: s.topic, qos: code });
+            this.report(MqttEv.SUBACK, { topic: s.topic, qos: code });
           } else {
             subs.splice(i, 1);
-            this.emit(MqttEv.UNSUBACK, { topic: s.topic });
+            this.report(MqttEv.UNSUBACK, { topic: s.topic });
           }
           break;
         }
@@ -287,8 +287,10 @@ export class Session {
   /**
    * Gives `data` to the handler. A DROPPED record that was in flight (the
    * outbox says which in `dropAt`; only QoS 1/2 ones fly) leaves the window first.
+   * (Not `emit`: the device build keeps every method of a name called anywhere,
+   * and a bundle that calls no `c.emit` then carries no Connection.emit.)
    */
-  emit<K extends keyof MqttEvents>(ev: K, data: MqttEvents[K]): void {
+  report<K extends keyof MqttEvents>(ev: K, data: MqttEvents[K]): void {
     if (ev === MqttEv.DROPPED && this.outbox.dropAt >= 0 && (data as MqttDropped).id) {
       const k = this.ids(Ids.FLYING, (data as MqttDropped).id);
       if (k >= 0 && this.flightAt[k] === this.outbox.dropAt) this.ids(Ids.LAND, k);
