@@ -39,27 +39,14 @@ const SKIP_ESP8266 = interpreterSkip('ESPRUINO_ESP8266', ESP8266, WHY);
 const SKIP_ESP32 = interpreterSkip('ESPRUINO_ESP32', ESP32, WHY);
 
 /**
- * Variables dist/esp8266/echo.js holds once booted, after a garbage collection,
- * of the 1,600 an ESP8266 has: measured 755 (749 before the Wi-Fi handlers were module-level functions, which this
- * build without Wi-Fi pays for and a board with Wi-Fi saves on: see the stand-in test below; 754 before the core, the drivers and the manager shared one empty address, 756 before the manager's unset onLinkChange was undefined, 752 before the driver's clock took out steps of the wall clock, 759 before one function served
- * every socket event, 803 before a connection kept its life in one number and no nulls, 856 before names terser kept
- * long were shortened, the driver kept no closures and Wi-Fi supervision
- * became a module of its own, 872 before the board profile's
- * values were written into the code, 923 before parameters became
- * locals read from `arguments`, 1,162 before the bundle was a script of
- * top-level functions with short member names, 1,397 before the core had
- * fewer function objects). It may only go down; the goal is 500.
+ * Variables dist/esp8266/echo.js holds once booted, after a garbage collection, of the 1,600 an ESP8266 has:
+ * measured 711 (1,397 when first measured; docs/device-cost.md says what brought it down). The ceiling
+ * sits a few percent above, so that it can only go down; the goal is 500.
  */
-const ECHO_ESP8266_IDLE_MAX = 780;
+const ECHO_ESP8266_IDLE_MAX = 740;
 
-/**
- * The same for dist/esp32/echo.js on 3,400 variables (a plain ESP32): measured
- * 1,265 (1,261 before the same Wi-Fi change, 1,266 before the one empty address, 1,268 before the onLinkChange change, 1,264 before the driver's clock took out steps, 1,271 before the one socket event function, 1,349 before the same connection change, 1,404 before those same steps, 1,421 before the board profile was written into the code, 1,472
- * before parameters became locals, 1,722 before the top-level
- * script, 2,249 before the smaller core and the esp32's 1 KB rings). It may
- * only go down.
- */
-const ECHO_ESP32_IDLE_MAX = 1290;
+/** The same for dist/esp32/echo.js on 3,400 variables (a plain ESP32): measured 1,205 (2,249 when first measured). */
+const ECHO_ESP32_IDLE_MAX = 1250;
 
 /** A plain ESP32: the pool Espruino sizes from the heap left after Wi-Fi. */
 const ESP32_VARS = 3400;
@@ -75,32 +62,17 @@ const ESP32_ROOMY_VARS = 4000;
 const TELEMETRY_ESP32_VARS = 3400;
 
 /**
- * ... where it holds about 2,040 after boot and 2,100 after 8 readings (after GC) once booted, retrying
- * a stopped broker, publishing, and its SNTP client synced from chronyd (2,045 / 2,114 before the app let go of
- * its options object; 2,031 / 2,142 while every sync failed,
- * no server answering; 2,034 / 2,144 before the sensors' method was renamed, 2,039 / 2,149 before the pruner let a field's name keep no method, 2,045 / 2,163 before the driver's and the MQTT client's unset fields were
- * undefined, 2,075 / 2,190 before the codec kept its state per call and one
- * function served every socket event, 2,118 / 2,231 before a connection kept its life in one number and no
- * nulls, 2,329 before member names terser kept long
- * were shortened and the driver and the app kept no closures, 2,340-2,372 before the board profile was
- * written into the code and the MQTT client's handler was one module-level
- * function, 2,493-2,525 before parameters became
- * locals, 4,052 before, 6,722 before that). It may only go down.
+ * ... where it holds 1,971 after boot and 2,038 after 8 readings (after GC), booted with the broker stopped,
+ * then publishing, its SNTP client synced from chronyd (6,722 when first measured). It may only go down.
  */
-const TELEMETRY_ESP32_IDLE_MAX = 2180;
+const TELEMETRY_ESP32_IDLE_MAX = 2100;
 
 /**
- * dist/esp8266/telemetry.js (http=0) on an ESP8266's 1,600 variables: 1,039 after boot and 1,079 after 8
- * readings (after GC; 1,046 / 1,092 before the sensors kept no closure, the driver no connect listener and the
- * flags were 0/1; 1,050 / 1,096 before its option fields' names were shortened and the manager kept no null,
- * 1,056 / 1,102 before the app let go of its options object, 1,058 / 1,107 before a TCP
- * connection's peer was its endpoint and the driver's clock took out steps, 1,210 / 1,321 before the firmware's
- * SNTP kept the clock, 1,212 / 1,324 before the sensors' method was renamed, 1,219 / 1,331 before the pruner let a field's name keep no method, 1,225 / 1,344 before the driver's and the MQTT client's unset fields were undefined,
- * 1,255 / 1,371 before the codec kept its state per call and one function served every socket event).
- * It ran out of memory at boot until connections kept no booleans, nulls or idle peer objects (4,900 when
- * first measured). It may only go down.
+ * dist/esp8266/telemetry.js (http=0) on an ESP8266's 1,600 variables: 975 after boot and 1,016 after 8 readings
+ * (after GC). It ran out of memory at boot until connections kept no booleans, nulls or idle peer objects (4,900
+ * when first measured). It may only go down; the goal is 600.
  */
-const TELEMETRY_ESP8266_IDLE_MAX = 1140;
+const TELEMETRY_ESP8266_IDLE_MAX = 1060;
 
 /** What the interpreter prints when something went wrong. */
 const TROUBLE = /Uncaught|OUT OF MEMORY|Out of Memory|LOW_MEMORY|MEMORY_BUSY|ERROR/;
@@ -346,10 +318,10 @@ test('interpreter: dist/esp8266/telemetry.js (http=0) on 1,600 variables boots w
 
 /**
  * dist/esp32/telemetry.js with the dashboard, on an ESP32 with PSRAM (`--set variables=10000`; a plain ESP32's 3,400
- * are too few, and the build refuses it for one): 4,010 idle with the broker connected, 4,423 with a live viewer
- * (4,032 / 4,447 when first run here, before the app let go of its options object). It may only go down; the goal is 1,500 on 3,400.
+ * are too few, and the build refuses it for one): 3,918 idle with the broker connected, 4,337 with a live viewer
+ * (4,032 / 4,447 when first run here). It may only go down; the goal is 1,500 on 3,400.
  */
-const DASHBOARD_ESP32_IDLE_MAX = 4150;
+const DASHBOARD_ESP32_IDLE_MAX = 4050;
 const DASHBOARD_ESP32_VARS = 10000;
 
 /** GET `path` from the device; the body gunzipped when it came gzipped. */
@@ -414,10 +386,10 @@ test('interpreter: dist/esp32/telemetry.js with the dashboard (' + DASHBOARD_ESP
  * the calls and events supervision uses: getIP, on('connected'/'disconnected'), connect with a callback, setSNTP.
  * The board boots off the network, joins with the credentials saved in Storage, publishes, is dropped, rejoins 10 s
  * later and publishes on, every reading taken meanwhile delivered from the outbox. With the stand-in present, the
- * supervision's own objects are in RAM as on a board: 1,129 variables after 3 readings (1,172 while its callbacks
+ * supervision's own objects are in RAM as on a board: 1,064 variables after 3 readings (1,172 while its callbacks
  * were closures keeping superviseWifi's scope alive). It may only go down.
  */
-const TELEMETRY_ESP8266_WIFI_MAX = 1150;
+const TELEMETRY_ESP8266_WIFI_MAX = 1100;
 
 /** A stand-in for the Wifi module: events are fired from the interpreter's loop, as the firmware fires them. */
 const WIFI_STAND_IN =
