@@ -125,3 +125,19 @@ test('resetAll ends every stream with RESET', async () => {
     server.mgr.shutdown();
   }
 });
+
+test('randomBytes comes from the wrapped driver (its own random is for the faults)', () => {
+  const inner = new NodeDriver();
+  let asked = 0;
+  const original = inner.randomBytes.bind(inner);
+  inner.randomBytes = (into: Uint8Array) => {
+    asked++;
+    original(into);
+  };
+  const d = new FaultyDriver(inner);
+  d.random = () => 0; // the loss source: must not be what fills the bytes
+  const a = new Uint8Array(32);
+  d.randomBytes(a);
+  assert.equal(asked, 1);
+  assert.ok(a.some((b) => b !== 0), 'filled');
+});

@@ -69,7 +69,7 @@ function run(seed: number): Run {
       fragmentBytes: 100,
       // the simulator's own seeded source, watched
       random: (into) => {
-        laptopHost.random(into);
+        laptopHost.randomBytes(into);
         r.random += Buffer.from(into).toString('hex');
       },
     },

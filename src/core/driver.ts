@@ -121,5 +121,5 @@ export interface Driver {
    * WebSocket masking keys and handshake nonces. Optional: protocols fall
    * back to Math.random where a driver has none.
    */
-  random?(into: Uint8Array): void;
+  randomBytes?(into: Uint8Array): void;
 }

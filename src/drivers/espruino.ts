@@ -342,7 +342,7 @@ export class EspruinoDriver implements Driver {
   }
 
   /** Bytes from the hardware noise source (E.hwRand reads the voltage reference), for nonces and masking keys. */
-  random(into: Uint8Array): void {
+  randomBytes(into: Uint8Array): void {
     for (let i = 0; i < into.length; i++) {
       if ((i & 3) === 0) this.noise = E.hwRand ? E.hwRand() : (Math.random() * 4294967296) | 0;
       into[i] = (this.noise >>> ((i & 3) * 8)) & 255;

@@ -114,6 +114,13 @@ export class FaultyDriver implements Driver {
     return this.up && this.inner.linkUp();
   }
 
+  /** The inner driver's random source (this one's `random` is for its own faults). */
+  randomBytes(into: Uint8Array): void {
+    const inner = this.inner;
+    if (inner.randomBytes) inner.randomBytes(into);
+    else for (let i = 0; i < into.length; i++) into[i] = Math.floor(Math.random() * 256);
+  }
+
   /** Link down: every socket dies with UNREACHABLE at once, as on a device whose Wi-Fi drops. */
   setLink(up: boolean): void {
     this.up = up;

@@ -237,7 +237,7 @@ export class NodeDriver implements Driver {
     return true;
   }
 
-  random(into: Uint8Array): void {
+  randomBytes(into: Uint8Array): void {
     randomFillSync(into);
   }
 

@@ -309,7 +309,7 @@ export class SimHost implements Driver {
     this.rng = seededRandom(h);
   }
 
-  random(into: Uint8Array): void {
+  randomBytes(into: Uint8Array): void {
     for (let i = 0; i < into.length; i++) into[i] = Math.floor(this.rng() * 256);
   }
 

@@ -106,7 +106,7 @@ export function wsConnect(mgr: Manager, url: string, handler: WsHandler, opts?: 
   if (ep.scheme !== 'ws' && ep.scheme !== 'wss') throw new Error('wsConnect: unsupported scheme ' + ep.scheme);
   const secure = ep.scheme === 'wss';
   const driver = mgr.driver;
-  const random = o.random || (driver.random ? (into: Uint8Array) => (driver.random as (b: Uint8Array) => void).call(driver, into) : weakRandom);
+  const random = o.random || (driver.randomBytes ? (into: Uint8Array) => (driver.randomBytes as (b: Uint8Array) => void).call(driver, into) : weakRandom);
   const key = newKey(random);
   const defaultPort = secure ? 443 : 80;
   const host = (ep.host.indexOf(':') >= 0 ? '[' + ep.host + ']' : ep.host) + (ep.port === defaultPort ? '' : ':' + ep.port);

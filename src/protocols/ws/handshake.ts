@@ -39,7 +39,7 @@ export function protocolList(value: string | undefined): string[] {
   return out;
 }
 
-/** Fills with Math.random: the fallback for a driver without `random` (weak; say so where it matters). */
+/** Fills with Math.random: the fallback for a driver without `randomBytes` (weak; say so where it matters). */
 export function weakRandom(into: Uint8Array): void {
   for (let i = 0; i < into.length; i++) into[i] = Math.floor(Math.random() * 256);
 }

@@ -73,7 +73,7 @@ export function main(board: BoardProfile, settings: { [key: string]: string | nu
   mgr.run();
   log('started', board.name);
   const noise = new Uint8Array(8);
-  driver.random(noise);
+  driver.randomBytes(noise);
   let hex = '';
   for (let i = 0; i < noise.length; i++) hex += (noise[i] < 16 ? '0' : '') + noise[i].toString(16);
   log('random', hex);
