@@ -121,8 +121,6 @@ const enum SocketEvent {
   DRAIN,
   CLOSE,
   ERROR,
-  /** Not the interpreter's: the manager closed the socket. */
-  CLOSED_BY_US,
 }
 
 // One handler for every event of every socket: a guarded closure per socket and event would be eight function
@@ -165,11 +163,12 @@ class EspruinoStream implements DriverSocket {
   }
 
   /**
-   * @internal Runs one socket event for this stream, or the manager's close;
-   * an exception is counted by the driver, never propagated. One method for
-   * all of them: each function object costs RAM on the device.
+   * @internal Runs one socket event for this stream, or with no event the
+   * manager's close (it is `close()` too); an exception is counted by the
+   * driver, never propagated. One method for all of them: each function
+   * object costs RAM on the device.
    */
-  handle(event: SocketEvent, arg: any): void {
+  handle(event?: SocketEvent, arg?: any): void {
     const driver = this.driver;
     try {
       let code = ErrorCode.OK;
@@ -200,7 +199,7 @@ class EspruinoStream implements DriverSocket {
         code = c === -3 ? ErrorCode.TIMEOUT : c === -9 ? ErrorCode.RESET : c === -11 ? ErrorCode.REFUSED : c === -4 || c === -6 ? ErrorCode.UNREACHABLE : ErrorCode.SOCKET;
         message = (arg && arg.message) || 'socket error';
       }
-      // The socket is finished: by the peer (CLOSE, ERROR), by a peer that outran us (DATA), or by us.
+      // The socket is finished: by the peer (CLOSE, ERROR), by a peer that outran us (DATA), or by us (no event).
       const sink = this.sink;
       this.dead = true;
       this.sink = undefined;
@@ -262,13 +261,14 @@ class EspruinoStream implements DriverSocket {
     return done;
   }
 
-  close(): void {
-    this.handle(SocketEvent.CLOSED_BY_US, null);
-  }
+  /** The manager closes the socket: `handle` itself, installed on the prototype below (no event reads as CLOSED_BY_US). */
+  declare close: () => void;
 }
 
 // The core's queue method as the stream's own: a method calling it would be one more function object on the device.
 EspruinoStream.prototype.readInto = readChunks;
+// close() is handle() with no event: a wrapper would be one more function object on the device.
+EspruinoStream.prototype.close = EspruinoStream.prototype.handle as () => void;
 
 export class EspruinoDriver implements Driver {
   readonly name = 'espruino';
