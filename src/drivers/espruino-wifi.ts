@@ -21,6 +21,7 @@ const REJOIN_MS = 10000;
 
 const enum WifiEvent {
   UP,
+  /** Also anything else wifiEvent is given: the firmware's `disconnected` handler is wifiEvent itself, given the event's details. */
   DOWN,
   /** Time to (re)join with the saved credentials. */
   JOIN,
@@ -51,7 +52,7 @@ export function superviseWifi(driver: EspruinoDriver, file: string | undefined):
   const s: Supervision = (supervised = { driver: driver, credentials: null, rejoinTimer: undefined });
   driver.link = !!(ip && ip.ip && ip.ip !== '0.0.0.0');
   wifi.on('connected', onConnected);
-  wifi.on('disconnected', onDisconnected);
+  wifi.on('disconnected', wifiEvent); // its details (an object) read as DOWN: no wrapper function
   if (file) {
     let saved: any = null;
     try {
@@ -68,17 +69,16 @@ function onConnected(): void {
   wifiEvent(WifiEvent.UP);
 }
 
-function onDisconnected(): void {
-  wifiEvent(WifiEvent.DOWN);
-}
-
 /** Wifi.connect's callback: a failed join schedules the next attempt. */
 function onJoined(err: unknown): void {
   if (err) wifiEvent(WifiEvent.DOWN);
 }
 
-/** The link went up or down, or it is time to join (also the rejoin timer's function). */
-function wifiEvent(event: WifiEvent): void {
+/**
+ * The link went up or down, or it is time to join (also the rejoin timer's function, and the `disconnected`
+ * handler: what is neither UP nor JOIN is DOWN).
+ */
+function wifiEvent(event: WifiEvent | object): void {
   const s = supervised;
   if (!s) return;
   const driver = s.driver;
