@@ -378,3 +378,20 @@ test('bundles: the driver joins Wi-Fi with the credentials in Storage when the l
   assert.ok(sb.output.indexOf('probe link up') >= 0);
   assert.deepEqual(sb.errors, []);
 });
+
+test('bundles: a dropped link is rejoined 10 s later, and a failed join is tried again 10 s after it; once up, no more', async () => {
+  const r = await probeBundle('esp8266', { peerPort: 7001, refusedPort: 7002, udpPort: 7003 });
+  const sb = sandboxFor('esp8266', '', { wifi: true, storage: { 'wifi.json': '{"ssid":"lab-net","password":"secret"}' } });
+  sb.load(r.code);
+  sb.runFor(100);
+  assert.deepEqual(sb.wifiJoins, [], 'up at boot: no join');
+  sb.setWifi(false); // the disconnected event
+  sb.runFor(10100);
+  assert.deepEqual(sb.wifiJoins, ['lab-net']);
+  sb.runFor(10000); // that join failed (its callback got 'no network'): the next one
+  assert.deepEqual(sb.wifiJoins, ['lab-net', 'lab-net']);
+  sb.setWifi(true);
+  sb.runFor(30000);
+  assert.deepEqual(sb.wifiJoins, ['lab-net', 'lab-net'], 'up: no more joins');
+  assert.deepEqual(sb.errors, []);
+});

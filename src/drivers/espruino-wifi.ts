@@ -21,7 +21,7 @@ const REJOIN_MS = 10000;
 
 const enum WifiEvent {
   UP,
-  /** Also anything else wifiEvent is given: the firmware's `disconnected` handler is wifiEvent itself, given the event's details. */
+  /** Also anything else wifiEvent is given but null or undefined (see wifiEvent). */
   DOWN,
   /** Time to (re)join with the saved credentials. */
   JOIN,
@@ -69,25 +69,22 @@ function onConnected(): void {
   wifiEvent(WifiEvent.UP);
 }
 
-/** Wifi.connect's callback: a failed join schedules the next attempt. */
-function onJoined(err: unknown): void {
-  if (err) wifiEvent(WifiEvent.DOWN);
-}
-
 /**
- * The link went up or down, or it is time to join (also the rejoin timer's function, and the `disconnected`
- * handler: what is neither UP nor JOIN is DOWN).
+ * The link went up or down, or it is time to join. It is also the rejoin timer's function, the `disconnected`
+ * handler (given the event's details, an object: DOWN) and Wifi.connect's callback (given null when the join
+ * worked: nothing to do, the `connected` event follows; an error message when it failed: DOWN, so the next
+ * attempt is scheduled). One function for all: each costs RAM on the device.
  */
-function wifiEvent(event: WifiEvent | object): void {
+function wifiEvent(event: WifiEvent | object | string | null | undefined): void {
   const s = supervised;
-  if (!s) return;
+  if (!s || !(event || event === WifiEvent.UP)) return;
   const driver = s.driver;
   const c = s.credentials;
   try {
     if (event === WifiEvent.JOIN) {
       s.rejoinTimer = undefined;
       if (driver.link || !c) return;
-      require('Wifi').connect(c.ssid, { password: c.password }, onJoined);
+      require('Wifi').connect(c.ssid, { password: c.password }, wifiEvent);
       return;
     }
     driver.link = event === WifiEvent.UP;
