@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { Connection } from '../src/core/connection.js';
 import { ErrorCode, Ev } from '../src/core/events.js';
 import { Manager } from '../src/core/manager.js';
+import type { Driver } from '../src/core/driver.js';
 import { FaultyDriver } from '../src/drivers/faulty.js';
 import { NodeDriver } from '../src/drivers/node.js';
 import { until } from './support/wait.js';
@@ -137,7 +138,10 @@ test('randomBytes comes from the wrapped driver (its own random is for the fault
   const d = new FaultyDriver(inner);
   d.random = () => 0; // the loss source: must not be what fills the bytes
   const a = new Uint8Array(32);
+  assert.ok(d.randomBytes, 'present: the wrapped driver has one');
   d.randomBytes(a);
   assert.equal(asked, 1);
   assert.ok(a.some((b) => b !== 0), 'filled');
+  const none = new FaultyDriver({ name: 'bare', hasTls: false } as unknown as Driver); // all the constructor reads
+  assert.equal(none.randomBytes, undefined, 'absent when the wrapped driver has none: protocols then use their fallback');
 });

@@ -89,6 +89,8 @@ export class FaultyDriver implements Driver {
   random: () => number = Math.random;
   /** Only when the inner driver has datagrams: the manager then refuses UDP itself, before it takes a slot. */
   udp?: (host: string, port: number, remote: Address | null, sink: Sink) => DriverSocket;
+  /** Only when the inner driver has a random source: without one, protocols use their own fallback, as with it unwrapped. */
+  randomBytes?: (into: Uint8Array) => void;
   private up = true;
   private readonly sockets: FaultySocket[] = [];
 
@@ -96,6 +98,7 @@ export class FaultyDriver implements Driver {
     this.name = 'faulty-' + inner.name;
     this.hasTls = inner.hasTls;
     if (inner.udp) this.udp = this.openDatagrams;
+    if (inner.randomBytes) this.randomBytes = this.innerRandomBytes;
   }
 
   now(): number {
@@ -114,11 +117,9 @@ export class FaultyDriver implements Driver {
     return this.up && this.inner.linkUp();
   }
 
-  /** The inner driver's random source (this one's `random` is for its own faults). */
-  randomBytes(into: Uint8Array): void {
-    const inner = this.inner;
-    if (inner.randomBytes) inner.randomBytes(into);
-    else for (let i = 0; i < into.length; i++) into[i] = Math.floor(Math.random() * 256);
+  /** The inner driver's random source, when it has one (this one's `random` is for its own faults). */
+  private innerRandomBytes(into: Uint8Array): void {
+    this.inner.randomBytes!(into);
   }
 
   /** Link down: every socket dies with UNREACHABLE at once, as on a device whose Wi-Fi drops. */

@@ -26,7 +26,7 @@ export function interpreterLaunch(bin: string): Launch | string {
   if (known[bin] === undefined) {
     if (answers(bin, [])) known[bin] = { file: bin, prefix: [] };
     else if (answers('qemu-i386', [bin])) known[bin] = { file: 'qemu-i386', prefix: [bin] };
-    else known[bin] = bin + ' does not run here: this kernel runs no 32-bit programs (booted with ia32_emulation off?) and qemu-i386 (Debian\'s qemu-user) is not installed';
+    else known[bin] = bin + ' does not run here, neither directly (a kernel booted with 32-bit emulation off runs no 32-bit programs) nor under qemu-i386 (Debian\'s qemu-user: installed?)';
   }
   return known[bin];
 }
