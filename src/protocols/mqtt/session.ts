@@ -85,9 +85,12 @@ export class Session {
    * and outbox records, in a ring in the order sent. A completed one leaves a
    * hole (id 0) until the head passes it; acknowledgements normally come in
    * order, so lookups hit the head. The window is full when the ring is.
-   * Typed arrays: a few bytes per entry on Espruino.
+   * Typed arrays: a few bytes per entry on Espruino. All three of the
+   * session's are views of one Int32Array: an array type used nowhere else
+   * (Uint16Array) makes Espruino keep its constructor and prototype, 8
+   * variables, and each array its own header.
    */
-  private readonly flightId: Uint16Array;
+  private readonly flightId: Int32Array;
   private readonly flightAt: Int32Array;
   private flightHead = 0;
   private flightSpan = 0;
@@ -103,7 +106,7 @@ export class Session {
    * identifiers: brokers number messages in sequence, and mosquitto can leave
    * hundreds awaiting PUBREL during a burst, which is then a single range.
    */
-  private readonly rxIds: Uint16Array;
+  private readonly rxIds: Int32Array;
   rxRanges = 0;
   private readonly maxRx: number;
   readonly subs: Subscription[] = [];
@@ -120,9 +123,11 @@ export class Session {
     this.maxInflight = maxInflight > 0 ? maxInflight : 1;
     this.maxRx = maxRx > 0 ? maxRx : 1;
     this.handler = handler;
-    this.flightId = new Uint16Array(this.maxInflight);
-    this.flightAt = new Int32Array(this.maxInflight);
-    this.rxIds = new Uint16Array(2 * this.maxRx);
+    const max = this.maxInflight;
+    const all = new Int32Array(2 * max + 2 * this.maxRx);
+    this.flightId = all.subarray(0, max);
+    this.flightAt = all.subarray(max, 2 * max);
+    this.rxIds = all.subarray(2 * max);
     if (outbox.restoredId) this.nextId = outbox.restoredId >= 65535 ? 1 : outbox.restoredId + 1;
     outbox.sink = this; // drops come back through report()
   }
