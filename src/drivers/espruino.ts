@@ -290,8 +290,8 @@ export class EspruinoDriver implements Driver {
   /** @internal Whether the link is up: Wi-Fi supervision (./espruino-wifi.js) keeps it; without it, always. */
   link = true;
   private noise = 0;
-  /** Free variables when the first of the open peers arrived: what they took since is `freeBeforePeers - free`. */
-  private freeBeforePeers = 0;
+  /** @internal Free variables when the first of the open peers arrived (acceptPeer): what they took since is `freeBeforePeers - free`. */
+  freeBeforePeers = 0;
   /** How far the interpreter's clock has jumped in all (see now()). */
   private clockShift = 0;
   /** The last reading of now(). */
@@ -351,42 +351,11 @@ export class EspruinoDriver implements Driver {
 
   listen(host: string, port: number, sink: Sink, tls: TlsOptions | null): ListenHandle {
     if (tls) throw new Error('Espruino has no TLS server');
-    const self = this;
-    const server = require('net').createServer(function (socket: EsSocket) {
-      try {
-        // The interpreter allocates a peer's data before any JavaScript runs, so memory is guarded at the door: what is
-        // free must cover this peer's worst case and what the open peers may still grow by, `need` each less what they
-        // took since the first came (counting all of it refused a second ESP8266 echo client that fitted). A
-        // collection runs only before a refusal: it takes time.
-        let m = process.memory(false);
-        const need = peerVars(self.limits, m.blocksize || 16);
-        let room = 0;
-        for (let pass = 0; pass < 2 && room < need; pass++) {
-          if (pass) m = process.memory(true);
-          if (self.peers === 0) self.freeBeforePeers = m.free;
-          const taken = self.freeBeforePeers - m.free;
-          const growth = self.peers * need - (taken > 0 ? taken : 0);
-          room = m.free - (growth > 0 ? growth : 0);
-        }
-        if (room < need) {
-          self.refusedLowMemory++;
-          // Without a data listener the interpreter would keep all the peer still sends (and end() waits for it to stop):
-          // the shared handler drops it, as the socket has no stream.
-          socket.on('data', onSocketEvent);
-          socket.end();
-          return;
-        }
-        const stream = new EspruinoStream(socket, NO_ADDRESS, self); // Espruino does not report an accepted peer's address
-        stream.admitted = true;
-        self.peers++;
-        const child = sink.notify(SinkEvent.ACCEPT, stream, stream.remote);
-        if (child) stream.sink = child;
-        else stream.close();
-      } catch (e) {
-        self.errors++;
-        self.lastError = String(e);
-      }
-    });
+    // The handler is one module-level function that finds its driver and sink on the server (the interpreter calls it
+    // with the server as `this`): a closure here would keep listen()'s whole scope, 12 variables on 2v29.
+    const server: EsServer = require('net').createServer(acceptPeer);
+    server.sink = sink;
+    server.drv = this;
     server.listen(port); // Espruino binds every interface: the port is all it takes
     server.port = port; // the server has close(): with its port it is the ListenHandle
     return server;
@@ -405,6 +374,52 @@ export class EspruinoDriver implements Driver {
     const stream = new EspruinoStream(socket, options as unknown as Address, this);
     stream.sink = sink;
     return stream;
+  }
+}
+
+/** A listening server as the driver leaves it: its port, and what acceptPeer needs. */
+interface EsServer extends ListenHandle {
+  listen(port: number): void;
+  port: number;
+  sink: Sink;
+  drv: EspruinoDriver;
+}
+
+/** A peer came to a server: admitted when memory allows, its stream handed to the server's sink. */
+function acceptPeer(this: EsServer, socket: EsSocket): void {
+  const self = this.drv;
+  try {
+    // The interpreter allocates a peer's data before any JavaScript runs, so memory is guarded at the door: what is
+    // free must cover this peer's worst case and what the open peers may still grow by, `need` each less what they
+    // took since the first came (counting all of it refused a second ESP8266 echo client that fitted). A
+    // collection runs only before a refusal: it takes time.
+    let m = process.memory(false);
+    const need = peerVars(self.limits, m.blocksize || 16);
+    let room = 0;
+    for (let pass = 0; pass < 2 && room < need; pass++) {
+      if (pass) m = process.memory(true);
+      if (self.peers === 0) self.freeBeforePeers = m.free;
+      const taken = self.freeBeforePeers - m.free;
+      const growth = self.peers * need - (taken > 0 ? taken : 0);
+      room = m.free - (growth > 0 ? growth : 0);
+    }
+    if (room < need) {
+      self.refusedLowMemory++;
+      // Without a data listener the interpreter would keep all the peer still sends (and end() waits for it to stop):
+      // the shared handler drops it, as the socket has no stream.
+      socket.on('data', onSocketEvent);
+      socket.end();
+      return;
+    }
+    const stream = new EspruinoStream(socket, NO_ADDRESS, self); // Espruino does not report an accepted peer's address
+    stream.admitted = true;
+    self.peers++;
+    const child = this.sink.notify(SinkEvent.ACCEPT, stream, stream.remote);
+    if (child) stream.sink = child;
+    else stream.close();
+  } catch (e) {
+    self.errors++;
+    self.lastError = String(e);
   }
 }
 

@@ -343,7 +343,7 @@ export function connectPeer(sb: NetworkHost, port: number): SandboxPeer | null {
   sb.pipes.push(pipe);
   sb.socketsInUse++;
   sb.events.push(() => {
-    sb.call(server.onConnection, undefined, [device], 'connection');
+    sb.call(server.onConnection, server, [device], 'connection'); // the interpreter calls it with the server as `this`
     pipe.ready = true;
   });
   return peer;
