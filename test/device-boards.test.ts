@@ -81,8 +81,7 @@ test('boards: the network limits cover what Espruino delivers between two polls'
     const net = boards[n].net;
     // A peer's data arrives in chunks of the board's network (268 bytes on an ESP8266) or of the Linux build (536):
     // the hold takes at least two of the board's and one of the Linux build's past a full recv ring. (On the
-    // 1,600-variable build the esp8266's 536 serves two echo clients 1 KB ahead byte-exact at once; 1,072 did too,
-    // but left the telemetry app less than its worst case.)
+    // 1,600-variable build the esp8266's 1,024 serves two echo clients at once byte-exact with rings of one chunk.)
     assert.ok(net.holdBytes >= 2 * net.chunkBytes && net.holdBytes >= 536, n + ': holdBytes');
     assert.ok(net.inFlightBytes >= net.chunkBytes, n + ': at least one chunk in flight');
     assert.ok(net.chunkBytes === 268 || net.chunkBytes === 536, n + ': chunk size of an Espruino network');

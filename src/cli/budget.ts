@@ -9,7 +9,8 @@ import { SNTP_PACKET_BYTES } from '../protocols/sntp/codec.js';
 import { peerVars } from '../drivers/espruino.js';
 
 export interface Budget {
-  pools: { name: string; conns: number; recvBytes: number; sendBytes: number; bytes: number }[];
+  /** `perSlot` is set when the app passed rings of its own sizes for the pool: then its bytes are what it allocated. */
+  pools: { name: string; conns: number; recvBytes: number; sendBytes: number; bytes: number; perSlot?: number }[];
   protocols: { name: string; what: string; bytes: number }[];
   total: number;
   /**
@@ -57,7 +58,9 @@ function usesPool(pool: string, modules: string[]): boolean {
  * allocated in the sandbox as it started), tells whether the app passed the
  * `default` pool at all (a client-only app, telemetry without its dashboard,
  * leaves it out) and which protocol state survived minification; no module
- * list says either.
+ * list says either. An app that passes its default slots rings of its own
+ * sizes allocates less than the board's pools: then the total is what it
+ * allocated, and that pool's `perSlot` what each slot took.
  */
 export function staticBudget(board: BoardProfile, modules: string[], allocated?: number): Budget {
   const pools: Budget['pools'] = [];
@@ -78,14 +81,22 @@ export function staticBudget(board: BoardProfile, modules: string[], allocated?:
     const optional: { bytes: number; drop: () => void }[] = [];
     for (const p of pools) if (p.name === 'default') optional.push({ bytes: p.bytes, drop: () => pools.splice(pools.indexOf(p), 1) });
     for (const p of protocols) optional.push({ bytes: p.bytes, drop: () => protocols.splice(protocols.indexOf(p), 1) });
-    for (let set = 1; set < 1 << optional.length; set++) {
+    let explained = false;
+    for (let set = 1; set < 1 << optional.length && !explained; set++) {
       let sum = 0;
       for (let i = 0; i < optional.length; i++) if (set & (1 << i)) sum += optional[i].bytes;
       if (sum !== total - allocated) continue;
       for (let i = 0; i < optional.length; i++) if (set & (1 << i)) optional[i].drop();
-      total = allocated;
-      break;
+      explained = true;
     }
+    // Otherwise the app sized its default slots' rings itself (the echo's hold one network chunk each way): what it
+    // allocated is what it holds, the rest of the board's budget as the board has it.
+    const own = pools.filter((p) => p.name === 'default')[0];
+    if (!explained && own && own.bytes > total - allocated) {
+      own.bytes -= total - allocated;
+      own.perSlot = own.bytes / own.conns;
+    }
+    total = allocated;
   }
   const size = board.variableBytes || 16;
   return { pools: pools, protocols: protocols, total: total, perPeer: peerVars(board.net, size) * size };

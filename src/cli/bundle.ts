@@ -462,7 +462,9 @@ export function formatBudget(r: BundleResult): string {
   const row = (label: string, value: number, unit?: string) => lines.push('  ' + pad(label, 40) + pad(num(value), 9, true) + ' ' + (unit || 'B'));
   lines.push((r.file ? relative(process.cwd(), r.file) : r.board + '/' + r.app + '.js') + '  (board ' + r.board + ')');
   row('code, minified', r.bytes);
-  for (const p of r.budget.pools) row('rings ' + pad(p.name, 8) + p.conns + ' × (' + p.recvBytes + ' + ' + p.sendBytes + ')', p.bytes);
+  for (const p of r.budget.pools) {
+    row('rings ' + pad(p.name, 8) + p.conns + ' × ' + (p.perSlot === undefined ? '(' + p.recvBytes + ' + ' + p.sendBytes + ')' : p.perSlot + ' (the app\'s sizes)'), p.bytes);
+  }
   if (r.budget.protocols.length === 0) row('protocol state (none)', 0);
   for (const p of r.budget.protocols) row('protocol state ' + p.name + ' (' + p.what + ')', p.bytes);
   row('static memory budget', r.budget.total);
