@@ -33,9 +33,15 @@ async function main(): Promise<void> {
   let lowest = Infinity;
   const sub = mqtt.connect(broker.url, { clean: false, clientId: 'sub-' + id, reconnectPeriod: 200 });
   await new Promise<void>((resolve) => sub.once('connect', () => sub.subscribe('ringnet/' + id + '/telemetry', { qos: 1 }, () => resolve())));
+  // When the broker was stopped, and when the first reading taken after that reached the subscriber: how long the
+  // device had to keep its readings (its outbox holds about 5 of them; one more drops the oldest, by design).
+  let stoppedAt = 0;
+  let stoppedSeq = 0;
+  let backAfter = -1;
   sub.on('message', (_topic, payload) => {
     const r = JSON.parse(payload.toString());
     seqs.push(r.seq);
+    if (stoppedAt && backAfter < 0 && r.seq > stoppedSeq) backAfter = (Date.now() - stoppedAt) / 1000;
     if (r.freeMem < lowest) lowest = r.freeMem;
   });
   const target = deviceTargets({ boards: ['esp8266'], apps: ['telemetry'], settings: { http: 0, broker: broker.url, id: id, period: 1000, ntp: '127.0.0.1' } })[0];
@@ -50,6 +56,8 @@ async function main(): Promise<void> {
       const s = (Date.now() - started) / 1000;
       if (!restarted && s >= seconds / 2) {
         restarted = true;
+        stoppedSeq = seqs.length ? Math.max(...seqs) : 0;
+        stoppedAt = Date.now();
         await broker.stop();
         await sleep(3000);
         await broker.restart();
@@ -71,6 +79,12 @@ async function main(): Promise<void> {
       seqs.length + ' readings over ' + seconds + ' s, seq 1 to ' + last + ', ' + missing.length + ' missing' + (missing.length ? ' (' + missing.slice(0, 20).join(',') + ')' : '') +
         ', ' + (seqs.length - got.size) + ' delivered twice; lowest free a reading reported ' + lowest + '; the interpreter printed ' + (trouble ? trouble[0] : 'no memory error'),
     );
+    if (stoppedAt) {
+      console.log(
+        'the broker stopped after seq ' + stoppedSeq + '; the first reading after it arrived ' + (backAfter < 0 ? 'never' : backAfter.toFixed(1) + ' s later') +
+          ' (the device reconnects with a backoff that doubles from 1 s, plus jitter; it takes a reading a second and its outbox holds about 5)',
+      );
+    }
   } finally {
     sub.end(true);
     await esp.close();
