@@ -177,7 +177,7 @@ export class Connection implements Sink {
 
   /** Cancels the pending TIMER event. (The protocols call setTimer(-1): a device bundle then carries no function for this.) */
   clearTimer(): void {
-    this.timerAt = -1;
+    this.setTimer(-1);
   }
 
   /** Closes at the next poll, dropping unsent bytes. */

@@ -261,7 +261,7 @@ class EspruinoStream implements DriverSocket {
     return done;
   }
 
-  /** The manager closes the socket: `handle` itself, installed on the prototype below (no event reads as CLOSED_BY_US). */
+  /** The manager closes the socket: `handle` itself, installed on the prototype below (no event: closed by us). */
   declare close: () => void;
 }
 
@@ -380,46 +380,45 @@ export class EspruinoDriver implements Driver {
 /** A listening server as the driver leaves it: its port, and what acceptPeer needs. */
 interface EsServer extends ListenHandle {
   listen(port: number): void;
-  port: number;
   sink: Sink;
   drv: EspruinoDriver;
 }
 
 /** A peer came to a server: admitted when memory allows, its stream handed to the server's sink. */
 function acceptPeer(this: EsServer, socket: EsSocket): void {
-  const self = this.drv;
+  const driver = this.drv; // `this` is the server
   try {
     // The interpreter allocates a peer's data before any JavaScript runs, so memory is guarded at the door: what is
     // free must cover this peer's worst case and what the open peers may still grow by, `need` each less what they
     // took since the first came (counting all of it refused a second ESP8266 echo client that fitted). A
     // collection runs only before a refusal: it takes time.
     let m = process.memory(false);
-    const need = peerVars(self.limits, m.blocksize || 16);
+    const need = peerVars(driver.limits, m.blocksize || 16);
     let room = 0;
     for (let pass = 0; pass < 2 && room < need; pass++) {
       if (pass) m = process.memory(true);
-      if (self.peers === 0) self.freeBeforePeers = m.free;
-      const taken = self.freeBeforePeers - m.free;
-      const growth = self.peers * need - (taken > 0 ? taken : 0);
+      if (driver.peers === 0) driver.freeBeforePeers = m.free;
+      const taken = driver.freeBeforePeers - m.free;
+      const growth = driver.peers * need - (taken > 0 ? taken : 0);
       room = m.free - (growth > 0 ? growth : 0);
     }
     if (room < need) {
-      self.refusedLowMemory++;
+      driver.refusedLowMemory++;
       // Without a data listener the interpreter would keep all the peer still sends (and end() waits for it to stop):
       // the shared handler drops it, as the socket has no stream.
       socket.on('data', onSocketEvent);
       socket.end();
       return;
     }
-    const stream = new EspruinoStream(socket, NO_ADDRESS, self); // Espruino does not report an accepted peer's address
+    const stream = new EspruinoStream(socket, NO_ADDRESS, driver); // Espruino does not report an accepted peer's address
     stream.admitted = true;
-    self.peers++;
+    driver.peers++;
     const child = this.sink.notify(SinkEvent.ACCEPT, stream, stream.remote);
     if (child) stream.sink = child;
     else stream.close();
   } catch (e) {
-    self.errors++;
-    self.lastError = String(e);
+    driver.errors++;
+    driver.lastError = String(e);
   }
 }
 
