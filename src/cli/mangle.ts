@@ -52,13 +52,17 @@ function espruinoDeclarations(): ts.SourceFile {
   return espruinoDts;
 }
 
-/** Every member and function name @types/espruino declares (Espruino's own API: net, Wifi, Storage, E, sockets …). */
+/**
+ * Every member and function name @types/espruino declares (Espruino's own API: net, Wifi, Storage, E, sockets …).
+ * Not its parameters' names: no object of the runtime has a property by them (they kept `count`, `options` and
+ * `listener` long: a variable more in every object that has one).
+ */
 function espruinoNames(): Set<string> {
   if (espruinoApi) return espruinoApi;
   const names = new Set<string>();
   const visit = (node: ts.Node) => {
     const name = (node as { name?: ts.Node }).name;
-    if (name && (ts.isIdentifier(name) || ts.isStringLiteral(name))) names.add(name.text);
+    if (name && (ts.isIdentifier(name) || ts.isStringLiteral(name)) && !ts.isParameter(node) && !ts.isTypeParameterDeclaration(node)) names.add(name.text);
     ts.forEachChild(node, visit);
   };
   visit(espruinoDeclarations());
