@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import vm from 'node:vm';
 import { breakLongLines } from '../src/cli/break-lines.js';
-import { declareBlockVars, flattenClasses } from '../src/cli/flatten.js';
+import { flattenClasses } from '../src/cli/flatten.js';
+import { declareLateVars } from '../src/cli/late-vars.js';
 import { checkBundle, MAX_LINE } from '../src/cli/gate.js';
 
 function run(code: string): unknown {
@@ -60,12 +61,16 @@ test('flatten: a subclass wrapper, `__extends` first and the base as its argumen
   assert.deepEqual(run(r.code), [2, 3]);
 });
 
-test('flatten: a var declared in one branch and used in another is declared at the start of its function', () => {
-  const code = 'function f(k){if(k)(r=k*2);else{var r;r=7}return r}out=[f(2),f(0)];';
-  assert.ok(checkBundle(code, 'x.js').some((v) => /declared inside a block/.test(v.reason)));
-  const fixed = declareBlockVars(code);
-  assert.match(fixed, /^function f\(k\)\{var r;/);
-  assert.deepEqual(checkBundle(fixed, 'x.js').filter((v) => /declared inside a block|before its var/.test(v.reason)), []);
+test('late vars: only a var used before or outside its declaration is declared at the start of its function', () => {
+  // r: declared in one branch, used in another; q: used before its var runs; c: read by a function inside;
+  // k: declared in a branch and used only there, stays where it is (Espruino makes it only if the branch runs).
+  const code = 'function f(n){if(n)(r=n*2);else{var r;r=7}q=1;var q;var g=function(){return c};var c=3;if(n>5){var k=n;r+=k}return r+q+g()}out=[f(2),f(0),f(9)];';
+  const late = /declared inside a block|before its var/;
+  assert.ok(checkBundle(code, 'x.js').some((v) => late.test(v.reason)));
+  const fixed = declareLateVars(code);
+  assert.match(fixed, /^function f\(n\)\{var r,q,c;/);
+  assert.equal(fixed.split('var k').length, 2, 'k is declared once, in its branch');
+  assert.deepEqual(checkBundle(fixed, 'x.js').filter((v) => late.test(v.reason)), []);
   assert.deepEqual(run(fixed), run(code));
 });
 

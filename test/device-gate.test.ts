@@ -24,6 +24,13 @@ const RULES: { name: string; bad: string; why: RegExp; good: string }[] = [
     why: /var v is declared inside a block and used outside it/,
     good: 'function g(a) { var v; if (a) { v = 1; } return v; }',
   },
+  {
+    // The block that counts is the innermost: the case, not the if around the switch (a leak terser's reuse of names made).
+    name: 'var declared in a case inside a branch, used after the switch in that branch',
+    bad: 'function g(a, k) { if (a) { switch (k) { case 1: var v = 1; break; } v = 2; return v; } }',
+    why: /var v is declared inside a block and used outside it/,
+    good: 'function g(a, k) { var v; if (a) { switch (k) { case 1: v = 1; break; } v = 2; return v; } }',
+  },
   { name: 'function declared in a block', bad: 'if (x) { function h() {} }', why: /function h is declared inside a block/, good: 'var x; function h() {} if (x) { h(); }' },
   { name: 'labels', bad: 'outer: for (;;) { break outer; }', why: /labels/, good: 'for (;;) { break; }' },
   { name: 'regex {n} quantifier', bad: 'var r = /a{2}/;', why: /\{n,m\} quantifiers never match/, good: 'var r = /aa/;' },

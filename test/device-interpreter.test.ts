@@ -28,6 +28,8 @@ import { appBundle, pattern } from './support/device-build.js';
 import { startChrony } from './support/chrony.js';
 import type { Chrony } from './support/chrony.js';
 import { bootFromFlash } from './support/espruino.js';
+import { parse } from 'acorn';
+import { espruinoOwns } from '../src/cli/gate.js';
 import { interpreterSkip } from './support/interpreter.js';
 import type { Espruino } from './support/espruino.js';
 import { freePort, sleep } from './support/wait.js';
@@ -97,9 +99,28 @@ async function boot(t: TestContext, bin: string, code: string, env: { [name: str
   return esp;
 }
 
-/** No error printed (but lines matching `allowed`), no error flag set. */
-async function assertHealthy(esp: Espruino, allowed?: RegExp): Promise<void> {
+/**
+ * No error printed (but lines matching `allowed`), no error flag set, and no global the bundle (`code`) does not
+ * declare at its top level: a var the interpreter did not see declared before code assigned it becomes a global
+ * (a local of one function shared by every call), and every top-level function still one (such a global may take
+ * a top-level function's short name).
+ */
+async function assertHealthy(esp: Espruino, code: string | null, allowed?: RegExp): Promise<void> {
   assert.ok(esp.alive, 'the interpreter is running');
+  if (code) {
+    const declared = new Set<string>();
+    const functions: string[] = [];
+    for (const st of (parse(code, { ecmaVersion: 5 }) as any).body) {
+      if (st.type === 'FunctionDeclaration') declared.add(st.id.name), functions.push(st.id.name);
+      if (st.type === 'VariableDeclaration') for (const d of st.declarations) declared.add(d.id.name);
+    }
+    const overwritten = await esp.command('JSON.stringify(' + JSON.stringify(functions.join(' ')) + '.split(" ").filter(function(n){return typeof global[n]!=="function"}))');
+    assert.equal(JSON.parse(overwritten), '[]', 'top-level functions that are not functions any more');
+    const globals = JSON.parse(JSON.parse(await esp.command('JSON.stringify(Object.keys(global))'))) as string[];
+    // The Linux build's own (quit, interrupt), and the classes of its network module's objects.
+    const leaked = globals.filter((g) => !declared.has(g) && !espruinoOwns(g) && !/^(quit|interrupt|Socket|Server|dgramSocket|HttpCRq|HttpCRs|HttpSRq|HttpSRs)$/.test(g));
+    assert.deepEqual(leaked, [], 'globals the bundle does not declare');
+  }
   assert.equal(await esp.command('E.getErrorFlags()'), '[]', 'E.getErrorFlags()');
   const output = allowed ? esp.output.split('\n').filter((l) => !allowed.test(l)).join('\n') : esp.output;
   const bad = TROUBLE.exec(output);
@@ -168,7 +189,7 @@ async function bootEcho(t: TestContext, board: string, bin: string, env: { [name
   const idle = await esp.memory();
   t.diagnostic(board + ' echo idle: ' + idle.usage + ' of ' + idle.total + ' variables in use after GC (' + idle.free + ' free); bundle ' + bundle.bytes + ' B; the build estimated ' + bundle.ram.idle);
   assertEstimated(bundle.ram.idle, idle.usage);
-  await assertHealthy(esp);
+  await assertHealthy(esp, bundle.code);
   // What the driver's door asks of each peer before it accepts it (src/drivers/espruino.ts, peerVars).
   const need = peerVars(boards[board].net, board === 'esp8266' ? 12 : 14);
   // The door asks `need` for the new peer on top of what each admitted one may still grow by (`need` less what it
@@ -208,7 +229,7 @@ async function twoClients(t: TestContext, board: string, esp: Espruino, port: nu
     assert.ok(Buffer.from(i ? b : a).equals(r.value), 'client ' + (i + 1) + ' got its 20 KB back byte-exact');
   }
   assert.ok(peak < after.total, 'peak ' + peak);
-  await assertHealthy(esp);
+  await assertHealthy(esp, null);
 }
 
 /** The two-client run is a TODO (with the reason) while the door has no room for two peers. */
@@ -305,7 +326,7 @@ async function telemetryRun(t: TestContext, board: string, bin: string, vars: nu
   assertEstimated(bundle.ram.idle, idle.usage);
   // The Linux build has no analog input: each reading of the board's analog pin prints the first (a board reads it);
   // the interpreter's network prints the second for each connect the stopped broker refused.
-  await assertHealthy(esp, /^(\r|\x1b\[J|>)*ERROR: (Analog is not supported on this device\.|Connect failed \(err 111\))\r?$/);
+  await assertHealthy(esp, bundle.code, /^(\r|\x1b\[J|>)*ERROR: (Analog is not supported on this device\.|Connect failed \(err 111\))\r?$/);
 }
 
 test('interpreter: dist/esp32/telemetry.js (http=0) boots with the broker down, keeps retrying, and publishes every reading once it is up', { skip: SKIP_ESP32, timeout: 150000 }, (t) =>
@@ -377,7 +398,7 @@ test('interpreter: dist/esp32/telemetry.js with the dashboard (' + DASHBOARD_ESP
   t.diagnostic('with a viewer: ' + peak.usage + ' in use after GC (' + peak.free + ' free); the lowest free a live reading reported: ' + Math.min.apply(null, live.map((r) => r.freeMem)));
   assert.ok(idle.usage <= DASHBOARD_ESP32_IDLE_MAX, 'idle ' + idle.usage + ' variables, at most ' + DASHBOARD_ESP32_IDLE_MAX);
   assertEstimated(bundle.ram.idle, idle.usage);
-  await assertHealthy(esp, /^(\r|\x1b\[J|>)*ERROR: Analog is not supported on this device\.\r?$/);
+  await assertHealthy(esp, bundle.code, /^(\r|\x1b\[J|>)*ERROR: Analog is not supported on this device\.\r?$/);
 });
 
 /**
@@ -435,5 +456,5 @@ test('interpreter: dist/esp8266/telemetry.js with a stand-in Wifi module joins, 
   assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'every reading from seq 1, in order, once: ' + seqs.join(','));
   t.diagnostic('esp8266 telemetry with Wi-Fi supervision running: ' + idle.usage + ' of 1600 variables in use after 3 readings (after GC), ' + seqs.length + ' readings in all, none lost across the drop');
   assert.ok(idle.usage <= TELEMETRY_ESP8266_WIFI_MAX, 'idle ' + idle.usage + ' variables, at most ' + TELEMETRY_ESP8266_WIFI_MAX);
-  await assertHealthy(esp, /^(\r|\x1b\[J|>)*ERROR: Analog is not supported on this device\.\r?$/);
+  await assertHealthy(esp, code, /^(\r|\x1b\[J|>)*ERROR: Analog is not supported on this device\.\r?$/);
 });

@@ -4,8 +4,10 @@
  *
  * TypeScript at ES5 (the project's own helpers from src/device/tslib.ts, never
  * inline ones) → rollup (the board profile injected as `ringnet:board`, build
- * settings as `ringnet:settings`) → terser with function and var hoisting
- * (Espruino hoists neither) → the compatibility gate on the final text. An
+ * settings as `ringnet:settings`) → terser with function hoisting (Espruino
+ * hoists neither functions nor vars) → parameters read from `arguments`, and
+ * a declaration at the top for each var that needs one (late-vars.ts) → the
+ * compatibility gate on the final text. An
  * app is every `examples/<app>/device.ts`; a new app only adds that file.
  */
 import { existsSync, readdirSync } from 'node:fs';
@@ -24,7 +26,8 @@ import { checkBundle, formatViolations, functionShape, LINE_TARGET } from './gat
 import { paramsFromArguments } from './params.js';
 import { inlineConstants } from './inline-constants.js';
 import { breakLongLines } from './break-lines.js';
-import { declareBlockVars, flattenClasses } from './flatten.js';
+import { flattenClasses } from './flatten.js';
+import { declareLateVars } from './late-vars.js';
 import { espruinoGlobals, internalNames, ownedNames, tsFiles } from './mangle.js';
 import { pruneUnusedMethods } from './prune.js';
 import { boardSandboxOptions, EspruinoSandbox } from './sandbox.js';
@@ -329,9 +332,11 @@ function bundleSources(): string[] {
 
 /**
  * Terser settings: ES5 output; Espruino hoists neither functions nor vars, so
- * terser does it; member names (see mangle.ts) are shortened across the
- * whole bundle; short lines, because an exception on Espruino copies its
- * source line into RAM. `appDir` is the app entry's folder.
+ * terser hoists functions (vars: late-vars.ts declares at the top only those
+ * that need it, so a running function holds only the locals it reached);
+ * member names (see mangle.ts) are shortened across the whole bundle; short
+ * lines, because an exception on Espruino copies its source line into RAM.
+ * `appDir` is the app entry's folder.
  */
 export function terserOptions(appDir: string) {
   let regex = shortenable[appDir];
@@ -342,7 +347,7 @@ export function terserOptions(appDir: string) {
   return {
     ecma: 5 as const,
     toplevel: true,
-    compress: { hoist_funs: true, hoist_vars: true, passes: 2 },
+    compress: { hoist_funs: true, hoist_vars: false, passes: 2 },
     // `builtins`: terser would otherwise keep every name of its DOM list long (`opened`, `released`, `remote`,
     // `capacity` …: a variable more per object that has one). The regex names only what may be shortened, and no
     // short name may be one JavaScript or Espruino owns.
@@ -367,17 +372,17 @@ function flattenPlugin(): Plugin {
   return {
     name: 'ringnet-flatten-classes',
     renderChunk(code) {
-      return { code: flattenClasses(declareBlockVars(code)).code, map: null };
+      return { code: flattenClasses(code).code, map: null };
     },
   };
 }
 
-/** Parameters become locals read from `arguments`: a function object keeps none (see params.ts). */
+/** Parameters become locals read from `arguments`: a function object keeps none (see params.ts); then the vars Espruino needs declared first are (late-vars.ts). */
 function paramsPlugin(): Plugin {
   return {
     name: 'ringnet-params',
     renderChunk(code) {
-      return { code: paramsFromArguments(code).code, map: null };
+      return { code: declareLateVars(paramsFromArguments(code).code), map: null };
     },
   };
 }

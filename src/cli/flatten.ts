@@ -41,37 +41,6 @@ function wrapper(decl: AnyNode): { fn: AnyNode; cls: AnyNode; inner: string; par
   return { fn, cls, inner, param: fn.params.length ? fn.params[0].name : null, arg: fn.params.length ? call.arguments[0].name : null, ret };
 }
 
-/**
- * `code` with a `var` at the start of every function for each name it
- * declares inside a block. Espruino declares a `var` only when its statement
- * runs, and terser's first pass can leave one declaration in a branch that
- * another branch uses (the gate refuses that); the added declaration is
- * the same binding, and terser's final pass merges the two.
- */
-export function declareBlockVars(code: string): string {
-  const program = parse(code, { ecmaVersion: 5, sourceType: 'script' }) as AnyNode;
-  const names = new Map<AnyNode, string[]>(); // per function body, the names its blocks declare
-  ancestor(program, {
-    VariableDeclaration(node: AnyNode, _state: unknown, ancestors: AnyNode[]) {
-      let fn: AnyNode | null = null;
-      for (let i = ancestors.length - 2; i >= 0 && !fn; i--) if (/^Function/.test(ancestors[i].type)) fn = ancestors[i];
-      if (!fn || ancestors[ancestors.length - 2] === fn.body) return;
-      let list = names.get(fn.body);
-      if (!list) names.set(fn.body, (list = []));
-      for (const d of node.declarations as AnyNode[]) if (d.id.type === 'Identifier' && list.indexOf(d.id.name) < 0) list.push(d.id.name);
-    },
-  });
-  const edits: Edit[] = [];
-  names.forEach((list, body) => {
-    let at = body.start + 1;
-    for (const st of body.body as AnyNode[]) {
-      if (st.type === 'ExpressionStatement' && st.directive) at = st.end;
-      else break;
-    }
-    edits.push({ start: at, end: at, text: 'var ' + list.join(',') + ';' });
-  });
-  return applyEdits(code, edits);
-}
 
 /** `code` with every liftable class wrapper declared at the top level of the program lifted. */
 export function flattenClasses(code: string): { code: string; lifted: string[] } {

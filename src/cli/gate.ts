@@ -92,6 +92,8 @@ interface Decl {
 interface Scope {
   parent: Scope | null;
   decls: Map<string, Decl>;
+  /** The function (or program) whose body this is; null for a catch clause. */
+  owner: AnyNode | null;
   /** A catch clause's scope shares its function's body ordering. */
   isFunction: boolean;
 }
@@ -141,6 +143,11 @@ export function regexProblems(pattern: string, flags: string): string[] {
   return problems;
 }
 
+/** Whether a global of that name is the interpreter's own (a built-in or a pin), not one a bundle made. */
+export function espruinoOwns(name: string): boolean {
+  return GLOBALS.has(name) || PIN_NAME.test(name);
+}
+
 /** terser breaks bundle lines near this length where the syntax lets it (max_line_len). */
 export const LINE_TARGET = 100;
 /** The longest line the gate lets through: terser's breaks are best effort. */
@@ -151,6 +158,32 @@ export const MAX_LINE = 400;
  * inside the subset as far as the text can show).
  */
 export function checkBundle(code: string, bundle: string): Violation[] {
+  return analyse(code, bundle, null);
+}
+
+/**
+ * Where a bundle needs a declaration at the top of a function: each var that
+ * is used before its `var` runs, outside the block that declares it, or from a
+ * function inside (which may run before it). Every other var is declared
+ * where it is: Espruino makes a variable when a `var` runs, so a local of a
+ * branch not taken, or of code after the call deepest in the stack, costs
+ * nothing (hoisting all of them took 21 variables for every running poll()).
+ */
+export function lateVars(code: string): { body: AnyNode; names: string[] }[] {
+  const found = new Map<AnyNode, string[]>();
+  analyse(code, '', (owner, name) => {
+    const body = owner.type === 'Program' ? owner : owner.body;
+    let names = found.get(body);
+    if (!names) found.set(body, (names = []));
+    if (names.indexOf(name) < 0) names.push(name);
+  });
+  const out: { body: AnyNode; names: string[] }[] = [];
+  found.forEach((names, body) => out.push({ body: body, names: names }));
+  return out;
+}
+
+/** The gate's walk; with `late`, vars used before or outside their declaration go to it instead of being reported. */
+function analyse(code: string, bundle: string, late: ((owner: AnyNode, name: string) => void) | null): Violation[] {
   const violations: Violation[] = [];
   let lineStarts: number[] | null = null;
   const report = (pos: number, reason: string) => {
@@ -199,13 +232,16 @@ export function checkBundle(code: string, bundle: string): Violation[] {
         const prev = scope.decls.get(node.id.name);
         if (!prev || (prev.kind === 'var' && prev.region && !region)) scope.decls.set(node.id.name, { kind: 'var', start: node.start, region: region });
       }
-      for (const { key, child } of children(node)) visit(child, region || (REGION_KEYS.has(key) ? [child.start, child.end] : null));
+      // The innermost region: a var in a case of a switch inside an if exists only if that case ran. (A block's or a
+      // case's own statements are not regions: they run in turn.)
+      const opens = node.type !== 'BlockStatement' && node.type !== 'SwitchCase';
+      for (const { key, child } of children(node)) visit(child, opens && REGION_KEYS.has(key) ? [child.start, child.end] : region);
     };
     for (const s of statements) visit(s, null);
   }
 
   function newFunctionScope(parent: Scope | null, fn: AnyNode | null, program: AnyNode | null): Scope {
-    const scope: Scope = { parent: parent, decls: new Map(), isFunction: true };
+    const scope: Scope = { parent: parent, decls: new Map(), isFunction: true, owner: fn || program };
     if (fn) {
       for (const p of fn.params) scope.decls.set(p.name, { kind: 'param', start: -1, region: null });
       scope.decls.set('arguments', { kind: 'param', start: -1, region: null });
@@ -239,7 +275,7 @@ export function checkBundle(code: string, bundle: string): Violation[] {
         return;
       }
       case 'CatchClause': {
-        const inner: Scope = { parent: scope, decls: new Map(), isFunction: false };
+        const inner: Scope = { parent: scope, decls: new Map(), isFunction: false, owner: null };
         inner.decls.set(node.param.name, { kind: 'param', start: -1, region: null });
         walk(node.body, node, 'body', inner, fnScope, false);
         return;
@@ -335,6 +371,10 @@ export function checkBundle(code: string, bundle: string): Violation[] {
       return;
     }
     const d = found.decl;
+    if (late && d.kind === 'var' && found.scope.owner && (found.scope !== fnScope || node.start < d.start || (d.region && (node.start < d.region[0] || node.start >= d.region[1])))) {
+      late(found.scope.owner, name);
+      return;
+    }
     if (d.kind === 'param' || found.scope !== fnScope) return; // a closure may run later: order cannot be judged
     if (node.start < d.start)
       report(node.start, name + ' is used before its ' + (d.kind === 'function' ? 'function declaration' : 'var declaration') + ': Espruino does not hoist');
