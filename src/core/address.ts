@@ -35,57 +35,80 @@ function isDigits(s: string): boolean {
  * Throws an Error naming the address when it cannot be understood.
  */
 export function parseAddress(url: string, defaultHost: string, defaultPorts?: { [scheme: string]: number }): Endpoint {
-  const bad = (why: string) => new Error('bad address "' + url + '": ' + why);
-  let rest = url;
-  let scheme = 'tcp';
-  const sep = indexOfText(rest, '://');
-  if (sep >= 0) {
-    scheme = rest.substring(0, sep).toLowerCase();
-    if (scheme.length === 0) throw bad('empty scheme');
-    rest = rest.substring(sep + 3);
-  }
-  let path = '/';
-  const slash = rest.indexOf('/');
-  if (slash >= 0) {
-    path = rest.substring(slash);
-    rest = rest.substring(0, slash);
-  }
-  let host = '';
-  let portText = '';
-  if (rest.charAt(0) === '[') {
-    const close = rest.indexOf(']');
-    if (close < 0) throw bad('unclosed [');
-    host = rest.substring(1, close);
-    const after = rest.substring(close + 1);
-    if (after.length > 0) {
-      if (after.charAt(0) !== ':') throw bad('expected ":" after ]');
-      portText = after.substring(1);
+  // Every failure sets `why` and leaves the loop for the one throw below. Not a helper closure: on Espruino a
+  // function made in a call and kept in its scope is a cycle that only a garbage collection frees, and the
+  // interpreter left each connect's (about 50 variables) until memory ran low.
+  let why = '';
+  const sep = indexOfText(url, '://'); // out of the loop: there the build inlines it (a function object less on the device)
+  do {
+    let rest = url;
+    let scheme = 'tcp';
+    if (sep >= 0) {
+      scheme = rest.substring(0, sep).toLowerCase();
+      if (scheme.length === 0) {
+        why = 'empty scheme';
+        break;
+      }
+      rest = rest.substring(sep + 3);
     }
-  } else if (isDigits(rest)) {
-    portText = rest;
-  } else {
-    const colon = rest.lastIndexOf(':');
-    if (colon >= 0) {
-      if (rest.indexOf(':') !== colon) throw bad('IPv6 hosts go in brackets');
-      host = rest.substring(0, colon);
-      portText = rest.substring(colon + 1);
+    let path = '/';
+    const slash = rest.indexOf('/');
+    if (slash >= 0) {
+      path = rest.substring(slash);
+      rest = rest.substring(0, slash);
+    }
+    let host = '';
+    let portText = '';
+    if (rest.charAt(0) === '[') {
+      const close = rest.indexOf(']');
+      if (close < 0) {
+        why = 'unclosed [';
+        break;
+      }
+      host = rest.substring(1, close);
+      const after = rest.substring(close + 1);
+      if (after.length > 0) {
+        if (after.charAt(0) !== ':') {
+          why = 'expected ":" after ]';
+          break;
+        }
+        portText = after.substring(1);
+      }
+    } else if (isDigits(rest)) {
+      portText = rest;
     } else {
-      host = rest;
+      const colon = rest.lastIndexOf(':');
+      if (colon >= 0) {
+        if (rest.indexOf(':') !== colon) {
+          why = 'IPv6 hosts go in brackets';
+          break;
+        }
+        host = rest.substring(0, colon);
+        portText = rest.substring(colon + 1);
+      } else {
+        host = rest;
+      }
     }
-  }
-  let port: number;
-  if (portText.length === 0) {
-    const fallback = defaultPorts ? defaultPorts[scheme] : undefined;
-    if (fallback === undefined) throw bad('no port');
-    port = fallback;
-  } else {
-    if (!isDigits(portText)) throw bad('port is not a number');
-    port = +portText;
-    if (port > 65535) throw bad('port out of range');
-  }
-  for (let i = 0; i < host.length; i++) {
-    const c = host.charCodeAt(i);
-    if (c <= 32 || c === 47 || c === 64 || c === 91 || c === 93) throw bad('bad character in host');
-  }
-  return { scheme: scheme, host: host.length ? host : defaultHost, port: port, path: path };
+    let port: number;
+    if (portText.length === 0) {
+      const fallback = defaultPorts ? defaultPorts[scheme] : undefined;
+      if (fallback === undefined) {
+        why = 'no port';
+        break;
+      }
+      port = fallback;
+    } else {
+      port = isDigits(portText) ? +portText : -1;
+      if (port < 0 || port > 65535) {
+        why = port < 0 ? 'port is not a number' : 'port out of range';
+        break;
+      }
+    }
+    for (let i = 0; i < host.length && !why; i++) {
+      const c = host.charCodeAt(i);
+      if (c <= 32 || c === 47 || c === 64 || c === 91 || c === 93) why = 'bad character in host';
+    }
+    if (!why) return { scheme: scheme, host: host.length ? host : defaultHost, port: port, path: path };
+  } while (false);
+  throw new Error('bad address "' + url + '": ' + why);
 }
