@@ -12,7 +12,8 @@
  * `process.memory(false)`, before collection: an underestimate), and at the
  * end which sequence numbers a persistent subscriber never got. Not a test:
  * ten minutes is too long for every run; test/device-interpreter holds the
- * same bundle to its figures in a shorter run.
+ * same bundle to its figures in a shorter run. With SOAK_TRACE=1 it also
+ * prints each reading as seq:freeMem, to see when the free memory moved.
  */
 import mqtt from 'mqtt';
 import { buildBundle, deviceTargets } from '../src/cli/bundle.js';
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     seqs.push(r.seq);
     if (stoppedAt && backAfter < 0 && r.seq > stoppedSeq) backAfter = (Date.now() - stoppedAt) / 1000;
     if (r.freeMem < lowest) lowest = r.freeMem;
+    if (process.env.SOAK_TRACE) process.stdout.write(r.seq + ":" + r.freeMem + " ");
   });
   const target = deviceTargets({ boards: ['esp8266'], apps: ['telemetry'], settings: { http: 0, broker: broker.url, id: id, period: 1000, ntp: '127.0.0.1' } })[0];
   const bundle = await buildBundle({ ...target, file: undefined });
