@@ -5,46 +5,85 @@ import { isToken, trimOws } from './message.js';
 /** Headers to write: an object (values are written as given) or ready "Name: value\r\n" lines. */
 export type HttpHeaders = { [name: string]: string | number } | string;
 
-const REASONS: { [code: number]: string } = {
-  100: 'Continue',
-  101: 'Switching Protocols',
-  200: 'OK',
-  201: 'Created',
-  202: 'Accepted',
-  204: 'No Content',
-  206: 'Partial Content',
-  301: 'Moved Permanently',
-  302: 'Found',
-  303: 'See Other',
-  304: 'Not Modified',
-  307: 'Temporary Redirect',
-  308: 'Permanent Redirect',
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  406: 'Not Acceptable',
-  408: 'Request Timeout',
-  409: 'Conflict',
-  411: 'Length Required',
-  413: 'Content Too Large',
-  414: 'URI Too Long',
-  415: 'Unsupported Media Type',
-  417: 'Expectation Failed',
-  426: 'Upgrade Required',
-  429: 'Too Many Requests',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  501: 'Not Implemented',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-  505: 'HTTP Version Not Supported',
-};
-
+/**
+ * The reason phrase of a status code. A switch, not a table: on the device a
+ * function's text costs nothing, and a table of these was an object of about
+ * 100 variables held for good.
+ */
 export function reasonPhrase(status: number): string {
-  return REASONS[status] || 'Status ' + status;
+  switch (status) {
+    case 100:
+      return 'Continue';
+    case 101:
+      return 'Switching Protocols';
+    case 200:
+      return 'OK';
+    case 201:
+      return 'Created';
+    case 202:
+      return 'Accepted';
+    case 204:
+      return 'No Content';
+    case 206:
+      return 'Partial Content';
+    case 301:
+      return 'Moved Permanently';
+    case 302:
+      return 'Found';
+    case 303:
+      return 'See Other';
+    case 304:
+      return 'Not Modified';
+    case 307:
+      return 'Temporary Redirect';
+    case 308:
+      return 'Permanent Redirect';
+    case 400:
+      return 'Bad Request';
+    case 401:
+      return 'Unauthorized';
+    case 403:
+      return 'Forbidden';
+    case 404:
+      return 'Not Found';
+    case 405:
+      return 'Method Not Allowed';
+    case 406:
+      return 'Not Acceptable';
+    case 408:
+      return 'Request Timeout';
+    case 409:
+      return 'Conflict';
+    case 411:
+      return 'Length Required';
+    case 413:
+      return 'Content Too Large';
+    case 414:
+      return 'URI Too Long';
+    case 415:
+      return 'Unsupported Media Type';
+    case 417:
+      return 'Expectation Failed';
+    case 426:
+      return 'Upgrade Required';
+    case 429:
+      return 'Too Many Requests';
+    case 431:
+      return 'Request Header Fields Too Large';
+    case 500:
+      return 'Internal Server Error';
+    case 501:
+      return 'Not Implemented';
+    case 502:
+      return 'Bad Gateway';
+    case 503:
+      return 'Service Unavailable';
+    case 504:
+      return 'Gateway Timeout';
+    case 505:
+      return 'HTTP Version Not Supported';
+  }
+  return 'Status ' + status;
 }
 
 /**
