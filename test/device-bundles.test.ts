@@ -43,10 +43,10 @@ const ESP8266_CORE_ECHO_MAX_BYTES = 8.3 * 1024;
 
 /**
  * Functions in dist/esp8266/echo.js (methods, closures, class wrappers):
- * measured 57 (63 before class wrappers were lifted, 88 before that). This count is the part of the bundle's RAM that
- * code size does not show.
+ * measured 44 (57 when this budget was last set, 63 before class wrappers were lifted, 88 before that). This count is
+ * the part of the bundle's RAM that code size does not show.
  */
-const ESP8266_ECHO_MAX_FUNCTIONS = 58;
+const ESP8266_ECHO_MAX_FUNCTIONS = 46;
 
 test('bundles: there is a device entry for echo, and every board × app builds through the gate', async () => {
   assert.ok(deviceApps().indexOf('echo') >= 0);
