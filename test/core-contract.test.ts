@@ -8,6 +8,7 @@ import { Flag, USER_FLAGS } from '../src/core/connection.js';
 import type { Connection, Protocol } from '../src/core/connection.js';
 import { ErrorCode, Ev } from '../src/core/events.js';
 import { Manager } from '../src/core/manager.js';
+import { parseAddress } from '../src/core/address.js';
 import { NodeDriver } from '../src/drivers/node.js';
 import { worlds } from './support/worlds.js';
 import type { World } from './support/worlds.js';
@@ -344,6 +345,27 @@ describe('addresses', () => {
       assert.throws(() => mgr.connect(bad, () => {}), (e: Error) => e.message.indexOf('"' + bad + '"') >= 0, bad);
     }
     assert.throws(() => mgr.listen('http://0.0.0.0:80', () => {}), /http/);
+  });
+
+  test('parseAddress: each form parses, and each failure says why', () => {
+    const ports = { mqtt: 1883 };
+    assert.deepEqual(parseAddress('mqtt://broker.local/x', '127.0.0.1', ports), { scheme: 'mqtt', host: 'broker.local', port: 1883, path: '/x' });
+    assert.deepEqual(parseAddress('TCP://[::1]:80', 'h'), { scheme: 'tcp', host: '::1', port: 80, path: '/' });
+    assert.deepEqual(parseAddress(':8000', '0.0.0.0'), { scheme: 'tcp', host: '0.0.0.0', port: 8000, path: '/' });
+    assert.deepEqual(parseAddress('8000', '0.0.0.0'), { scheme: 'tcp', host: '0.0.0.0', port: 8000, path: '/' });
+    assert.deepEqual(parseAddress('[fe80::1]', 'h', { tcp: 7 }), { scheme: 'tcp', host: 'fe80::1', port: 7, path: '/' });
+    const why: [string, string][] = [
+      ['://h:1', 'empty scheme'],
+      ['tcp://[::1:80', 'unclosed ['],
+      ['tcp://[::1]80', 'expected ":" after ]'],
+      ['tcp://a:b:1', 'IPv6 hosts go in brackets'],
+      ['tcp://host', 'no port'],
+      ['tcp://h:12x', 'port is not a number'],
+      ['tcp://h:65536', 'port out of range'],
+      ['tcp://ho st:1', 'bad character in host'],
+      ['tcp://a@b:1', 'bad character in host'],
+    ];
+    for (const [url, reason] of why) assert.throws(() => parseAddress(url, 'h'), { message: 'bad address "' + url + '": ' + reason }, url);
   });
 });
 
