@@ -41,7 +41,6 @@ function wrapper(decl: AnyNode): { fn: AnyNode; cls: AnyNode; inner: string; par
   return { fn, cls, inner, param: fn.params.length ? fn.params[0].name : null, arg: fn.params.length ? call.arguments[0].name : null, ret };
 }
 
-
 /** `code` with every liftable class wrapper declared at the top level of the program lifted. */
 export function flattenClasses(code: string): { code: string; lifted: string[] } {
   const program = parse(code, { ecmaVersion: 5, sourceType: 'script' }) as AnyNode;

@@ -367,19 +367,20 @@ function analyse(code: string, bundle: string, late: ((owner: AnyNode, name: str
     const name = node.name as string;
     const found = resolveName(scope, name);
     if (!found) {
-      if (!underTypeof && !GLOBALS.has(name) && !PIN_NAME.test(name)) report(node.start, name + ' does not exist on Espruino');
+      if (!underTypeof && !espruinoOwns(name)) report(node.start, name + ' does not exist on Espruino');
       return;
     }
     const d = found.decl;
-    if (late && d.kind === 'var' && found.scope.owner && (found.scope !== fnScope || node.start < d.start || (d.region && (node.start < d.region[0] || node.start >= d.region[1])))) {
-      late(found.scope.owner, name);
+    const inner = found.scope !== fnScope; // read by a function inside, which may run before the declaration
+    const early = node.start < d.start;
+    const outside = !!d.region && (node.start < d.region[0] || node.start >= d.region[1]);
+    if (late && d.kind === 'var' && found.scope.owner) {
+      if (inner || early || outside) late(found.scope.owner, name);
       return;
     }
-    if (d.kind === 'param' || found.scope !== fnScope) return; // a closure may run later: order cannot be judged
-    if (node.start < d.start)
-      report(node.start, name + ' is used before its ' + (d.kind === 'function' ? 'function declaration' : 'var declaration') + ': Espruino does not hoist');
-    else if (d.region && (node.start < d.region[0] || node.start >= d.region[1]))
-      report(node.start, 'var ' + name + ' is declared inside a block and used outside it: Espruino declares it only if that block runs');
+    if (d.kind === 'param' || inner) return; // a closure may run later: order cannot be judged
+    if (early) report(node.start, name + ' is used before its ' + (d.kind === 'function' ? 'function declaration' : 'var declaration') + ': Espruino does not hoist');
+    else if (outside) report(node.start, 'var ' + name + ' is declared inside a block and used outside it: Espruino declares it only if that block runs');
   }
 
   const programScope = newFunctionScope(null, null, ast);

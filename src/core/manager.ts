@@ -454,9 +454,9 @@ export class Manager implements Owner {
     const ep = typeof url === 'string' ? parseAddress(url, defaultHost) : url;
     // The core's own schemes, compared, not looked up in a table: on the device a table of them was 8 variables for good.
     const s = ep.scheme;
-    if (typeof url === 'string' && s !== 'tcp' && s !== 'udp' && s !== 'tls') throw new Error('bad address "' + url + '": scheme ' + ep.scheme + ' needs its protocol module');
+    if (typeof url === 'string' && s !== 'tcp' && s !== 'udp' && s !== 'tls') throw new Error('bad address "' + url + '": scheme ' + s + ' needs its protocol module');
     if (!this.pools[pool]) throw new Error('no connection pool named "' + pool + '"');
-    if (ep.scheme === 'udp' && !this.driver.udp) throw new Error('driver ' + this.driver.name + ' was made without datagrams (UDP)');
+    if (s === 'udp' && !this.driver.udp) throw new Error('driver ' + this.driver.name + ' was made without datagrams (UDP)');
     return ep;
   }
 
